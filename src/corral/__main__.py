@@ -1,0 +1,5 @@
+"""Allow `python -m corral`."""
+
+from corral.cli import main
+
+main()

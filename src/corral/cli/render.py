@@ -1,0 +1,179 @@
+"""Human text for results, plans and errors. The same result objects give the --json documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from corral.errors import CorralError
+from corral.models import Change, EnvInfo, Plan
+
+_MARK = {"add": "+", "remove": "-", "upgrade": "↑", "downgrade": "↓", "change": "~"}
+_WORD = {"add": "install", "remove": "remove", "upgrade": "upgrade", "downgrade": "downgrade", "change": "change"}
+
+
+@dataclass(frozen=True)
+class EnvList:
+    """`corral env list` result wrapper, so it has to_dict like the others."""
+
+    envs: tuple[EnvInfo, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"environments": [e.to_dict() for e in self.envs]}
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    """Left-aligned columns."""
+    if not rows:
+        return ""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _change_row(change: Change) -> list[str]:
+    old, new = change.old, change.new
+    if change.kind == "add" and new:
+        version, build, channel = new.version, new.build, new.channel
+    elif change.kind == "remove" and old:
+        version, build, channel = old.version, old.build, old.channel
+    else:
+        assert old and new
+        version = f"{old.version} -> {new.version}" if old.version != new.version else new.version
+        build = f"{old.build} -> {new.build}" if old.build != new.build else new.build
+        channel = new.channel if old.channel == new.channel else f"{old.channel} -> {new.channel}"
+    return [f"  {_MARK[change.kind]} {change.name}", version, build, channel]
+
+
+def plan_lines(plan: Plan) -> str:
+    """The plan as a table, grouped by kind."""
+    order = ["add", "upgrade", "downgrade", "change", "remove"]
+    changes = sorted(plan.changes, key=lambda c: (order.index(c.kind), c.name))
+    text = table([_change_row(c) for c in changes], ["  package", "version", "build", "channel"])
+    counts = ", ".join(f"{n} to {_WORD[k]}" for k, n in plan.summary().items() if n)
+    return text + (f"  ({counts})\n" if counts else "")
+
+
+def plan(result: Any) -> str:
+    """What a mutating command is about to do, shown before asking."""
+    if hasattr(result, "generations") and not hasattr(result, "plan"):
+        gens = ", ".join(map(str, result.generations)) or "none"
+        return f"Environment {result.env} ({result.path}) will be deleted with its generations: {gens}\n"
+    head = f"Plan for {result.env}"
+    if getattr(result, "action", None) == "create":
+        head += f" (new, at {result.path})"
+    elif result.generation is not None and result.previous is not None:
+        head += f" (generation {result.previous} -> {result.generation})"
+    body = plan_lines(result.plan) if not result.plan.is_empty else "  no package changes (only the request changes)\n"
+    return f"{head}:\n{body}\n"
+
+
+def text(command: str, result: Any) -> str:
+    """The human rendering of a command's result."""
+    return _RENDERERS.get(command, _generic)(result)
+
+
+def _change(result: Any) -> str:
+    if result.dry_run:
+        return plan(result) + "Dry run: nothing was changed.\n"
+    if not result.changed:
+        return f"Nothing to do: {result.env} already satisfies the request (generation {result.previous}).\n"
+    out = f"{result.env}: now at generation {result.generation} ({result.path})\n"
+    if result.action == "create":
+        flag = f"-n {result.env}" if "/" not in result.env else f"-p {result.path}"
+        out += f"Use it with: corral list {flag}   (its programs are in {result.path}/bin)\n"
+    if result.removed_generations:
+        out += f"Deleted old generations: {', '.join(map(str, result.removed_generations))}\n"
+    return out
+
+
+def _list(result: Any) -> str:
+    names = {s.split("::")[-1].split()[0].split("=")[0].split("<")[0].split(">")[0] for s in result.requested}
+    rows = [[p.name + (" *" if p.name in names else ""), p.version, p.build, p.channel] for p in result.packages]
+    head = f"# {result.env} at {result.path} (generation {result.generation}); * = requested\n"
+    return head + (table(rows, ["name", "version", "build", "channel"]) or "(no packages)\n")
+
+
+def _history(result: Any) -> str:
+    lines = [f"# {result.env}: current generation {result.current}; kept: {', '.join(map(str, result.available))}"]
+    for entry in result.entries:
+        mark = "*" if entry.generation == result.current else " "
+        gone = "" if entry.generation in result.available else " (deleted)"
+        lines.append(f"{mark} {entry.generation:>3}  {entry.time}  {entry.action}{gone}  {entry.command}")
+        for change in entry.changes:
+            row = _change_row(change)
+            lines.append(f"        {row[0].strip()} {row[1]}")
+    return "\n".join(lines) + "\n"
+
+
+def _rollback(result: Any) -> str:
+    if result.dry_run:
+        return plan(result) + "Dry run: nothing was changed.\n"
+    if result.previous == result.generation:
+        return f"{result.env} is already at generation {result.generation}.\n"
+    return f"{result.env}: switched from generation {result.previous} to {result.generation}\n"
+
+
+def _env_list(result: EnvList) -> str:
+    rows = []
+    for env in result.envs:
+        generation = str(env.generation) if env.healthy_link else "(link missing)"
+        rows.append([env.name or "-", generation, env.updated or env.created, env.path])
+    return table(rows, ["name", "generation", "updated", "path"]) or "No environments yet. Create one with `corral create -n NAME SPEC...`.\n"
+
+
+def _env_remove(result: Any) -> str:
+    if result.dry_run:
+        return plan(result) + "Dry run: nothing was removed.\n"
+    return f"Removed {result.env} ({len(result.generations)} generation(s)).\n"
+
+
+def _info(result: Any) -> str:
+    rows = [
+        ["version", result.version],
+        ["store (root)", result.root + _src(result, "root")],
+        ["config file", result.config_file],
+        ["channels", ", ".join(result.channels) + _src(result, "channels")],
+        ["channel priority", result.channel_priority + _src(result, "channel_priority")],
+        ["offline", str(result.offline).lower() + _src(result, "offline")],
+        ["keep generations", str(result.keep_generations) + _src(result, "keep_generations")],
+        ["platform", result.platform],
+        ["virtual packages", ", ".join(result.virtual_packages)],
+        ["environments", str(result.environments)],
+    ]
+    width = max(len(r[0]) for r in rows)
+    return "".join(f"{k.rjust(width)} : {v}\n" for k, v in rows)
+
+
+def _src(result: Any, key: str) -> str:
+    return f"  (from {result.sources[key]})" if key in result.sources else ""
+
+
+def _generic(result: Any) -> str:
+    return f"{result}\n"
+
+
+def error(exc: CorralError) -> str:
+    """An error as the user reads it: message, details, hint; no traceback."""
+    out = f"error: {exc.message}\n"
+    for line in exc.details:
+        out += f"  {line}\n"
+    if exc.hint:
+        out += f"hint: {exc.hint}\n"
+    return out
+
+
+_RENDERERS = {
+    "create": _change,
+    "install": _change,
+    "remove": _change,
+    "update": _change,
+    "list": _list,
+    "history": _history,
+    "rollback": _rollback,
+    "env list": _env_list,
+    "env remove": _env_remove,
+    "info": _info,
+}

@@ -1,0 +1,186 @@
+"""Dispatch a parsed command to its use case, render the result, and map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from corral import __version__
+from corral.cli import render
+from corral.errors import Aborted, CorralError
+from corral.models import SCHEMA_VERSION, ChangeOptions
+from corral.reporting import NullReporter, Reporter, TextReporter
+
+
+def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the command in `args`; return the process exit code."""
+    as_json = bool(getattr(args, "json", False))
+    reporter: Reporter = NullReporter() if as_json else TextReporter()
+    name = _command_name(args)
+    try:
+        from corral.settings import load_settings
+
+        settings = load_settings(os.environ, {"offline": getattr(args, "offline", None)})
+        result = _HANDLERS[name](args, settings, reporter, "corral " + shlex.join(argv))
+    except CorralError as exc:
+        return _fail(exc, name, as_json, bool(getattr(args, "verbose", False)))
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: the environment was left on its previous generation\n")
+        return 130
+    except Exception as exc:  # a bug: say so plainly, traceback only with -v
+        if getattr(args, "verbose", False):
+            traceback.print_exc()
+        error = CorralError(
+            f"internal error: {type(exc).__name__}: {exc}",
+            hint="rerun with -v for the traceback and report it; the environment was not switched",
+        )
+        return _fail(error, name, as_json, False)
+    if as_json:
+        document = {"corral": __version__, "schema": SCHEMA_VERSION, "command": name, "ok": True, "result": result.to_dict()}
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render.text(name, result))
+    return 0
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    aliases = {"uninstall": "remove", "upgrade": "update", "ls": "list", "rm": "remove"}
+    command = aliases.get(args.command, args.command)
+    if command == "env":
+        return "env " + aliases.get(args.env_command, args.env_command)
+    return str(command)
+
+
+def _fail(exc: CorralError, name: str, as_json: bool, verbose: bool) -> int:
+    if verbose and exc.__cause__ is not None:
+        traceback.print_exception(exc.__cause__)
+    if as_json:
+        document = {"corral": __version__, "schema": SCHEMA_VERSION, "command": name, "ok": False, "error": exc.to_dict()}
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stderr.write(render.error(exc))
+    return exc.exit_code
+
+
+def _ref(args: argparse.Namespace, settings: Any) -> Any:
+    from corral.store.envs import env_ref
+
+    return env_ref(settings, name=args.name, path=args.prefix)
+
+
+def _context(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.api import ChangeContext
+
+    options = ChangeOptions(
+        dry_run=bool(getattr(args, "dry_run", False)),
+        yes=bool(getattr(args, "yes", False) or getattr(args, "json", False)),
+        discard_untracked=bool(getattr(args, "discard_untracked", False)),
+    )
+    return ChangeContext(
+        settings=settings,
+        reporter=reporter,
+        command=command,
+        options=options,
+        confirm=_confirmer(options, bool(args.json)),
+    )
+
+
+def _confirmer(options: ChangeOptions, as_json: bool) -> Callable[[Any], bool]:
+    def confirm(result: Any) -> bool:
+        if not as_json:
+            sys.stdout.write(render.plan(result))
+            sys.stdout.flush()
+        if options.yes:
+            return True
+        sys.stdout.write("Proceed ([y]/n)? ")
+        sys.stdout.flush()
+        answer = sys.stdin.readline()
+        if not answer:
+            sys.stdout.write("\n")
+            raise Aborted("no answer (standard input is closed); nothing was changed", hint="pass -y to proceed without asking")
+        return answer.strip().lower() in ("", "y", "yes")
+
+    return confirm
+
+
+def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.create(_context(args, settings, reporter, command), _ref(args, settings), args.specs, args.channels)
+
+
+def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.install(_context(args, settings, reporter, command), _ref(args, settings), args.specs, args.channels)
+
+
+def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.remove(_context(args, settings, reporter, command), _ref(args, settings), args.names)
+
+
+def _update(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    ctx = _context(args, settings, reporter, command)
+    return api.update(ctx, _ref(args, settings), args.names, all_packages=args.all)
+
+
+def _list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.list_packages(settings, _ref(args, settings))
+
+
+def _history(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.history(settings, _ref(args, settings))
+
+
+def _rollback(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.rollback(_context(args, settings, reporter, command), _ref(args, settings), args.to)
+
+
+def _env_list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return render.EnvList(tuple(api.list_envs(settings)))
+
+
+def _env_remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    ctx = _context(args, settings, reporter, command)
+    ref = _ref(args, settings)
+    return api.remove_env(ctx, ref)
+
+
+def _info(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.info(settings)
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
+    "create": _create,
+    "install": _install,
+    "remove": _remove,
+    "update": _update,
+    "list": _list,
+    "history": _history,
+    "rollback": _rollback,
+    "env list": _env_list,
+    "env remove": _env_remove,
+    "info": _info,
+}

@@ -1,0 +1,1 @@
+"""The conda side: the only package that imports rattler."""

@@ -1,0 +1,53 @@
+"""Channel strings as users write them (names, URLs, file:// URLs, local dirs) made canonical."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from corral.errors import ChannelError
+
+CHANNEL_ALIAS = "https://conda.anaconda.org/"
+
+
+def canonical_channel(text: str, cwd: Path | None = None) -> str:
+    """A channel as stored in a spec: names stay names, URLs stay URLs, local dirs become absolute.
+
+    A local directory must exist; anything that looks like a path is treated as one.
+    """
+    value = text.strip().rstrip("/") or text.strip()
+    if not value:
+        raise ChannelError("an empty channel name was given", hint="pass -c NAME, -c URL or -c DIR")
+    if "://" in value:
+        parsed = urlparse(value)
+        if parsed.scheme == "file":
+            return _local_dir(Path(unquote(parsed.path)), text)
+        if parsed.scheme not in ("http", "https", "s3", "gcs", "oci"):
+            raise ChannelError(f"unsupported channel URL scheme in '{text}'", hint="use https://, file:// or a dir")
+        return value
+    if value.startswith((".", "/", "~")) or os.sep in value:
+        base = cwd or Path.cwd()
+        return _local_dir(base / Path(value).expanduser(), text)
+    return value
+
+
+def _local_dir(path: Path, original: str) -> str:
+    path = Path(os.path.abspath(path))
+    if not path.is_dir():
+        raise ChannelError(
+            f"channel directory '{original}' does not exist ({path})",
+            hint="check the path, or index a directory of packages first",
+        )
+    return str(path)
+
+
+def channel_display(url_or_name: str) -> str:
+    """A short name for a record's channel: `conda-forge` for the default alias, else the URL or path."""
+    value = url_or_name.rstrip("/")
+    alias = CHANNEL_ALIAS.rstrip("/") + "/"
+    if value.startswith(alias):
+        return value[len(alias) :]
+    if value.startswith("file://"):
+        return unquote(urlparse(value).path)
+    return value

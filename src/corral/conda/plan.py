@@ -1,0 +1,33 @@
+"""The plan: how the solved packages differ from the installed ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from corral.models import Change, ChangeKind, PackageInfo, Plan
+
+
+def diff(old: Iterable[PackageInfo], new: Iterable[PackageInfo]) -> Plan:
+    """Compare two package sets by name: added, removed, upgraded, downgraded, changed build/channel."""
+    from rattler import Version
+
+    before = {p.name: p for p in old}
+    after = {p.name: p for p in new}
+    changes = []
+    for name in sorted(before.keys() | after.keys()):
+        a, b = before.get(name), after.get(name)
+        kind: ChangeKind
+        if a is None:
+            kind = "add"
+        elif b is None:
+            kind = "remove"
+        elif a == b:
+            continue
+        elif Version(a.version) != Version(b.version):
+            kind = "upgrade" if Version(b.version) > Version(a.version) else "downgrade"
+        elif a.build_number != b.build_number:
+            kind = "upgrade" if b.build_number > a.build_number else "downgrade"
+        else:
+            kind = "change"
+        changes.append(Change(kind=kind, name=name, old=a, new=b))
+    return Plan(tuple(changes))

@@ -1,0 +1,301 @@
+"""Solve conda requests with rattler: freeze-installed first, bounded in time and memory."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import difflib
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from corral.conda.channels import channel_display
+from corral.errors import (
+    ChannelError,
+    CorralError,
+    PackageNotFound,
+    SolveLimitExceeded,
+    SpecError,
+    Unsatisfiable,
+)
+from corral.models import EnvSpec, PackageInfo
+from corral.reporting import Reporter
+from corral.settings import Settings
+
+ALL = frozenset({"*"})
+
+
+@dataclass(frozen=True)
+class SolveRequest:
+    """What to solve and how much of the installed environment may move.
+
+    `free` names may move but prefer their installed version (new requests);
+    `upgrade` names move to the newest version allowed (`update`); `upgrade == ALL` frees everything.
+    """
+
+    spec: EnvSpec
+    installed_prefix: Path | None = None
+    free: frozenset[str] = frozenset()
+    upgrade: frozenset[str] = frozenset()
+
+
+@dataclass
+class Solution:
+    """The solved records (rattler objects, kept inside corral.conda) and their corral view."""
+
+    records: list[Any]
+    installed: list[Any]
+
+    def packages(self) -> tuple[PackageInfo, ...]:
+        """The solution as corral values, sorted by name."""
+        return tuple(sorted(package_info(r) for r in self.records))
+
+
+def package_info(record: Any) -> PackageInfo:
+    """A rattler record as a PackageInfo."""
+    return PackageInfo(
+        name=record.name.normalized,
+        version=str(record.version),
+        build=str(record.build),
+        build_number=int(record.build_number),
+        channel=channel_display(str(record.channel or "")),
+        subdir=str(record.subdir),
+    )
+
+
+def parse_specs(specs: Sequence[str]) -> list[str]:
+    """Validate conda match specs leniently (as conda users write them) and return canonical strings."""
+    from rattler import MatchSpec
+
+    out = []
+    for text in specs:
+        try:
+            spec = MatchSpec(text)
+        except Exception as exc:  # rattler raises InvalidMatchSpecError
+            raise SpecError(
+                f"invalid package spec '{text}': {exc}",
+                hint="write specs like 'numpy', 'numpy>=1.26', 'numpy=1.26', 'numpy 1.26.4' or 'conda-forge::numpy'",
+            ) from exc
+        if spec.name is None:
+            raise SpecError(f"package spec '{text}' names no package", hint="start the spec with a package name")
+        out.append(str(spec))
+    return out
+
+
+def load_prefix_records(prefix: Path) -> list[Any]:
+    """The PrefixRecords in `prefix/conda-meta`."""
+    from rattler import PrefixRecord
+
+    meta = prefix / "conda-meta"
+    if not meta.is_dir():
+        return []
+    return [PrefixRecord.from_path(p) for p in sorted(meta.glob("*.json"))]
+
+
+def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solution:
+    """Solve `request` against its channels; raise a corral error a user can act on when it fails."""
+    import rattler
+
+    specs = sorted(parse_specs(request.spec.specs), key=lambda s: (_name(s), s))
+    installed = load_prefix_records(request.installed_prefix) if request.installed_prefix else []
+    channels = [rattler.Channel(c) for c in request.spec.channels]
+    platforms = [rattler.Subdir.current(), rattler.Subdir("noarch")]
+    virtual = detect_virtual_packages()
+    gateway = make_gateway(settings)
+    priority = (
+        rattler.ChannelPriority.Strict if settings.channel_priority == "strict" else rattler.ChannelPriority.Disabled
+    )
+    attempts = _attempts(installed, request)
+
+    async def run() -> list[Any]:
+        last: Exception | None = None
+        for pinned, locked in attempts:
+            try:
+                return list(
+                    await rattler.solve(
+                        channels,
+                        specs,
+                        gateway=gateway,
+                        platforms=platforms,
+                        locked_packages=locked,
+                        pinned_packages=pinned,
+                        virtual_packages=virtual,
+                        channel_priority=priority,
+                        timeout=datetime.timedelta(seconds=settings.solve_timeout),
+                    )
+                )
+            except rattler.exceptions.SolverError as exc:
+                last = exc
+        assert last is not None
+        raise await _explain(last, specs, channels, platforms, gateway)
+
+    reporter.status("Solving environment")
+    with _memory_bound(settings.solve_memory_mb, _abort):
+        try:
+            records = _run(run())
+        except CorralError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, request.spec.channels, settings) from exc
+    return Solution(records=records, installed=installed)
+
+
+def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[Any], list[Any]]]:
+    """(pinned, locked) pairs to try in order: freeze what may not move, then only prefer it."""
+    if request.upgrade == ALL or not installed:
+        return [([], [])]
+    movable = request.free | request.upgrade
+    pinned = [r for r in installed if r.name.normalized not in movable]
+    locked_free = [r for r in installed if r.name.normalized in request.free - request.upgrade]
+    preferred = [r for r in installed if r.name.normalized not in request.upgrade]
+    return [(pinned, locked_free), ([], preferred)]
+
+
+def detect_virtual_packages() -> list[Any]:
+    """This machine's virtual packages, honouring CONDA_OVERRIDE_* variables."""
+    import rattler
+
+    return list(rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides.from_env()))
+
+
+def make_gateway(settings: Settings) -> Any:
+    """A rattler Gateway on corral's repodata cache; cache-only when offline."""
+    import rattler
+
+    action = "force-cache-only" if settings.offline else "cache-or-fetch"
+    return rattler.Gateway(
+        cache_dir=settings.repodata_cache, default_config=rattler.SourceConfig(cache_action=action)
+    )
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def _name(spec: str) -> str:
+    from corral.models import spec_name
+
+    return spec_name(spec)
+
+
+_NO_CANDIDATES = re.compile(r"No candidates were found for ([^\s]+)(?: (.*?))?\.\s*$", re.M)
+
+
+async def _explain(exc: Exception, specs: Sequence[str], channels: Any, platforms: Any, gateway: Any) -> CorralError:
+    """Turn a SolverError into PackageNotFound or Unsatisfiable with the solver's reasoning."""
+    text = str(exc)
+    match = _NO_CANDIDATES.search(text)
+    channel_list = ", ".join(channel_display(str(c.base_url)) for c in channels)
+    if match:
+        name = match.group(1)
+        names = {n.normalized for n in await gateway.names(channels, platforms)}
+        if name not in names:
+            close = difflib.get_close_matches(name, sorted(names), n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else "check the spelling"
+            return PackageNotFound(
+                f"package '{name}' is not in the channels ({channel_list})",
+                hint=f"{hint}; or add the channel that has it with -c CHANNEL",
+            )
+        records = await gateway.query(channels, platforms, [name], recursive=False)
+        versions = sorted({str(r.version) for group in records for r in group}, key=_version_key)
+        requested = next((s for s in specs if _name(s) == name), name)
+        if name in {_name(s) for s in specs}:
+            return Unsatisfiable(
+                f"no version of '{name}' matches '{requested}' in the channels ({channel_list})",
+                hint=f"available versions: {', '.join(versions[-10:])}",
+            )
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0].startswith("Cannot solve the request because of:"):
+        lines[0] = lines[0].split(":", 1)[1].strip()
+    return Unsatisfiable(
+        "the requested packages cannot be installed together",
+        hint="relax or remove one of the conflicting requests shown above",
+        details=[line for line in lines if line],
+    )
+
+
+def _version_key(version: str) -> Any:
+    from rattler import Version
+
+    return Version(version)
+
+
+def _translate(exc: Exception, channels: Sequence[str], settings: Settings) -> CorralError:
+    """Map rattler's fetch errors to ChannelError; anything else keeps its message."""
+    name = type(exc).__name__
+    text = str(exc).strip()
+    if name in ("FetchRepoDataError", "GatewayError", "IoError", "InvalidChannelError"):
+        hint = (
+            "corral is offline (--offline): create the environment once online so its repodata is cached"
+            if settings.offline
+            else "check the channel name or URL and your network; a local channel needs noarch/repodata.json"
+        )
+        return ChannelError(f"cannot read channel repodata ({', '.join(channels)}): {text}", hint=hint)
+    return CorralError(f"solving failed: {name}: {text}")
+
+
+def _abort(error: CorralError) -> NoReturn:
+    """Leave at once: a runaway solve must not take the machine down. Nothing was written yet."""
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.write(f"error: {error.message}\nhint: {error.hint}\n")
+    sys.stderr.flush()
+    os._exit(error.exit_code)
+
+
+@contextmanager
+def _memory_bound(limit_mb: int, abort: Callable[[CorralError], NoReturn]) -> Iterator[None]:
+    """Watch this process's resident memory while the solver runs; abort past `limit_mb`.
+
+    resolvo can prove a request unsatisfiable and then grow without bound while rendering the
+    explanation; its own timeout does not stop that, so a watchdog thread does.
+    """
+    stop = threading.Event()
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+    def watch() -> None:
+        started = time.monotonic()
+        while not stop.wait(0.05):
+            rss = _rss_bytes(page)
+            if rss is not None and rss > limit_mb * 1024 * 1024:
+                abort(
+                    SolveLimitExceeded(
+                        f"the solver used more than {limit_mb} MB after {time.monotonic() - started:.1f} s and was"
+                        " stopped; nothing was changed",
+                        hint="the request is probably unsatisfiable: pin fewer packages or relax versions"
+                        " (raise the bound with CORRAL_SOLVE_MEMORY_MB)",
+                    )
+                )
+
+    thread = threading.Thread(target=watch, name="corral-solve-watchdog", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+def _rss_bytes(page: int) -> int | None:
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * page
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def describe_platform() -> tuple[str, list[str]]:
+    """This machine's subdir and virtual packages as `name=version=build` strings."""
+    import rattler
+
+    out = []
+    for package in detect_virtual_packages():
+        generic = package.into_generic()
+        out.append(f"{generic.name.normalized}={generic.version}={generic.build_string}")
+    return str(rattler.Subdir.current()), out

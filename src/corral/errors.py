@@ -1,0 +1,125 @@
+"""One hierarchy of errors: a message, a hint, a stable code and an exit code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CorralError(Exception):
+    """An error a user can act on. The CLI renders it without a traceback."""
+
+    code = "corral-error"
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details or []
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as a JSON-ready mapping (the `--json` form)."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+            "details": self.details,
+            "exit_code": self.exit_code,
+        }
+
+
+class UsageError(CorralError):
+    """The command line itself is wrong."""
+
+    code = "usage"
+    exit_code = 2
+
+
+class ConfigError(CorralError):
+    """A configuration file or variable cannot be used."""
+
+    code = "config"
+
+
+class SpecError(CorralError):
+    """A package spec string cannot be parsed."""
+
+    code = "bad-spec"
+
+
+class EnvironmentNotFound(CorralError):
+    """No environment by that name or path."""
+
+    code = "env-not-found"
+
+
+class EnvironmentExists(CorralError):
+    """An environment by that name or path already exists."""
+
+    code = "env-exists"
+
+
+class PackageNotFound(CorralError):
+    """A requested package is in none of the channels."""
+
+    code = "package-not-found"
+
+
+class Unsatisfiable(CorralError):
+    """The request has no solution."""
+
+    code = "unsatisfiable"
+
+
+class SolveLimitExceeded(CorralError):
+    """The solver ran past its time or memory bound."""
+
+    code = "solve-limit"
+
+
+class ChannelError(CorralError):
+    """A channel cannot be read."""
+
+    code = "channel"
+
+
+class InstallError(CorralError):
+    """Packages could not be downloaded, extracted or linked."""
+
+    code = "install"
+
+
+class VerificationError(CorralError):
+    """A new generation is incomplete; it was not switched to."""
+
+    code = "verification"
+
+
+class LockTimeout(CorralError):
+    """Another corral process holds the environment's lock for too long."""
+
+    code = "lock-timeout"
+
+
+class UntrackedChanges(CorralError):
+    """The current generation holds files corral did not install."""
+
+    code = "untracked-files"
+
+
+class NothingToDo(CorralError):
+    """The request names nothing that can be done (e.g. removing what is not installed)."""
+
+    code = "nothing-to-do"
+
+
+class GenerationNotFound(CorralError):
+    """A generation asked for does not exist (or was garbage-collected)."""
+
+    code = "generation-not-found"
+
+
+class Aborted(CorralError):
+    """The user declined the plan."""
+
+    code = "aborted"

@@ -1,0 +1,177 @@
+"""Settings resolved once: defaults < config file < environment variables < flags."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from corral.errors import ConfigError
+
+DEFAULT_CHANNELS = ("conda-forge",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob corral reads, in one frozen object passed down from the CLI."""
+
+    root: Path
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    channel_priority: str = "strict"  # or "disabled"
+    offline: bool = False
+    keep_generations: int = 3
+    lock_timeout: float = 300.0
+    solve_timeout: float = 120.0
+    solve_memory_mb: int = 4096
+    config_file: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def envs_dir(self) -> Path:
+        """Where the stable links of named environments live."""
+        return self.root / "envs"
+
+    @property
+    def generations_dir(self) -> Path:
+        """Where every environment's generations live."""
+        return self.root / "generations"
+
+    @property
+    def conda_cache(self) -> Path:
+        """rattler's package cache (extracted packages, hardlinked into prefixes)."""
+        return self.root / "cache" / "conda" / "pkgs"
+
+    @property
+    def repodata_cache(self) -> Path:
+        """rattler's repodata cache."""
+        return self.root / "cache" / "conda" / "repodata"
+
+    @property
+    def locks_dir(self) -> Path:
+        """Per-environment lock files."""
+        return self.root / "locks"
+
+
+_ENV_VARS: dict[str, str] = {
+    "CORRAL_ROOT": "root",
+    "CORRAL_CHANNELS": "channels",
+    "CORRAL_CHANNEL_PRIORITY": "channel_priority",
+    "CORRAL_OFFLINE": "offline",
+    "CORRAL_KEEP_GENERATIONS": "keep_generations",
+    "CORRAL_LOCK_TIMEOUT": "lock_timeout",
+    "CORRAL_SOLVE_TIMEOUT": "solve_timeout",
+    "CORRAL_SOLVE_MEMORY_MB": "solve_memory_mb",
+}
+
+
+def default_config_file(environ: Mapping[str, str]) -> Path:
+    """The TOML config file: $CORRAL_CONFIG, else corral/config.toml in the user config dir."""
+    if environ.get("CORRAL_CONFIG"):
+        return Path(environ["CORRAL_CONFIG"]).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("corral")) / "config.toml"
+
+
+def default_root() -> Path:
+    """The store's default location, in the user data dir."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("corral"))
+
+
+def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Settings:
+    """Merge defaults, the config file, environment variables and flags into Settings."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    config_file = default_config_file(environ)
+    for key, value in _read_config(config_file).items():
+        values[key] = value
+        sources[key] = str(config_file)
+    for var, key in _ENV_VARS.items():
+        if environ.get(var):
+            values[key] = environ[var]
+            sources[key] = f"${var}"
+    for key, value in flags.items():
+        if value is not None and value != () and value is not False:
+            values[key] = value
+            sources[key] = "command line"
+    values.setdefault("root", default_root())
+    settings = Settings(**_coerce(values, sources), config_file=config_file)
+    return replace(settings, sources=sources)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the config file {path}: {exc}", hint="fix the file or point $CORRAL_CONFIG elsewhere"
+        ) from exc
+    known = {f.name for f in fields(Settings)} - {"config_file", "sources"}
+    out = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ConfigError(
+                f"unknown setting '{key}' in {path}",
+                hint="known settings: " + ", ".join(sorted(k.replace("_", "-") for k in known)),
+            )
+        out[name] = value
+    return out
+
+
+def _coerce(values: dict[str, Any], sources: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        where = sources.get(key, "defaults")
+        try:
+            out[key] = _coerce_one(key, value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"invalid value {value!r} for '{key.replace('_', '-')}' (from {where}): {exc}"
+            ) from exc
+    return out
+
+
+def _coerce_one(key: str, value: Any) -> Any:
+    if key == "root":
+        return Path(os.path.abspath(os.path.expanduser(str(value))))
+    if key == "channels":
+        items = value.split(",") if isinstance(value, str) else list(value)
+        channels = tuple(str(c).strip() for c in items if str(c).strip())
+        if not channels:
+            raise ValueError("at least one channel is needed")
+        return channels
+    if key == "offline":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError("expected true or false")
+    if key == "channel_priority":
+        if value not in ("strict", "disabled"):
+            raise ValueError("expected 'strict' or 'disabled'")
+        return value
+    if key in ("keep_generations", "solve_memory_mb"):
+        number = int(value)
+        if number < 1:
+            raise ValueError("must be at least 1")
+        return number
+    if key in ("lock_timeout", "solve_timeout"):
+        seconds = float(value)
+        if seconds < 0:
+            raise ValueError("must not be negative")
+        return seconds
+    return value

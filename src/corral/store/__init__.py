@@ -1,0 +1,1 @@
+"""The environment store: named and path environments, their generations, history and locks."""

@@ -1,0 +1,63 @@
+"""Small filesystem helpers: atomic writes, safe removal."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temp file, fsync and rename: readers see old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fchmod(handle.fileno(), 0o644)
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """atomic_write_text of a JSON document (sorted keys, indented, trailing newline)."""
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """Load a JSON file."""
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a directory tree, or a file or symlink, if present; tolerate read-only entries."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+        return
+    if path.exists():
+
+        def onerror(func: Any, target: str, _exc: Any) -> None:
+            os.chmod(target, 0o700)
+            func(target)
+
+        shutil.rmtree(path, onerror=onerror)
+
+
+def trash_then_remove(path: Path, trash_name: str) -> None:
+    """Rename `path` away in one step, then delete it: an interruption never leaves a half tree in place."""
+    if not path.exists() and not path.is_symlink():
+        return
+    trash = path.parent / trash_name
+    os.replace(path, trash)
+    remove_tree(trash)
+

@@ -1,0 +1,187 @@
+"""Generations of one environment: build beside, commit by rename, switch by symlink, history, GC, recovery."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+from typing import Any
+
+from corral.models import HistoryEntry
+from corral.store.envs import ENV_FILE, EnvRef
+from corral.store.fsutil import atomic_write_json, read_json, remove_tree, trash_then_remove
+from corral.store.prefix import GENERATION_FILE
+
+HISTORY_FILE = "history.json"
+SCHEMA = 1
+
+
+def now() -> str:
+    """The current time, ISO 8601 in UTC, to the second."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def generation_dir(ref: EnvRef, number: int) -> Path:
+    """The prefix of generation `number`."""
+    return ref.home / str(number)
+
+
+def generation_numbers(ref: EnvRef) -> list[int]:
+    """The generations on disk, ascending."""
+    if not ref.home.is_dir():
+        return []
+    return sorted(int(p.name) for p in ref.home.iterdir() if p.name.isdigit() and p.is_dir())
+
+
+def current_generation(ref: EnvRef) -> int | None:
+    """The generation the stable link points to, or None (no link, or a link that is not ours)."""
+    try:
+        target = Path(os.readlink(ref.link))
+    except OSError:
+        return None
+    if target.parent != ref.home or not target.name.isdigit() or not target.is_dir():
+        return None
+    return int(target.name)
+
+
+def next_number(ref: EnvRef) -> int:
+    """One past every generation ever made (on disk or in history), so numbers are never reused."""
+    known = generation_numbers(ref) + [e.generation for e in read_history(ref)]
+    return max(known, default=0) + 1
+
+
+def build_dir(ref: EnvRef, number: int) -> Path:
+    """A fresh directory to build generation `number` in; only commit() makes it a generation."""
+    path = ref.home / f".build-{number}-{os.getpid()}"
+    remove_tree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def commit(ref: EnvRef, built: Path, number: int) -> Path:
+    """Rename a verified build directory to its generation number."""
+    target = generation_dir(ref, number)
+    os.replace(built, target)
+    _fsync_dir(ref.home)
+    return target
+
+
+def switch(ref: EnvRef, number: int) -> None:
+    """Point the stable link at generation `number` with one atomic rename."""
+    target = generation_dir(ref, number)
+    ref.link.parent.mkdir(parents=True, exist_ok=True)
+    tmp = ref.link.parent / f".{ref.link.name}.corral-tmp-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp, target_is_directory=True)
+    os.replace(tmp, ref.link)
+    _fsync_dir(ref.link.parent)
+
+
+def register(ref: EnvRef) -> None:
+    """Record the environment's existence (name, link path, creation time)."""
+    atomic_write_json(ref.home / ENV_FILE, {"schema": SCHEMA, "name": ref.name, "path": str(ref.link), "created": now()})
+
+
+def env_created(ref: EnvRef) -> str:
+    """When the environment was created."""
+    try:
+        return str(read_json(ref.home / ENV_FILE).get("created", ""))
+    except (OSError, ValueError):
+        return ""
+
+
+def read_meta(prefix: Path) -> dict[str, Any]:
+    """A generation's own record (spec, command, changes), or {} when it has none."""
+    try:
+        data = read_json(prefix / GENERATION_FILE)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_meta(prefix: Path, meta: dict[str, Any]) -> None:
+    """Write a generation's own record inside it."""
+    atomic_write_json(prefix / GENERATION_FILE, {"schema": SCHEMA, **meta})
+
+
+def read_history(ref: EnvRef) -> list[HistoryEntry]:
+    """Every switch of the environment's link, oldest first."""
+    path = ref.home / HISTORY_FILE
+    if not path.is_file():
+        return []
+    return [HistoryEntry.from_dict(e) for e in read_json(path).get("entries", [])]
+
+
+def append_history(ref: EnvRef, entry: HistoryEntry) -> None:
+    """Add an entry (the file is rewritten atomically)."""
+    entries = [e.to_dict() for e in read_history(ref)] + [entry.to_dict()]
+    atomic_write_json(ref.home / HISTORY_FILE, {"schema": SCHEMA, "entries": entries})
+
+
+def collect_garbage(ref: EnvRef, keep: int) -> list[int]:
+    """Delete generations beyond the newest `keep`, never the current one; return those deleted."""
+    current = current_generation(ref)
+    numbers = generation_numbers(ref)
+    kept = set(numbers[-keep:]) | ({current} if current is not None else set())
+    removed = [n for n in numbers if n not in kept]
+    for number in removed:
+        trash_then_remove(generation_dir(ref, number), f".trash-{number}-{os.getpid()}")
+    return removed
+
+
+def recover(ref: EnvRef) -> list[str]:
+    """Undo what a killed or failed change left behind; call with the environment's lock held.
+
+    Build and trash directories go; a generation that was never switched to (or never made it into
+    history) goes; a current generation missing from history is added back from its own record; an
+    environment whose first generation never finished is removed entirely.
+    """
+    notes: list[str] = []
+    if not ref.home.is_dir():
+        return notes
+    for entry in ref.home.iterdir():
+        if entry.name.startswith((".build-", ".trash-")):
+            remove_tree(entry)
+            notes.append(f"removed unfinished {entry.name}")
+    if ref.link.parent.is_dir():
+        for entry in ref.link.parent.glob(f".{ref.link.name}.corral-tmp-*"):
+            entry.unlink()
+    current = current_generation(ref)
+    history = read_history(ref)
+    known = {e.generation for e in history}
+    if current is not None and current not in known:
+        meta = read_meta(generation_dir(ref, current))
+        append_history(
+            ref,
+            HistoryEntry(
+                generation=current,
+                time=str(meta.get("created", now())),
+                action=str(meta.get("action", "recovered")),
+                command=str(meta.get("command", "")),
+                previous=meta.get("parent"),
+            ),
+        )
+        known.add(current)
+        notes.append(f"recorded generation {current} in history")
+    for number in generation_numbers(ref):
+        if number != current and number not in known:
+            trash_then_remove(generation_dir(ref, number), f".trash-{number}-{os.getpid()}")
+            notes.append(f"removed generation {number}, which was never switched to")
+    if current is None and not generation_numbers(ref) and not known:
+        remove_tree(ref.home)
+        notes.append("removed an environment whose creation never finished")
+    return notes
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

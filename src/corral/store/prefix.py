@@ -1,0 +1,117 @@
+"""Read a prefix without rattler: its package records, the files they own, untracked files, verification."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from corral.conda.channels import channel_display
+from corral.models import PackageInfo
+
+CORRAL_META = Path("conda-meta") / "corral"
+GENERATION_FILE = CORRAL_META / "generation.json"
+
+# Written by tools into every prefix, never by packages; not worth a warning.
+_IGNORED_TOP = {"conda-meta", "CACHEDIR.TAG"}
+
+
+def read_records(prefix: Path) -> list[dict[str, Any]]:
+    """The raw conda-meta/*.json records of a prefix, sorted by file name."""
+    meta = prefix / "conda-meta"
+    if not meta.is_dir():
+        return []
+    records = []
+    for path in sorted(meta.glob("*.json")):
+        with open(path, encoding="utf-8") as handle:
+            records.append(json.load(handle))
+    return records
+
+
+def record_info(record: dict[str, Any]) -> PackageInfo:
+    """A conda-meta record as a PackageInfo."""
+    return PackageInfo(
+        name=str(record["name"]),
+        version=str(record["version"]),
+        build=str(record.get("build", "")),
+        build_number=int(record.get("build_number", 0)),
+        channel=channel_display(str(record.get("channel") or record.get("url", ""))),
+        subdir=str(record.get("subdir", "")),
+    )
+
+
+def read_packages(prefix: Path) -> list[PackageInfo]:
+    """The packages installed in a prefix, sorted by name."""
+    return sorted(record_info(r) for r in read_records(prefix))
+
+
+def owned_files(records: list[dict[str, Any]], extra: list[str]) -> set[str]:
+    """Relative paths that the records (and corral's own extra files) account for."""
+    owned = set(extra)
+    for record in records:
+        owned.update(record.get("files", ()))
+    return owned
+
+
+def walk_files(prefix: Path) -> Iterator[str]:
+    """Every file and symlink in a prefix as a relative POSIX path, skipping bytecode caches."""
+    root = str(prefix)
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        if rel_dir == ".":
+            dirnames[:] = [d for d in dirnames if d not in _IGNORED_TOP]
+            filenames = [f for f in filenames if f not in _IGNORED_TOP]
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        for name in filenames:
+            if name.endswith(".pyc"):
+                continue
+            yield name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
+        # Symlinks to directories are listed in dirnames; they are files for ownership.
+        for name in list(dirnames):
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):
+                dirnames.remove(name)
+                yield name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
+
+
+def find_untracked(prefix: Path, extra: list[str]) -> list[str]:
+    """Files in the prefix that no package record owns (a stray `pip install`, a hand edit)."""
+    owned = owned_files(read_records(prefix), extra)
+    return sorted(path for path in walk_files(prefix) if path not in owned)
+
+
+def find_missing(prefix: Path) -> list[str]:
+    """Files that the prefix's records list but that are not on disk."""
+    missing = []
+    for record in read_records(prefix):
+        for rel in record.get("files", ()):
+            if not os.path.lexists(prefix / rel):
+                missing.append(f"{record['name']}: {rel}")
+    return missing
+
+
+def python_stdlib_dir(prefix: Path) -> Path | None:
+    """lib/pythonX.Y of the prefix's `python` package, if it has one."""
+    for record in read_records(prefix):
+        if record["name"] == "python":
+            major_minor = ".".join(str(record["version"]).split(".")[:2])
+            return prefix / "lib" / f"python{major_minor}"
+    return None
+
+
+def mark_externally_managed(prefix: Path, label: str, flag: str) -> str | None:
+    """Write PEP 668's EXTERNALLY-MANAGED so pip refuses, naming the corral command; return its path."""
+    stdlib = python_stdlib_dir(prefix)
+    if stdlib is None or not stdlib.is_dir():
+        return None
+    marker = stdlib / "EXTERNALLY-MANAGED"
+    marker.write_text(
+        "[externally-managed]\n"
+        f"Error=This environment ({label}) is managed by corral: a plain `pip install` here would be lost\n"
+        " on its next change. Install packages with corral instead:\n"
+        f"   corral install {flag} PACKAGE\n",
+        encoding="utf-8",
+    )
+    return marker.relative_to(prefix).as_posix()
