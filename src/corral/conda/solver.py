@@ -101,6 +101,7 @@ def load_prefix_records(prefix: Path) -> list[Any]:
 def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solution:
     """Solve `request` against its channels; raise a corral error a user can act on when it fails."""
     import rattler
+    from rattler.exceptions import SolverError
 
     specs = sorted(parse_specs(request.spec.specs), key=lambda s: (_name(s), s))
     installed = load_prefix_records(request.installed_prefix) if request.installed_prefix else []
@@ -130,7 +131,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
                         timeout=datetime.timedelta(seconds=settings.solve_timeout),
                     )
                 )
-            except rattler.exceptions.SolverError as exc:
+            except SolverError as exc:
                 last = exc
         assert last is not None
         raise await _explain(last, specs, channels, platforms, gateway)
@@ -200,7 +201,7 @@ async def _explain(exc: Exception, specs: Sequence[str], channels: Any, platform
             hint = f"did you mean {', '.join(close)}?" if close else "check the spelling"
             return PackageNotFound(
                 f"package '{name}' is not in the channels ({channel_list})",
-                hint=f"{hint}; or add the channel that has it with -c CHANNEL",
+                hint=f"{hint}, or add the channel that has it with -c CHANNEL",
             )
         records = await gateway.query(channels, platforms, [name], recursive=False)
         versions = sorted({str(r.version) for group in records for r in group}, key=_version_key)
