@@ -241,7 +241,9 @@ def _materialize(
 
     built = gens.build_dir(ref, number)
     try:
-        link_packages(solution, built, list(spec.specs), ctx.settings, ctx.reporter)
+        link_packages(
+            solution, built, gens.generation_dir(ref, number), list(spec.specs), ctx.settings, ctx.reporter
+        )
         extra = [p for p in [pfx.mark_externally_managed(built, _env_label(ref), ref.flag)] if p]
         missing = pfx.find_missing(built)
         if missing:

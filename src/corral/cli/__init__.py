@@ -9,12 +9,11 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 
-def _common(json_and_offline: bool = True) -> argparse.ArgumentParser:
+def _common() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and more detail")
     parent.add_argument("--json", action="store_true", help="print a versioned JSON document instead of text")
-    if json_and_offline:
-        parent.add_argument("--offline", action="store_true", default=None, help="use cached repodata and packages only")
+    parent.add_argument("--offline", action="store_true", default=None, help="use cached repodata and packages only")
     return parent
 
 
@@ -82,25 +81,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="update every package (the default when none is named)")
     p.add_argument("names", nargs="*", metavar="PACKAGE")
 
-    p = sub.add_parser("list", parents=[_common(False)], help="list the packages of an environment")
+    p = sub.add_parser("list", parents=[common], help="list the packages of an environment")
     _target(p)
 
-    p = sub.add_parser("history", parents=[_common(False)], help="show an environment's generations and changes")
+    p = sub.add_parser("history", parents=[common], help="show an environment's generations and changes")
     _target(p)
 
-    p = sub.add_parser("rollback", parents=[_common(False)], help="switch back to an earlier generation (offline)")
+    p = sub.add_parser("rollback", parents=[common], help="switch back to an earlier generation (offline)")
     _target(p)
     _mutating(p, untracked=False)
     p.add_argument("--to", type=int, metavar="N", help="the generation to switch to (default: the one before)")
 
     env = sub.add_parser("env", help="manage environments as a whole")
     env_sub = env.add_subparsers(dest="env_command", metavar="COMMAND")
-    env_sub.add_parser("list", aliases=["ls"], parents=[_common(False)], help="list environments")
-    p = env_sub.add_parser("remove", aliases=["rm"], parents=[_common(False)], help="delete an environment")
+    env_sub.add_parser("list", aliases=["ls"], parents=[common], help="list environments")
+    p = env_sub.add_parser("remove", aliases=["rm"], parents=[common], help="delete an environment")
     _target(p)
     _mutating(p, untracked=False)
 
-    sub.add_parser("info", parents=[_common(False)], help="show settings, store location, virtual packages")
+    sub.add_parser("info", parents=[common], help="show settings, store location, virtual packages")
     return parser
 
 

@@ -35,9 +35,17 @@ class _ProgressAdapter:
 
 
 def install(
-    solution: Solution, prefix: Path, requested: list[str], settings: Settings, reporter: Reporter
+    solution: Solution,
+    prefix: Path,
+    final_prefix: Path,
+    requested: list[str],
+    settings: Settings,
+    reporter: Reporter,
 ) -> None:
-    """Link every record of `solution` into the empty directory `prefix`, noting the requested specs."""
+    """Link every record of `solution` into the empty directory `prefix`, noting the requested specs.
+
+    Files that embed their prefix get `final_prefix`, where the directory will be renamed to.
+    """
     import rattler
 
     if settings.offline:
@@ -49,6 +57,7 @@ def install(
         await rattler.install(
             solution.records,
             target_prefix=prefix,
+            alternative_target_prefix=final_prefix,
             cache_dir=settings.conda_cache,
             installed_packages=[],
             show_progress=False,
