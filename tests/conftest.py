@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from tests.support.channel import PLACEHOLDER, FileEntry, PackageDef, index_channel, simple_package, write_conda_package
+from tests.support.channel import (
+    PLACEHOLDER,
+    FileEntry,
+    PackageDef,
+    index_channel,
+    simple_package,
+    write_conda_package,
+)
 from tests.support.cpython import CPythonUnavailable, add_cached_cpython
 from tests.support.wheels import noarch_python_from_dist
 

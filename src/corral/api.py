@@ -113,11 +113,14 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str]) -> ChangeResul
         requested = set(current.names())
         for name in wanted:
             if name not in installed:
-                raise NothingToDo(f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`")
+                raise NothingToDo(
+                    f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`"
+                )
             if name not in requested:
                 users = sorted(r["name"] for r in records if name in {spec_name(d) for d in r.get("depends", ())})
+                needed_by = ", ".join(users) or "another package"
                 raise NothingToDo(
-                    f"'{name}' was not requested; it is installed as a dependency of {', '.join(users) or 'another package'}",
+                    f"'{name}' was not requested; it is installed as a dependency of {needed_by}",
                     hint="remove the package that needs it instead",
                 )
         return _change(ctx, ref, current.without(wanted), action="remove", free=frozenset(), upgrade=frozenset())
@@ -133,7 +136,9 @@ def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: 
         installed = {p.name for p in pfx.read_packages(gens.generation_dir(ref, _require_current(ref)))}
         for name in wanted:
             if name not in installed:
-                raise NothingToDo(f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`")
+                raise NothingToDo(
+                    f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`"
+                )
         upgrade = ALL if all_packages or not wanted else frozenset(wanted)
         return _change(ctx, ref, current, action="update", free=frozenset(), upgrade=upgrade)
 
@@ -241,9 +246,7 @@ def _materialize(
 
     built = gens.build_dir(ref, number)
     try:
-        link_packages(
-            solution, built, gens.generation_dir(ref, number), list(spec.specs), ctx.settings, ctx.reporter
-        )
+        link_packages(solution, built, gens.generation_dir(ref, number), list(spec.specs), ctx.settings, ctx.reporter)
         extra = [p for p in [pfx.mark_externally_managed(built, _env_label(ref), ref.flag)] if p]
         missing = pfx.find_missing(built)
         if missing:
@@ -350,7 +353,12 @@ class EnvRemoved:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"env": self.env, "path": self.path, "generations": list(self.generations), "dry_run": self.dry_run}
+        return {
+            "env": self.env,
+            "path": self.path,
+            "generations": list(self.generations),
+            "dry_run": self.dry_run,
+        }
 
 
 def remove_env(ctx: ChangeContext, ref: EnvRef) -> EnvRemoved:

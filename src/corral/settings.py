@@ -115,7 +115,8 @@ def _read_config(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
-            f"cannot read the config file {path}: {exc}", hint="fix the file or point $CORRAL_CONFIG elsewhere"
+            f"cannot read the config file {path}: {exc}",
+            hint="fix the file or point $CORRAL_CONFIG elsewhere",
         ) from exc
     known = {f.name for f in fields(Settings)} - {"config_file", "sources"}
     out = {}
@@ -137,9 +138,7 @@ def _coerce(values: dict[str, Any], sources: Mapping[str, str]) -> dict[str, Any
         try:
             out[key] = _coerce_one(key, value)
         except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"invalid value {value!r} for '{key.replace('_', '-')}' (from {where}): {exc}"
-            ) from exc
+            raise ConfigError(f"invalid value {value!r} for '{key.replace('_', '-')}' (from {where}): {exc}") from exc
     return out
 
 

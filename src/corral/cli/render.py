@@ -9,7 +9,13 @@ from corral.errors import CorralError
 from corral.models import Change, EnvInfo, Plan
 
 _MARK = {"add": "+", "remove": "-", "upgrade": "↑", "downgrade": "↓", "change": "~"}
-_WORD = {"add": "install", "remove": "remove", "upgrade": "upgrade", "downgrade": "downgrade", "change": "change"}
+_WORD = {
+    "add": "install",
+    "remove": "remove",
+    "upgrade": "upgrade",
+    "downgrade": "downgrade",
+    "change": "change",
+}
 
 
 @dataclass(frozen=True)
@@ -28,8 +34,8 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     if not rows:
         return ""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -121,7 +127,10 @@ def _env_list(result: EnvList) -> str:
     for env in result.envs:
         generation = str(env.generation) if env.healthy_link else "(link missing)"
         rows.append([env.name or "-", generation, env.updated or env.created, env.path])
-    return table(rows, ["name", "generation", "updated", "path"]) or "No environments yet. Create one with `corral create -n NAME SPEC...`.\n"
+    return (
+        table(rows, ["name", "generation", "updated", "path"])
+        or "No environments yet. Create one with `corral create -n NAME SPEC...`.\n"
+    )
 
 
 def _env_remove(result: Any) -> str:

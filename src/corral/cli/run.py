@@ -42,7 +42,13 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         return _fail(error, name, as_json, False)
     if as_json:
-        document = {"corral": __version__, "schema": SCHEMA_VERSION, "command": name, "ok": True, "result": result.to_dict()}
+        document = {
+            "corral": __version__,
+            "schema": SCHEMA_VERSION,
+            "command": name,
+            "ok": True,
+            "result": result.to_dict(),
+        }
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render.text(name, result))
@@ -53,7 +59,7 @@ def _command_name(args: argparse.Namespace) -> str:
     aliases = {"uninstall": "remove", "upgrade": "update", "ls": "list", "rm": "remove"}
     command = aliases.get(args.command, args.command)
     if command == "env":
-        return "env " + aliases.get(args.env_command, args.env_command)
+        return "env " + str(aliases.get(args.env_command, args.env_command))
     return str(command)
 
 
@@ -61,7 +67,13 @@ def _fail(exc: CorralError, name: str, as_json: bool, verbose: bool) -> int:
     if verbose and exc.__cause__ is not None:
         traceback.print_exception(exc.__cause__)
     if as_json:
-        document = {"corral": __version__, "schema": SCHEMA_VERSION, "command": name, "ok": False, "error": exc.to_dict()}
+        document = {
+            "corral": __version__,
+            "schema": SCHEMA_VERSION,
+            "command": name,
+            "ok": False,
+            "error": exc.to_dict(),
+        }
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     else:
         sys.stderr.write(render.error(exc))
@@ -103,7 +115,10 @@ def _confirmer(options: ChangeOptions, as_json: bool) -> Callable[[Any], bool]:
         answer = sys.stdin.readline()
         if not answer:
             sys.stdout.write("\n")
-            raise Aborted("no answer (standard input is closed); nothing was changed", hint="pass -y to proceed without asking")
+            raise Aborted(
+                "no answer (standard input is closed); nothing was changed",
+                hint="pass -y to proceed without asking",
+            )
         return answer.strip().lower() in ("", "y", "yes")
 
     return confirm

@@ -169,10 +169,8 @@ def make_gateway(settings: Settings) -> Any:
     """A rattler Gateway on corral's repodata cache; cache-only when offline."""
     import rattler
 
-    action = "force-cache-only" if settings.offline else "cache-or-fetch"
-    return rattler.Gateway(
-        cache_dir=settings.repodata_cache, default_config=rattler.SourceConfig(cache_action=action)
-    )
+    config = rattler.SourceConfig(cache_action="force-cache-only" if settings.offline else "cache-or-fetch")
+    return rattler.Gateway(cache_dir=settings.repodata_cache, default_config=config)
 
 
 def _run(coro: Any) -> Any:

@@ -60,4 +60,3 @@ def trash_then_remove(path: Path, trash_name: str) -> None:
     trash = path.parent / trash_name
     os.replace(path, trash)
     remove_tree(trash)
-

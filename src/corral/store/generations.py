@@ -80,7 +80,9 @@ def switch(ref: EnvRef, number: int) -> None:
 
 def register(ref: EnvRef) -> None:
     """Record the environment's existence (name, link path, creation time)."""
-    atomic_write_json(ref.home / ENV_FILE, {"schema": SCHEMA, "name": ref.name, "path": str(ref.link), "created": now()})
+    atomic_write_json(
+        ref.home / ENV_FILE, {"schema": SCHEMA, "name": ref.name, "path": str(ref.link), "created": now()}
+    )
 
 
 def env_created(ref: EnvRef) -> str:
