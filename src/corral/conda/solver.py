@@ -261,7 +261,7 @@ def _memory_bound(limit_mb: int, abort: Callable[[CorralError], NoReturn]) -> It
 
     def watch() -> None:
         started = time.monotonic()
-        while not stop.wait(0.05):
+        while True:
             rss = _rss_bytes(page)
             if rss is not None and rss > limit_mb * 1024 * 1024:
                 abort(
@@ -272,6 +272,8 @@ def _memory_bound(limit_mb: int, abort: Callable[[CorralError], NoReturn]) -> It
                         " (raise the bound with CORRAL_SOLVE_MEMORY_MB)",
                     )
                 )
+            if stop.wait(0.05):
+                return
 
     thread = threading.Thread(target=watch, name="corral-solve-watchdog", daemon=True)
     thread.start()
