@@ -1,0 +1,55 @@
+"""Settings precedence: defaults < config file < environment variables < flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corral.errors import ConfigError
+from corral.settings import load_settings
+
+
+def test_precedence(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('channels = ["from-file"]\nkeep-generations = 5\noffline = true\nroot = "/from/file"\n')
+    env = {"CORRAL_CONFIG": str(config), "CORRAL_KEEP_GENERATIONS": "7", "CORRAL_ROOT": str(tmp_path / "r")}
+    settings = load_settings(env, {"offline": None})
+    assert settings.channels == ("from-file",)
+    assert settings.keep_generations == 7
+    assert settings.offline is True
+    assert settings.root == tmp_path / "r"
+    assert settings.sources["keep_generations"] == "$CORRAL_KEEP_GENERATIONS"
+    assert settings.sources["channels"] == str(config)
+    env["CORRAL_CHANNELS"] = "a, b"
+    assert load_settings(env, {}).channels == ("a", "b")
+
+
+def test_defaults_without_config(tmp_path: Path) -> None:
+    settings = load_settings({"CORRAL_CONFIG": str(tmp_path / "none.toml")}, {})
+    assert settings.channels == ("conda-forge",)
+    assert settings.channel_priority == "strict"
+    assert settings.keep_generations == 3
+    assert settings.offline is False
+    assert settings.conda_cache.is_relative_to(settings.root)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("keep-generations = 0\n", "keep-generations"),
+        ('channel-priority = "sometimes"\n', "strict"),
+        ("nonsense = 1\n", "unknown setting 'nonsense'"),
+        ("this is not toml\n", "cannot read the config file"),
+    ],
+)
+def test_bad_config_names_the_problem(tmp_path: Path, text: str, needle: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=needle.replace("'", ".")):
+        load_settings({"CORRAL_CONFIG": str(config)}, {})
+
+
+def test_bad_environment_variable_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"CORRAL_OFFLINE"):
+        load_settings({"CORRAL_CONFIG": str(tmp_path / "x"), "CORRAL_OFFLINE": "maybe"}, {})

@@ -1,0 +1,110 @@
+"""The store without rattler: generations, switch, history, GC, recovery, untracked files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from corral.models import HistoryEntry
+from corral.settings import Settings
+from corral.store import generations as gens
+from corral.store import prefix as pfx
+from corral.store.envs import EnvRef, all_envs, env_ref
+
+
+def make_generation(ref: EnvRef, number: int, files: dict[str, str] | None = None) -> Path:
+    """A committed generation with one fake package record owning `files`."""
+    files = files or {"share/a.txt": "a"}
+    built = gens.build_dir(ref, number)
+    (built / "conda-meta").mkdir()
+    for rel, text in files.items():
+        (built / rel).parent.mkdir(parents=True, exist_ok=True)
+        (built / rel).write_text(text)
+    record = {"name": "a", "version": "1", "build": "0", "channel": "file:///c/", "files": sorted(files)}
+    (built / "conda-meta" / "a-1-0.json").write_text(json.dumps(record))
+    gens.write_meta(built, {"number": number, "action": "install", "command": "test", "spec": {}})
+    return gens.commit(ref, built, number)
+
+
+def switch_and_record(ref: EnvRef, number: int) -> None:
+    gens.switch(ref, number)
+    gens.append_history(ref, HistoryEntry(number, gens.now(), "install", "test"))
+
+
+def settings(tmp_path: Path) -> Settings:
+    return Settings(root=tmp_path / "root")
+
+
+def test_switch_is_a_symlink_swap_and_history_records_it(tmp_path: Path) -> None:
+    ref = env_ref(settings(tmp_path), name="e")
+    gens.register(ref)
+    for n in (1, 2):
+        make_generation(ref, n)
+        switch_and_record(ref, n)
+    assert os.readlink(ref.link) == str(ref.home / "2")
+    assert gens.current_generation(ref) == 2
+    assert [e.generation for e in gens.read_history(ref)] == [1, 2]
+    assert gens.next_number(ref) == 3
+    gens.switch(ref, 1)
+    assert gens.current_generation(ref) == 1
+
+
+def test_gc_keeps_the_newest_and_the_current(tmp_path: Path) -> None:
+    ref = env_ref(settings(tmp_path), name="e")
+    gens.register(ref)
+    for n in range(1, 6):
+        make_generation(ref, n)
+        switch_and_record(ref, n)
+    gens.switch(ref, 1)
+    removed = gens.collect_garbage(ref, keep=2)
+    assert removed == [2, 3]
+    assert gens.generation_numbers(ref) == [1, 4, 5]
+    assert gens.next_number(ref) == 6  # numbers are never reused
+
+
+def test_recover_removes_unfinished_work_and_repairs_history(tmp_path: Path) -> None:
+    ref = env_ref(settings(tmp_path), name="e")
+    gens.register(ref)
+    make_generation(ref, 1)
+    switch_and_record(ref, 1)
+    make_generation(ref, 2)  # committed but never switched to (killed before the switch)
+    make_generation(ref, 3)
+    gens.switch(ref, 3)  # switched but killed before history was written
+    stray = gens.build_dir(ref, 4)  # killed while building
+    notes = gens.recover(ref)
+    assert not stray.exists()
+    assert gens.generation_numbers(ref) == [1, 3]
+    assert [e.generation for e in gens.read_history(ref)] == [1, 3]
+    assert notes
+
+
+def test_recover_removes_a_create_that_never_finished(tmp_path: Path) -> None:
+    ref = env_ref(settings(tmp_path), name="e")
+    gens.register(ref)
+    gens.build_dir(ref, 1)
+    gens.recover(ref)
+    assert not ref.home.exists() and not ref.exists()
+
+
+def test_path_envs_are_listed_with_named_ones(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    named = env_ref(s, name="b")
+    path = env_ref(s, path=tmp_path / "proj" / "env")
+    for ref in (path, named):
+        gens.register(ref)
+    assert [(r.name, r.link) for r in all_envs(s)] == [("b", named.link), (None, tmp_path / "proj" / "env")]
+
+
+def test_untracked_and_missing_files(tmp_path: Path) -> None:
+    ref = env_ref(settings(tmp_path), name="e")
+    prefix = make_generation(ref, 1, {"bin/tool": "x", "lib/mod.py": "y"})
+    (prefix / "lib" / "__pycache__").mkdir()
+    (prefix / "lib" / "__pycache__" / "mod.cpython-312.pyc").write_text("")
+    assert pfx.find_untracked(prefix, []) == []
+    (prefix / "lib" / "stray.py").write_text("z")
+    os.symlink("tool", prefix / "bin" / "alias")
+    assert pfx.find_untracked(prefix, []) == ["bin/alias", "lib/stray.py"]
+    assert pfx.find_untracked(prefix, ["lib/stray.py", "bin/alias"]) == []
+    (prefix / "bin" / "tool").unlink()
+    assert pfx.find_missing(prefix) == ["a: bin/tool"]
