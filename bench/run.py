@@ -1,0 +1,85 @@
+"""Run corral's benchmarks side by side with their baselines and print a table.
+
+    python bench/run.py [--repeat N]
+
+1. warm-cache create of the same environment: corral CLI vs py-rattler alone (same channel, specs, cache);
+2. rollback of an environment of 2,000+ files;
+3. `corral --version` vs `python -c pass`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import build_channel, clean_env, row, time_command
+
+HERE = Path(__file__).resolve().parent
+SPECS = ["python", "platformdirs", "filelock", "bulk"]
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="corral-bench-"))
+    channel = build_channel(work)
+    root = work / "root"
+    env = clean_env(root)
+    corral = [sys.executable, "-m", "corral"]
+    cache = root / "cache" / "conda" / "pkgs"
+    repodata = root / "cache" / "conda" / "repodata"
+
+    # Warm the caches once through corral (downloads/extracts into the shared cache).
+    subprocess.run([*corral, "create", "-n", "warm", "-c", str(channel), *SPECS, "-y"], env=env, check=True,
+                   capture_output=True)
+    files = sum(1 for p in (root / "envs" / "warm").resolve().rglob("*") if p.is_file())
+    print(f"environment: {', '.join(SPECS)} ({files} files); channel {channel}")
+
+    def drop(name: str) -> None:
+        subprocess.run([*corral, "env", "remove", "-n", name, "-y"], env=env, capture_output=True)
+
+    prefix = work / "rattler-prefix"
+    print("\n1. warm-cache create")
+    baseline = time_command(
+        [sys.executable, str(HERE / "rattler_alone.py"), str(channel), str(prefix), str(cache), str(repodata), *SPECS],
+        before=lambda: shutil.rmtree(prefix, ignore_errors=True), repeat=args.repeat)
+    ours = time_command([*corral, "create", "-n", "b", "-c", str(channel), *SPECS, "-y"], env=env,
+                        before=lambda: drop("b"), repeat=args.repeat)
+    startup = time_command([sys.executable, "-c", "pass"], repeat=args.repeat)
+    print(row("py-rattler alone (solve + install)", baseline))
+    print(row("corral create", ours))
+    print(row("python -c pass (start-up)", startup))
+    med = sorted(ours)[len(ours) // 2] / sorted(baseline)[len(baseline) // 2]
+    print(f"   ratio corral / py-rattler: {med:.2f}x  (goal <= 1.1x py-rattler plus start-up)")
+
+    print("\n2. rollback of a 2,000+ file environment")
+    subprocess.run([*corral, "install", "-n", "warm", "packaging", "-y"], env=env, check=True, capture_output=True)
+    state = {"to": 1}
+
+    def flip() -> None:
+        state["to"] = 2 if state["to"] == 1 else 1
+
+    rollback = []
+    for _ in range(args.repeat):
+        flip()
+        rollback += time_command([*corral, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=env,
+                                 repeat=1)
+    print(row("corral rollback (whole command)", rollback))
+
+    print("\n3. start-up")
+    print(row("python -c pass", time_command([sys.executable, "-c", "pass"], repeat=args.repeat * 3)))
+    print(row("corral --version", time_command([*corral, "--version"], repeat=args.repeat * 3)))
+    corral_bin = shutil.which("corral")
+    if corral_bin:
+        print(row("corral --version (console script)", time_command([corral_bin, "--version"], repeat=args.repeat * 3)))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
