@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
@@ -12,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.channel import FileEntry, PackageDef, index_channel, write_conda_package  # noqa: E402
-from tests.support.cpython import add_cached_cpython  # noqa: E402
-from tests.support.wheels import noarch_python_from_dist  # noqa: E402
+from tests.support.channel import FileEntry, PackageDef, index_channel, write_conda_package
+from tests.support.cpython import add_cached_cpython
+from tests.support.wheels import noarch_python_from_dist
 
 
 def build_channel(work: Path, many_files: int = 2000) -> Path:
@@ -24,18 +25,17 @@ def build_channel(work: Path, many_files: int = 2000) -> Path:
         return channel
     add_cached_cpython(channel, work / "cpython-cache")
     for dist in ("platformdirs", "filelock", "packaging"):
-        try:
+        with contextlib.suppress(Exception):  # a dist missing from this interpreter is skipped
             write_conda_package(channel, noarch_python_from_dist(dist))
-        except Exception:  # a dist missing from this interpreter is skipped
-            pass
     files = {f"share/bulk/d{i // 100}/f{i}.txt": FileEntry(f"{i}\n".encode()) for i in range(many_files)}
     write_conda_package(channel, PackageDef(name="bulk", version="1.0", files=files))
     index_channel(channel)
     return channel
 
 
-def time_command(argv: Sequence[str], env: dict[str, str] | None = None, before: Callable[[], None] | None = None,
-                 repeat: int = 5) -> list[float]:
+def time_command(
+    argv: Sequence[str], env: dict[str, str] | None = None, before: Callable[[], None] | None = None, repeat: int = 5
+) -> list[float]:
     """Wall-clock seconds of `repeat` runs of a command (each after `before`)."""
     times = []
     for _ in range(repeat):

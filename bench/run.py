@@ -36,8 +36,9 @@ def main() -> None:
     repodata = root / "cache" / "conda" / "repodata"
 
     # Warm the caches once through corral (downloads/extracts into the shared cache).
-    subprocess.run([*corral, "create", "-n", "warm", "-c", str(channel), *SPECS, "-y"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*corral, "create", "-n", "warm", "-c", str(channel), *SPECS, "-y"], env=env, check=True, capture_output=True
+    )
     files = sum(1 for p in (root / "envs" / "warm").resolve().rglob("*") if p.is_file())
     print(f"environment: {', '.join(SPECS)} ({files} files); channel {channel}")
 
@@ -48,9 +49,15 @@ def main() -> None:
     print("\n1. warm-cache create")
     baseline = time_command(
         [sys.executable, str(HERE / "rattler_alone.py"), str(channel), str(prefix), str(cache), str(repodata), *SPECS],
-        before=lambda: shutil.rmtree(prefix, ignore_errors=True), repeat=args.repeat)
-    ours = time_command([*corral, "create", "-n", "b", "-c", str(channel), *SPECS, "-y"], env=env,
-                        before=lambda: drop("b"), repeat=args.repeat)
+        before=lambda: shutil.rmtree(prefix, ignore_errors=True),
+        repeat=args.repeat,
+    )
+    ours = time_command(
+        [*corral, "create", "-n", "b", "-c", str(channel), *SPECS, "-y"],
+        env=env,
+        before=lambda: drop("b"),
+        repeat=args.repeat,
+    )
     startup = time_command([sys.executable, "-c", "pass"], repeat=args.repeat)
     print(row("py-rattler alone (solve + install)", baseline))
     print(row("corral create", ours))
@@ -68,8 +75,7 @@ def main() -> None:
     rollback = []
     for _ in range(args.repeat):
         flip()
-        rollback += time_command([*corral, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=env,
-                                 repeat=1)
+        rollback += time_command([*corral, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=env, repeat=1)
     print(row("corral rollback (whole command)", rollback))
 
     print("\n3. start-up")

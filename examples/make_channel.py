@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.channel import index_channel, write_conda_package  # noqa: E402
-from tests.support.cpython import add_cpython  # noqa: E402
-from tests.support.wheels import noarch_python_from_dist  # noqa: E402
+from tests.support.channel import index_channel, write_conda_package
+from tests.support.cpython import add_cpython
+from tests.support.wheels import noarch_python_from_dist
 
 
 def main() -> None:

@@ -171,8 +171,8 @@ def _change(
     creating: bool = False,
 ) -> ChangeResult:
     """Solve, plan, confirm, then materialize and switch to a new generation. Lock must be held."""
-    from corral.conda.plan import diff
     from corral.conda.solver import SolveRequest, solve
+    from corral.plan import diff
 
     previous = None if creating else _require_current(ref)
     old_prefix = None if previous is None else gens.generation_dir(ref, previous)
@@ -433,7 +433,7 @@ class RollbackResult:
 
 def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> RollbackResult:
     """Switch the link back to an earlier generation (default: the one before the current). Offline."""
-    from corral.conda.plan import diff
+    from corral.plan import diff
 
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         require_existing(ref)

@@ -71,10 +71,11 @@ def test_concurrent_changes_to_one_environment_are_serialized(corral: Corral, ch
 
 
 def test_a_held_lock_times_out_with_a_clear_error(corral: Corral, channel: Path) -> None:
-    from filelock import FileLock
+    import fcntl
 
     assert corral("create", "-n", "l", "-c", str(channel), "liba", "-y").code == 0
-    with FileLock(str(corral.root / "locks" / "l.lock")):
+    with open(corral.root / "locks" / "l.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         res = corral("install", "-n", "l", "app", "-y", extra_env={"CORRAL_LOCK_TIMEOUT": "1"})
     assert res.code == 1
     assert "locked by another corral process" in res.err and "CORRAL_LOCK_TIMEOUT" in res.err

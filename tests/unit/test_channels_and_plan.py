@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from corral.conda.channels import canonical_channel, channel_display
-from corral.conda.plan import diff
 from corral.errors import ChannelError
 from corral.models import PackageInfo
+from corral.plan import diff
 
 
 def test_channels_names_urls_and_dirs(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -59,6 +58,8 @@ def env_ref(settings: Settings, name: str | None = None, path: str | os.PathLike
             lock_file=settings.locks_dir / f"{name}.lock",
         )
     assert path is not None
+    import hashlib
+
     link = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
     digest = hashlib.sha256(str(link).encode()).hexdigest()[:12]
     slug = re.sub(r"[^A-Za-z0-9._-]", "_", link.name) or "root"

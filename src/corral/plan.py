@@ -1,16 +1,15 @@
-"""The plan: how the solved packages differ from the installed ones."""
+"""The plan: how the solved packages differ from the installed ones (no rattler import: rollback uses it)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from corral.models import Change, ChangeKind, PackageInfo, Plan
+from corral.versions import compare
 
 
 def diff(old: Iterable[PackageInfo], new: Iterable[PackageInfo]) -> Plan:
     """Compare two package sets by name: added, removed, upgraded, downgraded, changed build/channel."""
-    from rattler import Version
-
     before = {p.name: p for p in old}
     after = {p.name: p for p in new}
     changes = []
@@ -23,8 +22,8 @@ def diff(old: Iterable[PackageInfo], new: Iterable[PackageInfo]) -> Plan:
             kind = "remove"
         elif a == b:
             continue
-        elif Version(a.version) != Version(b.version):
-            kind = "upgrade" if Version(b.version) > Version(a.version) else "downgrade"
+        elif order := compare(b.version, a.version):
+            kind = "upgrade" if order > 0 else "downgrade"
         elif a.build_number != b.build_number:
             kind = "upgrade" if b.build_number > a.build_number else "downgrade"
         else:
