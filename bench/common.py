@@ -57,6 +57,7 @@ def row(label: str, times: list[float]) -> str:
 
 def clean_env(root: Path) -> dict[str, str]:
     """The process environment with corral pointed at `root` and no user config."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORRAL_", "CONDA_"))}
+    # PYTHONDONTWRITEBYTECODE would make every run recompile corral from source: not what users see.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORRAL_", "CONDA_", "PYTHONDONTWRITEBYTECODE"))}
     env.update({"CORRAL_ROOT": str(root), "CORRAL_CONFIG": str(root / "none.toml")})
     return env

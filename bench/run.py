@@ -49,6 +49,7 @@ def main() -> None:
     print("\n1. warm-cache create")
     baseline = time_command(
         [sys.executable, str(HERE / "rattler_alone.py"), str(channel), str(prefix), str(cache), str(repodata), *SPECS],
+        env=env,
         before=lambda: shutil.rmtree(prefix, ignore_errors=True),
         repeat=args.repeat,
     )
@@ -58,7 +59,7 @@ def main() -> None:
         before=lambda: drop("b"),
         repeat=args.repeat,
     )
-    startup = time_command([sys.executable, "-c", "pass"], repeat=args.repeat)
+    startup = time_command([sys.executable, "-c", "pass"], env=env, repeat=args.repeat)
     print(row("py-rattler alone (solve + install)", baseline))
     print(row("corral create", ours))
     print(row("python -c pass (start-up)", startup))
@@ -79,11 +80,16 @@ def main() -> None:
     print(row("corral rollback (whole command)", rollback))
 
     print("\n3. start-up")
-    print(row("python -c pass", time_command([sys.executable, "-c", "pass"], repeat=args.repeat * 3)))
-    print(row("corral --version", time_command([*corral, "--version"], repeat=args.repeat * 3)))
+    print(row("python -c pass", time_command([sys.executable, "-c", "pass"], env=env, repeat=args.repeat * 3)))
+    print(row("corral --version", time_command([*corral, "--version"], env=env, repeat=args.repeat * 3)))
     corral_bin = shutil.which("corral")
     if corral_bin:
-        print(row("corral --version (console script)", time_command([corral_bin, "--version"], repeat=args.repeat * 3)))
+        print(
+            row(
+                "corral --version (console script)",
+                time_command([corral_bin, "--version"], env=env, repeat=args.repeat * 3),
+            )
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 

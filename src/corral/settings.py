@@ -71,16 +71,23 @@ def default_config_file(environ: Mapping[str, str]) -> Path:
     """The TOML config file: $CORRAL_CONFIG, else corral/config.toml in the user config dir."""
     if environ.get("CORRAL_CONFIG"):
         return Path(environ["CORRAL_CONFIG"]).expanduser()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("corral")) / "config.toml"
+    return _user_dir("config", environ) / "config.toml"
 
 
-def default_root() -> Path:
+def default_root(environ: Mapping[str, str] | None = None) -> Path:
     """The store's default location, in the user data dir."""
-    from platformdirs import user_data_dir
+    return _user_dir("data", os.environ if environ is None else environ)
 
-    return Path(user_data_dir("corral"))
+
+def _user_dir(kind: str, environ: Mapping[str, str]) -> Path:
+    """XDG dirs on Linux without importing platformdirs (8 ms of start-up); platformdirs elsewhere."""
+    if sys.platform.startswith("linux"):
+        var, fallback = ("XDG_CONFIG_HOME", ".config") if kind == "config" else ("XDG_DATA_HOME", ".local/share")
+        base = environ.get(var, "").strip()
+        return (Path(base) if os.path.isabs(base) else Path.home() / fallback) / "corral"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("corral") if kind == "config" else platformdirs.user_data_dir("corral"))
 
 
 def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Settings:
@@ -99,7 +106,7 @@ def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Setti
         if value is not None and value != () and value is not False:
             values[key] = value
             sources[key] = "command line"
-    values.setdefault("root", default_root())
+    values.setdefault("root", default_root(environ))
     settings = Settings(**_coerce(values, sources), config_file=config_file)
     return replace(settings, sources=sources)
 

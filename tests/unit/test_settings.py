@@ -53,3 +53,12 @@ def test_bad_config_names_the_problem(tmp_path: Path, text: str, needle: str) ->
 def test_bad_environment_variable_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"CORRAL_OFFLINE"):
         load_settings({"CORRAL_CONFIG": str(tmp_path / "x"), "CORRAL_OFFLINE": "maybe"}, {})
+
+
+def test_user_dirs_follow_xdg(tmp_path: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    (tmp_path / "cfg" / "corral").mkdir(parents=True)
+    (tmp_path / "cfg" / "corral" / "config.toml").write_text("keep-generations = 9\n")
+    settings = load_settings(env, {})
+    assert settings.root == tmp_path / "data" / "corral"
+    assert settings.keep_generations == 9
