@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,9 +194,10 @@ def _change(
         dry_run=ctx.options.dry_run,
         changed=False,
     )
-    spec_changed = old_meta.get("spec") != spec.to_dict()
-    if ctx.options.dry_run or (plan.is_empty and not spec_changed and not creating):
+    if ctx.options.dry_run:
         return result
+    if plan.is_empty and old_meta.get("spec") == spec.to_dict() and not creating:
+        return dataclasses.replace(result, generation=previous)  # nothing to do: no new generation
     if not ctx.confirm(result):
         raise Aborted("nothing was changed")
     if creating:

@@ -129,11 +129,16 @@ class EnvSpec:
         return tuple(spec_name(s) for s in self.specs)
 
     def with_specs(self, specs: Iterable[str]) -> EnvSpec:
-        """Add specs; a new spec replaces an older one for the same package name."""
-        new = list(specs)
-        new_names = {spec_name(s) for s in new}
-        kept = [s for s in self.specs if spec_name(s) not in new_names]
-        return replace(self, specs=tuple(kept + new))
+        """Add specs; a new spec replaces an older one for the same package name, in its place."""
+        out = list(self.specs)
+        for spec in specs:
+            name = spec_name(spec)
+            index = next((i for i, old in enumerate(out) if spec_name(old) == name), None)
+            if index is None:
+                out.append(spec)
+            else:
+                out[index] = spec
+        return replace(self, specs=tuple(out))
 
     def without(self, names: Iterable[str]) -> EnvSpec:
         """Drop the specs for these package names."""

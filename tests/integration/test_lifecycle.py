@@ -44,6 +44,9 @@ def test_install_update_remove_and_history_record_each_change(corral: Corral, ch
     assert set(names(corral, "e")) == {"python", "filelock", "platformdirs", "app", "liba"}
     assert names(corral, "e")["filelock"] == "3.12.0"  # freeze-installed: not moved by an unrelated install
 
+    # an unchanged request is a no-op: no new generation
+    again = corral("install", "-n", "e", "platformdirs", "--json").json()["result"]
+    assert again["changed"] is False and again["generation"] == 2
     # the requested spec pins filelock: relax it by asking for filelock again, then update moves it
     assert corral("install", "-n", "e", "filelock", "-y").code == 0
     assert names(corral, "e")["filelock"] == "3.12.0"  # still preferred as installed

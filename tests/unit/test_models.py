@@ -26,6 +26,7 @@ def test_spec_name_reads_the_package_name(spec: str, name: str) -> None:
 def test_with_specs_replaces_by_name_and_keeps_order() -> None:
     spec = EnvSpec(channels=("c",), specs=("python 3.12.*", "numpy"))
     assert spec.with_specs(["numpy >=2", "scipy"]).specs == ("python 3.12.*", "numpy >=2", "scipy")
+    assert spec.with_specs(["python"]).specs == ("python", "numpy")
     assert spec.without(["NUMPY"]).specs == ("python 3.12.*",)
 
 
