@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -222,4 +222,3 @@ class ChangeOptions:
     dry_run: bool = False
     yes: bool = False
     discard_untracked: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)

@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
 
 def _common() -> argparse.ArgumentParser:
@@ -141,8 +141,3 @@ def main_help(parser: argparse.ArgumentParser, command: str) -> int:
     with contextlib.suppress(SystemExit):
         parser.parse_args([command, "--help"])
     return 2
-
-
-def parse_for_tests(argv: Sequence[str]) -> Any:
-    """Parse without running (used by unit tests of the parser)."""
-    return build_parser().parse_args(list(argv))

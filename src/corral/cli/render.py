@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from corral.errors import CorralError
-from corral.models import Change, EnvInfo, Plan
+from corral.models import Change, EnvInfo, Plan, spec_name
 
 _MARK = {"add": "+", "remove": "-", "upgrade": "↑", "downgrade": "↓", "change": "~"}
 _WORD = {
@@ -96,7 +96,7 @@ def _change(result: Any) -> str:
 
 
 def _list(result: Any) -> str:
-    names = {s.split("::")[-1].split()[0].split("=")[0].split("<")[0].split(">")[0] for s in result.requested}
+    names = {spec_name(s) for s in result.requested}
     rows = [[p.name + (" *" if p.name in names else ""), p.version, p.build, p.channel] for p in result.packages]
     head = f"# {result.env} at {result.path} (generation {result.generation}); * = requested\n"
     return head + (table(rows, ["name", "version", "build", "channel"]) or "(no packages)\n")
