@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 export CORRAL_ROOT=${CORRAL_ROOT:-$work/store}
 python examples/make_channel.py "$work/channel"
+# The same interpreter pip installed corral into (a fresh console script may not be on PATH yet,
+# e.g. under pyenv before a rehash); `corral ...` works the same once it is.
+corral() { python -m corral "$@"; }
 
 set -x
 corral create -n demo -c "$work/channel" python platformdirs -y
