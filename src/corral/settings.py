@@ -177,7 +177,9 @@ def _coerce_one(key: str, value: Any) -> Any:
         return number
     if key in ("lock_timeout", "solve_timeout"):
         seconds = float(value)
-        if seconds < 0:
-            raise ValueError("must not be negative")
+        if seconds < 0 or (key == "solve_timeout" and seconds == 0):
+            raise ValueError(
+                "must be a positive number of seconds" if key == "solve_timeout" else "must not be negative"
+            )
         return seconds
     return value

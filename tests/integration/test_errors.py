@@ -107,6 +107,15 @@ def test_runaway_solver_is_stopped_with_a_clear_error(corral: Corral, channel: P
     assert_store_has_no_env(corral, "w")
 
 
+def test_solver_timeout_is_a_limit_not_a_conflict(corral: Corral, channel: Path) -> None:
+    res = corral(
+        "create", "-n", "t", "-c", str(channel), "python", "app", "-y", extra_env={"CORRAL_SOLVE_TIMEOUT": "1e-6"}
+    )
+    assert_clean_failure(res, "did not finish within", "CORRAL_SOLVE_TIMEOUT")
+    assert "cannot be installed together" not in res.err
+    assert_store_has_no_env(corral, "t")
+
+
 def test_virtual_package_overrides_are_honoured(corral: Corral, channel: Path) -> None:
     info = corral("info", "--json", extra_env={"CONDA_OVERRIDE_GLIBC": "2.17", "CONDA_OVERRIDE_CUDA": "12.4"}).json()
     virtual = info["result"]["virtual_packages"]

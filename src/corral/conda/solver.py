@@ -24,7 +24,7 @@ from corral.errors import (
     SpecError,
     Unsatisfiable,
 )
-from corral.models import EnvSpec, PackageInfo
+from corral.models import EnvSpec, PackageInfo, spec_name
 from corral.reporting import Reporter
 from corral.settings import Settings
 
@@ -50,7 +50,6 @@ class Solution:
     """The solved records (rattler objects, kept inside corral.conda) and their corral view."""
 
     records: list[Any]
-    installed: list[Any]
 
     def packages(self) -> tuple[PackageInfo, ...]:
         """The solution as corral values, sorted by name."""
@@ -103,7 +102,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
     import rattler
     from rattler.exceptions import SolverError
 
-    specs = sorted(parse_specs(request.spec.specs), key=lambda s: (_name(s), s))
+    specs = sorted(parse_specs(request.spec.specs), key=lambda s: (spec_name(s), s))
     installed = load_prefix_records(request.installed_prefix) if request.installed_prefix else []
     channels = [rattler.Channel(c) for c in request.spec.channels]
     platforms = [rattler.Subdir.current(), rattler.Subdir("noarch")]
@@ -134,17 +133,17 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
             except SolverError as exc:
                 last = exc
         assert last is not None
-        raise await _explain(last, specs, channels, platforms, gateway)
+        raise await _explain(last, specs, channels, platforms, gateway, settings.solve_timeout)
 
     reporter.status("Solving environment")
     with _memory_bound(settings.solve_memory_mb, _abort):
         try:
-            records = _run(run())
+            records = asyncio.run(run())
         except CorralError:
             raise
         except Exception as exc:
             raise _translate(exc, request.spec.channels, settings) from exc
-    return Solution(records=records, installed=installed)
+    return Solution(records=records)
 
 
 def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[Any], list[Any]]]:
@@ -173,22 +172,20 @@ def make_gateway(settings: Settings) -> Any:
     return rattler.Gateway(cache_dir=settings.repodata_cache, default_config=config)
 
 
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
-def _name(spec: str) -> str:
-    from corral.models import spec_name
-
-    return spec_name(spec)
-
-
 _NO_CANDIDATES = re.compile(r"No candidates were found for ([^\s]+)(?: (.*?))?\.\s*$", re.M)
 
 
-async def _explain(exc: Exception, specs: Sequence[str], channels: Any, platforms: Any, gateway: Any) -> CorralError:
+async def _explain(
+    exc: Exception, specs: Sequence[str], channels: Any, platforms: Any, gateway: Any, timeout: float
+) -> CorralError:
     """Turn a SolverError into PackageNotFound or Unsatisfiable with the solver's reasoning."""
     text = str(exc)
+    if "cancelled" in text.lower() or "timed out" in text.lower():
+        return SolveLimitExceeded(
+            f"the solver did not finish within {timeout:g} s and was stopped; nothing was changed",
+            hint="pin the versions of the main packages to narrow the search, or raise the bound with"
+            " CORRAL_SOLVE_TIMEOUT=SECONDS",
+        )
     match = _NO_CANDIDATES.search(text)
     channel_list = ", ".join(channel_display(str(c.base_url)) for c in channels)
     if match:
@@ -203,8 +200,8 @@ async def _explain(exc: Exception, specs: Sequence[str], channels: Any, platform
             )
         records = await gateway.query(channels, platforms, [name], recursive=False)
         versions = sorted({str(r.version) for group in records for r in group}, key=_version_key)
-        requested = next((s for s in specs if _name(s) == name), name)
-        if name in {_name(s) for s in specs}:
+        requested = next((s for s in specs if spec_name(s) == name), name)
+        if name in {spec_name(s) for s in specs}:
             return Unsatisfiable(
                 f"no version of '{name}' matches '{requested}' in the channels ({channel_list})",
                 hint=f"available versions: {', '.join(versions[-10:])}",
