@@ -249,8 +249,10 @@ def _materialize(
     built = gens.build_dir(ref, number)
     try:
         link_packages(solution, built, gens.generation_dir(ref, number), list(spec.specs), ctx.settings, ctx.reporter)
-        extra = [p for p in [pfx.mark_externally_managed(built, _env_label(ref), ref.flag)] if p]
-        missing = pfx.find_missing(built)
+        records = pfx.read_records(built)
+        marker = pfx.mark_externally_managed(built, records, _env_label(ref), ref.flag)
+        extra = [marker] if marker else []
+        missing = pfx.find_missing(built, records)
         if missing:
             raise VerificationError(
                 f"the new generation is missing {len(missing)} file(s); it was not switched to",

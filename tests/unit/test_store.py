@@ -107,4 +107,4 @@ def test_untracked_and_missing_files(tmp_path: Path) -> None:
     assert pfx.find_untracked(prefix, []) == ["bin/alias", "lib/stray.py"]
     assert pfx.find_untracked(prefix, ["lib/stray.py", "bin/alias"]) == []
     (prefix / "bin" / "tool").unlink()
-    assert pfx.find_missing(prefix) == ["a: bin/tool"]
+    assert pfx.find_missing(prefix, pfx.read_records(prefix)) == ["a: bin/tool"]

@@ -82,28 +82,28 @@ def find_untracked(prefix: Path, extra: list[str]) -> list[str]:
     return sorted(path for path in walk_files(prefix) if path not in owned)
 
 
-def find_missing(prefix: Path) -> list[str]:
-    """Files that the prefix's records list but that are not on disk."""
+def find_missing(prefix: Path, records: list[dict[str, Any]]) -> list[str]:
+    """Files that the prefix's records (from read_records) list but that are not on disk."""
     missing = []
-    for record in read_records(prefix):
+    for record in records:
         for rel in record.get("files", ()):
             if not os.path.lexists(prefix / rel):
                 missing.append(f"{record['name']}: {rel}")
     return missing
 
 
-def python_stdlib_dir(prefix: Path) -> Path | None:
+def python_stdlib_dir(prefix: Path, records: list[dict[str, Any]]) -> Path | None:
     """lib/pythonX.Y of the prefix's `python` package, if it has one."""
-    for record in read_records(prefix):
+    for record in records:
         if record["name"] == "python":
             major_minor = ".".join(str(record["version"]).split(".")[:2])
             return prefix / "lib" / f"python{major_minor}"
     return None
 
 
-def mark_externally_managed(prefix: Path, label: str, flag: str) -> str | None:
+def mark_externally_managed(prefix: Path, records: list[dict[str, Any]], label: str, flag: str) -> str | None:
     """Write PEP 668's EXTERNALLY-MANAGED so pip refuses, naming the corral command; return its path."""
-    stdlib = python_stdlib_dir(prefix)
+    stdlib = python_stdlib_dir(prefix, records)
     if stdlib is None or not stdlib.is_dir():
         return None
     marker = stdlib / "EXTERNALLY-MANAGED"
