@@ -2,93 +2,67 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from corral import __version__
-from corral.errors import Aborted, GenerationNotFound, NothingToDo, UntrackedChanges, VerificationError
-from corral.models import ChangeOptions, EnvInfo, EnvSpec, HistoryEntry, PackageInfo, Plan, spec_name
-from corral.reporting import Reporter
+from corral.change import ChangeContext, ChangeResult, Motion, apply, env_label, packages_of, require_current
+from corral.errors import Aborted, GenerationNotFound, NothingToDo, SpecError
+from corral.models import EnvInfo, EnvSpec, HistoryEntry, PackageInfo, Plan, pypi_name, spec_name
 from corral.settings import Settings
+from corral.specs.requirements import PypiRequest
 from corral.store import generations as gens
 from corral.store import locking
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, all_envs, require_absent, require_existing
 from corral.store.fsutil import trash_then_remove
 
-
-@dataclass(frozen=True)
-class ChangeResult:
-    """What a mutating command did (or, with --dry-run, would do)."""
-
-    env: str
-    path: str
-    action: str
-    plan: Plan
-    spec: EnvSpec
-    generation: int | None
-    previous: int | None
-    dry_run: bool = False
-    changed: bool = True
-    removed_generations: tuple[int, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "env": self.env,
-            "path": self.path,
-            "action": self.action,
-            "plan": self.plan.to_dict(),
-            "spec": self.spec.to_dict(),
-            "generation": self.generation,
-            "previous_generation": self.previous,
-            "dry_run": self.dry_run,
-            "changed": self.changed,
-            "removed_generations": list(self.removed_generations),
-            "warnings": list(self.warnings),
-        }
+__all__ = ["ChangeContext", "ChangeResult"]
 
 
-Confirm = Callable[[Any], bool]
-
-
-def _always(_: Any) -> bool:
-    return True
-
-
-@dataclass(frozen=True)
-class ChangeContext:
-    """Everything a mutating use case needs besides its own arguments."""
-
-    settings: Settings
-    reporter: Reporter
-    command: str = "corral"
-    options: ChangeOptions = field(default_factory=ChangeOptions)
-    confirm: Confirm = _always
-
-
-def _env_label(ref: EnvRef) -> str:
-    return ref.name or str(ref.link)
-
-
-def create(ctx: ChangeContext, ref: EnvRef, specs: Sequence[str], channels: Sequence[str]) -> ChangeResult:
-    """Create an environment: solve `specs` and make its first generation."""
+def create(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    specs: Sequence[str],
+    channels: Sequence[str],
+    pypi: PypiRequest | None = None,
+    python: str = "",
+) -> ChangeResult:
+    """Create an environment: conda specs from channels, PyPI requests, on conda's python or a found one."""
     from corral.conda.channels import canonical_channel
     from corral.conda.solver import parse_specs
 
+    parsed = parse_specs(specs)
+    if python and parsed:
+        if "python" in {spec_name(s) for s in parsed}:
+            raise SpecError(
+                "--python and a python conda spec both choose the interpreter",
+                hint="keep one: --python 3.12, or python=3.12 among the conda specs",
+            )
+        parsed = [*parse_specs([f"python={python}"]), *parsed]
+        python = ""
+    if not parsed and not python and pypi is not None and (pypi.requirements or pypi.editables):
+        raise SpecError(
+            "PyPI packages need a Python: none was asked for",
+            hint="add --python 3.12 (a Python found on this machine) or a conda python spec (python=3.12)",
+        )
     chans = tuple(dict.fromkeys(canonical_channel(c) for c in (channels or ctx.settings.channels)))
-    spec = EnvSpec(channels=chans, specs=tuple(parse_specs(specs)))
+    spec = _with_pypi(EnvSpec(channels=chans, specs=tuple(parsed), python=python), pypi)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         gens.recover(ref)
         require_absent(ref)
-        return _change(ctx, ref, spec, action="create", free=frozenset(), upgrade=frozenset(), creating=True)
+        return apply(ctx, ref, spec, action="create", creating=True, notes=_credential_notes(pypi))
 
 
-def install(ctx: ChangeContext, ref: EnvRef, specs: Sequence[str], channels: Sequence[str] = ()) -> ChangeResult:
+def install(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    specs: Sequence[str],
+    channels: Sequence[str] = (),
+    pypi: PypiRequest | None = None,
+) -> ChangeResult:
     """Add packages to an environment, moving what is installed only where the request needs it."""
     from corral.conda.channels import canonical_channel
     from corral.conda.solver import parse_specs
@@ -97,18 +71,44 @@ def install(ctx: ChangeContext, ref: EnvRef, specs: Sequence[str], channels: Seq
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
         extra = tuple(canonical_channel(c) for c in channels)
-        spec = EnvSpec(channels=tuple(dict.fromkeys(extra + current.channels)), specs=current.specs)
-        spec = spec.with_specs(parsed)
-        free = frozenset(spec_name(s) for s in parsed)
-        return _change(ctx, ref, spec, action="install", free=free, upgrade=frozenset())
+        spec = replace(current, channels=tuple(dict.fromkeys(extra + current.channels)))
+        spec = _with_pypi(spec.with_specs(parsed), pypi)
+        moving = tuple(pypi_name(r) for r in pypi.requirements) if pypi else ()
+        motion = Motion(free=frozenset(spec_name(s) for s in parsed), pypi_upgrade=moving)
+        return apply(ctx, ref, spec, action="install", motion=motion, notes=_credential_notes(pypi))
 
 
-def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str]) -> ChangeResult:
-    """Remove requested packages (and what only they needed) from an environment."""
+def _with_pypi(spec: EnvSpec, pypi: PypiRequest | None) -> EnvSpec:
+    if pypi is None:
+        return spec
+    return replace(
+        spec.with_pypi(pypi.requirements),
+        editables=tuple(dict.fromkeys(spec.editables + tuple(pypi.editables))),
+        pypi_constraints=tuple(dict.fromkeys(spec.pypi_constraints + tuple(pypi.constraints))),
+        index=spec.index.merged(pypi.index),
+    )
+
+
+def _credential_notes(pypi: PypiRequest | None) -> tuple[str, ...]:
+    from corral.redact import has_credentials
+
+    if pypi is None:
+        return ()
+    urls = [pypi.index.index_url, *pypi.index.extra_index_urls, *pypi.index.find_links]
+    if any(has_credentials(u) for u in urls):
+        return (
+            "index credentials were used but not recorded; later changes to this environment need them"
+            " in ~/.netrc (or a keyring)",
+        )
+    return ()
+
+
+def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Sequence[str] = ()) -> ChangeResult:
+    """Remove requested packages (conda names, and PyPI names) and what only they needed."""
     wanted = [n.lower() for n in names]
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
-        prefix = gens.generation_dir(ref, _require_current(ref))
+        prefix = gens.generation_dir(ref, require_current(ref))
         records = pfx.read_records(prefix)
         installed = {r["name"] for r in records}
         requested = set(current.names())
@@ -124,7 +124,25 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str]) -> ChangeResul
                     f"'{name}' was not requested; it is installed as a dependency of {needed_by}",
                     hint="remove the package that needs it instead",
                 )
-        return _change(ctx, ref, current.without(wanted), action="remove", free=frozenset(), upgrade=frozenset())
+        spec = current.without(wanted)
+        for name in pypi_names:
+            key = pypi_name(name)
+            editable = [e for e in spec.editables if _editable_name(e) == key]
+            if key not in current.pypi_names() and not editable:
+                raise NothingToDo(
+                    f"'{name}' is not a requested PyPI package of {ref.label}",
+                    hint=f"requested PyPI packages: {', '.join(current.pypi_names()) or 'none'}"
+                    f" (see `corral list {ref.flag}`)",
+                )
+            spec = spec.without_pypi([name])
+            spec = replace(spec, editables=tuple(e for e in spec.editables if e not in editable))
+        return apply(ctx, ref, spec, action="remove")
+
+
+def _editable_name(path: str) -> str:
+    from corral.pypi.uv import _project_name
+
+    return _project_name(Path(path))
 
 
 def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: bool = False) -> ChangeResult:
@@ -134,159 +152,89 @@ def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: 
     wanted = [n.lower() for n in names]
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
-        installed = {p.name for p in pfx.read_packages(gens.generation_dir(ref, _require_current(ref)))}
+        prefix = gens.generation_dir(ref, require_current(ref))
+        packages = packages_of(prefix)
+        conda = {p.name for p in packages if p.kind == "conda"}
+        pypi = {p.name for p in packages if p.kind == "pypi"}
         for name in wanted:
-            if name not in installed:
+            if name not in conda and pypi_name(name) not in pypi:
                 raise NothingToDo(
                     f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`"
                 )
-        upgrade = ALL if all_packages or not wanted else frozenset(wanted)
-        return _change(ctx, ref, current, action="update", free=frozenset(), upgrade=upgrade)
+        everything = all_packages or not wanted
+        motion = Motion(
+            upgrade=ALL if everything else frozenset(n for n in wanted if n in conda),
+            pypi_upgrade=None if everything else tuple(pypi_name(n) for n in wanted if pypi_name(n) in pypi),
+        )
+        return apply(ctx, ref, current, action="update", motion=motion)
+
+
+def adopt(ctx: ChangeContext, ref: EnvRef) -> ChangeResult:
+    """Record PyPI distributions installed by hand (untracked) as requests, in a new generation."""
+    from corral.pypi import dists
+    from corral.pypi.resolve import conda_provided
+
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        current = _current_spec(ref)
+        prefix = gens.generation_dir(ref, require_current(ref))
+        meta = gens.read_meta(prefix)
+        ours = {str(p["name"]) for p in meta.get("pypi", [])} | set(conda_provided(prefix, pfx.read_records(prefix)))
+        strays = [d for d in dists.installed(prefix) if d.name not in ours]
+        if not strays:
+            raise NothingToDo(
+                f"{ref.label} has no PyPI packages installed outside corral",
+                hint=f"`corral list {ref.flag}` shows what corral recorded",
+            )
+        if current.specs and "python" not in current.names() and not current.python:
+            raise SpecError(f"{ref.label} has no Python of its own to install PyPI packages into")
+        spec = current.with_pypi([f"{d.name}=={d.version}" for d in strays if not d.editable])
+        editables = tuple(d.editable for d in strays if d.editable)
+        spec = replace(spec, editables=tuple(dict.fromkeys(spec.editables + editables)))
+        options = replace(ctx.options, discard_untracked=True)
+        adopted = ", ".join(f"{d.name} {d.version}" for d in strays)
+        ctx = replace(ctx, options=options)
+        return apply(ctx, ref, spec, action="adopt", notes=(f"adopted: {adopted}",))
+
+
+def _installed_packages(prefix: Path, meta: dict[str, Any]) -> list[PackageInfo]:
+    """Conda records plus the PyPI distributions conda does not provide (`untracked` when not installed by corral)."""
+    from corral.pypi import dists
+    from corral.pypi.resolve import conda_provided
+
+    provided = conda_provided(prefix, pfx.read_records(prefix))
+    ours = {str(p["name"]) for p in meta.get("pypi", [])}
+    out = pfx.read_packages(prefix)
+    for dist in dists.installed(prefix):
+        if dist.name in provided:
+            continue
+        channel = dist.editable or ("pypi" if dist.name in ours else "untracked")
+        out.append(PackageInfo(dist.name, dist.version, "editable" if dist.editable else "", channel, kind="pypi"))
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class PythonList:
+    """`corral python list`: the interpreters a PyPI-only environment can be built on."""
+
+    interpreters: tuple[Any, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"interpreters": [i.to_dict() for i in self.interpreters]}
+
+
+def list_pythons(settings: Settings) -> PythonList:
+    """Every interpreter corral found (PATH, pyenv, corral environments, uv), newest first."""
+    from corral.pypi.interpreters import discover
+
+    return PythonList(tuple(discover(settings)))
 
 
 def _current_spec(ref: EnvRef) -> EnvSpec:
     require_existing(ref)
     gens.recover(ref)
-    meta = gens.read_meta(gens.generation_dir(ref, _require_current(ref)))
+    meta = gens.read_meta(gens.generation_dir(ref, require_current(ref)))
     return EnvSpec.from_dict(meta.get("spec", {}))
-
-
-def _require_current(ref: EnvRef) -> int:
-    current = gens.current_generation(ref)
-    if current is None:
-        raise GenerationNotFound(
-            f"{ref.label} has no current generation (its link {ref.link} is missing or broken)",
-            hint=f"switch to a generation with `corral rollback {ref.flag} --to N` (see `corral history {ref.flag}`)",
-        )
-    return current
-
-
-def _change(
-    ctx: ChangeContext,
-    ref: EnvRef,
-    spec: EnvSpec,
-    *,
-    action: str,
-    free: frozenset[str],
-    upgrade: frozenset[str],
-    creating: bool = False,
-) -> ChangeResult:
-    """Solve, plan, confirm, then materialize and switch to a new generation. Lock must be held."""
-    from corral.conda.solver import SolveRequest, solve
-    from corral.plan import diff
-
-    previous = None if creating else _require_current(ref)
-    old_prefix = None if previous is None else gens.generation_dir(ref, previous)
-    old_meta = gens.read_meta(old_prefix) if old_prefix else {}
-    if old_prefix is not None and not ctx.options.discard_untracked:
-        _check_untracked(ref, old_prefix, old_meta)
-    solution = solve(SolveRequest(spec, old_prefix, free, upgrade), ctx.settings, ctx.reporter)
-    plan = diff(pfx.read_packages(old_prefix) if old_prefix else [], solution.packages())
-    number = gens.next_number(ref)
-    result = ChangeResult(
-        env=_env_label(ref),
-        path=str(ref.link),
-        action=action,
-        plan=plan,
-        spec=spec,
-        generation=number,
-        previous=previous,
-        dry_run=ctx.options.dry_run,
-        changed=False,
-    )
-    if ctx.options.dry_run:
-        return result
-    if plan.is_empty and old_meta.get("spec") == spec.to_dict() and not creating:
-        return dataclasses.replace(result, generation=previous)  # nothing to do: no new generation
-    if not ctx.confirm(result):
-        raise Aborted("nothing was changed")
-    if creating:
-        gens.register(ref)
-    try:
-        _materialize(ctx, ref, solution, spec, number, previous, action, plan)
-    except BaseException:
-        if creating:
-            gens.recover(ref)
-        raise
-    removed = gens.collect_garbage(ref, ctx.settings.keep_generations)
-    return ChangeResult(
-        env=result.env,
-        path=result.path,
-        action=action,
-        plan=plan,
-        spec=spec,
-        generation=number,
-        previous=previous,
-        removed_generations=tuple(removed),
-    )
-
-
-def _check_untracked(ref: EnvRef, prefix: Path, meta: dict[str, Any]) -> None:
-    untracked = pfx.find_untracked(prefix, list(meta.get("extra_files", [])))
-    if untracked:
-        raise UntrackedChanges(
-            f"{ref.label} holds {len(untracked)} file(s) that corral did not install"
-            " (a plain `pip install`, or a hand edit); the next generation would not carry them",
-            hint=f"install them through corral instead, or pass --discard-untracked to leave them behind in"
-            f" generation {gens.current_generation(ref)} (still there for rollback)",
-            details=untracked[:20] + ([f"... and {len(untracked) - 20} more"] if len(untracked) > 20 else []),
-        )
-
-
-def _materialize(
-    ctx: ChangeContext,
-    ref: EnvRef,
-    solution: Any,
-    spec: EnvSpec,
-    number: int,
-    previous: int | None,
-    action: str,
-    plan: Plan,
-) -> None:
-    """Build generation `number` beside the current one, verify it, commit it and switch to it."""
-    from corral.conda.installer import install as link_packages
-
-    built = gens.build_dir(ref, number)
-    try:
-        link_packages(solution, built, gens.generation_dir(ref, number), list(spec.specs), ctx.settings, ctx.reporter)
-        records = pfx.read_records(built)
-        marker = pfx.mark_externally_managed(built, records, _env_label(ref), ref.flag)
-        extra = [marker] if marker else []
-        missing = pfx.find_missing(built, records)
-        if missing:
-            raise VerificationError(
-                f"the new generation is missing {len(missing)} file(s); it was not switched to",
-                hint="run `corral clean` to drop damaged cache entries, then retry",
-                details=missing[:20],
-            )
-        meta = {
-            "number": number,
-            "created": gens.now(),
-            "action": action,
-            "command": ctx.command,
-            "parent": previous,
-            "spec": spec.to_dict(),
-            "changes": [c.to_dict() for c in plan.changes],
-            "extra_files": extra,
-            "corral_version": __version__,
-        }
-        gens.write_meta(built, meta)
-        gens.commit(ref, built, number)
-    except BaseException:
-        trash_then_remove(built, f".trash-build-{number}")
-        raise
-    gens.switch(ref, number)
-    gens.append_history(
-        ref,
-        HistoryEntry(
-            generation=number,
-            time=str(meta["created"]),
-            action=action,
-            command=ctx.command,
-            previous=previous,
-            changes=plan.changes,
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -298,31 +246,40 @@ class PackageList:
     generation: int
     packages: tuple[PackageInfo, ...]
     requested: tuple[str, ...]
+    requested_pypi: tuple[str, ...] = ()
+
+    def is_requested(self, package: PackageInfo) -> bool:
+        """True when the user asked for this package (not only a dependency)."""
+        if package.kind == "pypi":
+            return package.name in {pypi_name(r) for r in self.requested_pypi} or package.build == "editable"
+        return package.name in {spec_name(s) for s in self.requested}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        names = {spec_name(s) for s in self.requested}
         return {
             "env": self.env,
             "path": self.path,
             "generation": self.generation,
-            "packages": [{**p.to_dict(), "requested": p.name in names} for p in self.packages],
+            "packages": [{**p.to_dict(), "requested": self.is_requested(p)} for p in self.packages],
             "requested": list(self.requested),
+            "requested_pypi": list(self.requested_pypi),
         }
 
 
 def list_packages(settings: Settings, ref: EnvRef) -> PackageList:
     """The packages installed in an environment's current generation."""
     require_existing(ref)
-    current = _require_current(ref)
+    current = require_current(ref)
     prefix = gens.generation_dir(ref, current)
     meta = gens.read_meta(prefix)
+    spec = EnvSpec.from_dict(meta.get("spec", {}))
     return PackageList(
-        env=_env_label(ref),
+        env=env_label(ref),
         path=str(ref.link),
         generation=current,
-        packages=tuple(pfx.read_packages(prefix)),
-        requested=tuple(EnvSpec.from_dict(meta.get("spec", {})).specs),
+        packages=tuple(_installed_packages(prefix, meta)),
+        requested=spec.specs,
+        requested_pypi=spec.pypi,
     )
 
 
@@ -371,7 +328,7 @@ def remove_env(ctx: ChangeContext, ref: EnvRef) -> EnvRemoved:
 
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         require_existing(ref)
-        result = EnvRemoved(_env_label(ref), str(ref.link), tuple(gens.generation_numbers(ref)), ctx.options.dry_run)
+        result = EnvRemoved(env_label(ref), str(ref.link), tuple(gens.generation_numbers(ref)), ctx.options.dry_run)
         if ctx.options.dry_run:
             return result
         if not ctx.confirm(result):
@@ -405,7 +362,7 @@ def history(settings: Settings, ref: EnvRef) -> History:
     """The environment's history."""
     require_existing(ref)
     return History(
-        env=_env_label(ref),
+        env=env_label(ref),
         current=gens.current_generation(ref),
         available=tuple(gens.generation_numbers(ref)),
         entries=tuple(gens.read_history(ref)),
@@ -460,9 +417,9 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
                 f"generation {target} of {ref.label} {why}",
                 hint=f"available generations: {', '.join(map(str, available))}",
             )
-        old = pfx.read_packages(gens.generation_dir(ref, current)) if current is not None else []
-        plan = diff(old, pfx.read_packages(gens.generation_dir(ref, target)))
-        result = RollbackResult(_env_label(ref), str(ref.link), current, target, plan, ctx.options.dry_run)
+        old = packages_of(gens.generation_dir(ref, current)) if current is not None else []
+        plan = diff(old, packages_of(gens.generation_dir(ref, target)))
+        result = RollbackResult(env_label(ref), str(ref.link), current, target, plan, ctx.options.dry_run)
         if ctx.options.dry_run or target == current:
             return result
         if not ctx.confirm(result):

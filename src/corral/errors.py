@@ -123,3 +123,27 @@ class Aborted(CorralError):
     """The user declined the plan."""
 
     code = "aborted"
+
+
+class InterpreterNotFound(CorralError):
+    """No Python interpreter on the machine matches `--python`."""
+
+    code = "python-not-found"
+
+
+class PypiError(CorralError):
+    """uv could not resolve or install the PyPI side (unknown package, no matching version, index error)."""
+
+    code = "pypi"
+
+
+class PypiConflict(CorralError):
+    """A PyPI requirement needs another version of a distribution a conda package provides."""
+
+    code = "pypi-conflict"
+
+
+class BuildError(CorralError):
+    """A source distribution or local project could not be built."""
+
+    code = "build-failed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -21,6 +22,7 @@ class PackageInfo:
     channel: str
     subdir: str = ""
     build_number: int = 0
+    kind: str = "conda"  # "conda" (a conda record) or "pypi" (a distribution uv installed)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -31,6 +33,7 @@ class PackageInfo:
             "build_number": self.build_number,
             "channel": self.channel,
             "subdir": self.subdir,
+            "kind": self.kind,
         }
 
     @classmethod
@@ -43,6 +46,7 @@ class PackageInfo:
             channel=str(data.get("channel", "")),
             subdir=str(data.get("subdir", "")),
             build_number=int(data.get("build_number", 0)),
+            kind=str(data.get("kind", "conda")),
         )
 
 
@@ -117,42 +121,136 @@ def spec_name(spec: str) -> str:
     return text[:end].strip().lower()
 
 
+_PYPI_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+
+
+def pypi_name(requirement: str) -> str:
+    """The normalized (PEP 503) distribution name of a requirement string (`Foo_Bar[x]>=1` -> `foo-bar`)."""
+    match = _PYPI_NAME.match(requirement)
+    name = match.group(1) if match else requirement.strip()
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 @dataclass(frozen=True)
-class EnvSpec:
-    """What the user asked an environment to hold: channels and requested conda specs."""
+class PypiIndex:
+    """Where PyPI packages come from: pip's --index-url, --extra-index-url, --find-links, --no-index."""
 
-    channels: tuple[str, ...]
-    specs: tuple[str, ...] = ()
+    index_url: str = ""  # empty: PyPI
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
 
-    def names(self) -> tuple[str, ...]:
-        """The requested package names, in order."""
-        return tuple(spec_name(s) for s in self.specs)
-
-    def with_specs(self, specs: Iterable[str]) -> EnvSpec:
-        """Add specs; a new spec replaces an older one for the same package name, in its place."""
-        out = list(self.specs)
-        for spec in specs:
-            name = spec_name(spec)
-            index = next((i for i, old in enumerate(out) if spec_name(old) == name), None)
-            if index is None:
-                out.append(spec)
-            else:
-                out[index] = spec
-        return replace(self, specs=tuple(out))
-
-    def without(self, names: Iterable[str]) -> EnvSpec:
-        """Drop the specs for these package names."""
-        drop = {n.lower() for n in names}
-        return replace(self, specs=tuple(s for s in self.specs if spec_name(s) not in drop))
+    def merged(self, other: PypiIndex) -> PypiIndex:
+        """These options with `other`'s added: a new index URL wins, lists are joined without repeats."""
+        return PypiIndex(
+            index_url=other.index_url or self.index_url,
+            extra_index_urls=tuple(dict.fromkeys(self.extra_index_urls + other.extra_index_urls)),
+            find_links=tuple(dict.fromkeys(self.find_links + other.find_links)),
+            no_index=self.no_index or other.no_index,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"channels": list(self.channels), "specs": list(self.specs)}
+        return {
+            "index_url": self.index_url,
+            "extra_index_urls": list(self.extra_index_urls),
+            "find_links": list(self.find_links),
+            "no_index": self.no_index,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PypiIndex:
+        """Inverse of to_dict."""
+        return cls(
+            index_url=str(data.get("index_url", "")),
+            extra_index_urls=tuple(data.get("extra_index_urls", ())),
+            find_links=tuple(data.get("find_links", ())),
+            no_index=bool(data.get("no_index", False)),
+        )
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """What the user asked an environment to hold: conda channels and specs, PyPI requirements.
+
+    `python` is set for environments built on a found interpreter (no conda packages): the
+    `--python` request, e.g. "3.12". `editables` are absolute paths of local projects.
+    """
+
+    channels: tuple[str, ...]
+    specs: tuple[str, ...] = ()
+    pypi: tuple[str, ...] = ()
+    editables: tuple[str, ...] = ()
+    pypi_constraints: tuple[str, ...] = ()
+    index: PypiIndex = PypiIndex()
+    python: str = ""
+
+    def names(self) -> tuple[str, ...]:
+        """The requested conda package names, in order."""
+        return tuple(spec_name(s) for s in self.specs)
+
+    def pypi_names(self) -> tuple[str, ...]:
+        """The requested PyPI distribution names (normalized), in order."""
+        return tuple(pypi_name(r) for r in self.pypi)
+
+    @property
+    def has_pypi(self) -> bool:
+        """True when the environment has a PyPI side (requests, editables, or a found interpreter)."""
+        return bool(self.pypi or self.editables or self.python)
+
+    def with_specs(self, specs: Iterable[str]) -> EnvSpec:
+        """Add conda specs; a new spec replaces an older one for the same package name, in its place."""
+        return replace(self, specs=_merge(self.specs, specs, spec_name))
+
+    def with_pypi(self, requirements: Iterable[str]) -> EnvSpec:
+        """Add PyPI requirements; a new one replaces an older one for the same distribution, in its place."""
+        return replace(self, pypi=_merge(self.pypi, requirements, pypi_name))
+
+    def without(self, names: Iterable[str]) -> EnvSpec:
+        """Drop the conda specs for these package names."""
+        drop = {n.lower() for n in names}
+        return replace(self, specs=tuple(s for s in self.specs if spec_name(s) not in drop))
+
+    def without_pypi(self, names: Iterable[str]) -> EnvSpec:
+        """Drop the PyPI requirements for these distribution names."""
+        drop = {pypi_name(n) for n in names}
+        return replace(self, pypi=tuple(r for r in self.pypi if pypi_name(r) not in drop))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "channels": list(self.channels),
+            "specs": list(self.specs),
+            "pypi": list(self.pypi),
+            "editables": list(self.editables),
+            "pypi_constraints": list(self.pypi_constraints),
+            "index": self.index.to_dict(),
+            "python": self.python,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EnvSpec:
         """Inverse of to_dict."""
-        return cls(channels=tuple(data.get("channels", ())), specs=tuple(data.get("specs", ())))
+        return cls(
+            channels=tuple(data.get("channels", ())),
+            specs=tuple(data.get("specs", ())),
+            pypi=tuple(data.get("pypi", ())),
+            editables=tuple(data.get("editables", ())),
+            pypi_constraints=tuple(data.get("pypi_constraints", ())),
+            index=PypiIndex.from_dict(data.get("index", {})),
+            python=str(data.get("python", "")),
+        )
+
+
+def _merge(old: tuple[str, ...], new: Iterable[str], key: Any) -> tuple[str, ...]:
+    out = list(old)
+    for item in new:
+        index = next((i for i, existing in enumerate(out) if key(existing) == key(item)), None)
+        if index is None:
+            out.append(item)
+        else:
+            out[index] = item
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,16 @@ class Settings:
         return self.root / "cache" / "conda" / "repodata"
 
     @property
+    def pypi_cache(self) -> Path:
+        """uv's cache (wheels, built projects; hardlinked into prefixes)."""
+        return self.root / "cache" / "pypi"
+
+    @property
+    def interpreter_cache(self) -> Path:
+        """What corral learned about each interpreter it found, keyed by path and mtime."""
+        return self.root / "cache" / "interpreters.json"
+
+    @property
     def locks_dir(self) -> Path:
         """Per-environment lock files."""
         return self.root / "locks"

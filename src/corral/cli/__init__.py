@@ -47,6 +47,33 @@ def _channels(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _index(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-i", "--index-url", default="", metavar="URL", help="PyPI-style index instead of PyPI")
+    parser.add_argument(
+        "--extra-index-url", action="append", default=[], metavar="URL", help="another index (repeatable)"
+    )
+    parser.add_argument(
+        "-f", "--find-links", action="append", default=[], metavar="PATH", help="a folder of wheels, or a URL"
+    )
+    parser.add_argument("--no-index", action="store_true", help="use only --find-links locations")
+
+
+def _pypi(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("PyPI packages (installed by uv, after the conda packages)")
+    group.add_argument(
+        "--pip",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="REQ",
+        help="PyPI requirements, e.g. --pip torch 'transformers>=4' (takes the rest of the arguments)",
+    )
+    group.add_argument(
+        "-e", "--editable", action="append", default=[], metavar="PATH", help="a local project, installed editable"
+    )
+    _index(group)  # type: ignore[arg-type]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
     from corral import __version__
@@ -54,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = argparse.ArgumentParser(
         prog="corral",
-        description="Environments for Python and ML work: conda packages, atomic generations, instant rollback.",
+        description="Environments for Python and ML work: conda and PyPI packages, atomic generations,"
+        " instant rollback.",
     )
     parser.add_argument("--version", action="version", version=f"corral {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -63,18 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
     _target(p)
     _channels(p)
     _mutating(p, untracked=False)
+    p.add_argument(
+        "--python",
+        default="",
+        metavar="VERSION",
+        help="with conda specs: python=VERSION from the channels; without: a Python found on this machine"
+        " (see `corral python list`), e.g. 3.12, 3.12.1 or a path",
+    )
     p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs, e.g. python=3.12 'numpy>=1.26'")
+    _pypi(p)
 
     p = sub.add_parser("install", parents=[common], help="add packages to an environment")
     _target(p)
     _channels(p)
     _mutating(p)
-    p.add_argument("specs", nargs="+", metavar="SPEC")
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs")
+    _pypi(p)
 
     p = sub.add_parser("remove", aliases=["uninstall"], parents=[common], help="remove packages from an environment")
     _target(p)
     _mutating(p)
-    p.add_argument("names", nargs="+", metavar="PACKAGE")
+    p.add_argument("names", nargs="*", metavar="PACKAGE", help="requested conda packages")
+    p.add_argument("--pip", nargs="+", action="extend", default=[], metavar="NAME", help="requested PyPI packages")
 
     p = sub.add_parser("update", aliases=["upgrade"], parents=[common], help="update named packages (or all)")
     _target(p)
@@ -100,6 +138,31 @@ def build_parser() -> argparse.ArgumentParser:
     _target(p)
     _mutating(p, untracked=False)
 
+    pip = sub.add_parser("pip", help="PyPI packages with pip's vocabulary (-r, -e, -c, --index-url ...)")
+    pip_sub = pip.add_subparsers(dest="pip_command", metavar="COMMAND")
+    p = pip_sub.add_parser("install", parents=[common], help="add PyPI packages to an environment")
+    _target(p)
+    _mutating(p)
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", help="requirements file")
+    p.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE", help="constraints file")
+    p.add_argument(
+        "-e", "--editable", action="append", default=[], metavar="PATH", help="a local project, installed editable"
+    )
+    _index(p)
+    p.add_argument("requirements", nargs="*", metavar="REQ", help="PyPI requirements, e.g. 'requests>=2'")
+    p = pip_sub.add_parser("uninstall", parents=[common], help="remove requested PyPI packages")
+    _target(p)
+    _mutating(p)
+    p.add_argument("names", nargs="+", metavar="NAME")
+
+    p = sub.add_parser("adopt", parents=[common], help="record PyPI packages installed by hand into the environment")
+    _target(p)
+    _mutating(p, untracked=False)
+
+    python = sub.add_parser("python", help="Python interpreters found on this machine")
+    python_sub = python.add_subparsers(dest="python_command", metavar="COMMAND")
+    python_sub.add_parser("list", aliases=["ls"], parents=[common], help="list the interpreters corral can use")
+
     sub.add_parser("info", parents=[common], help="show settings, store location, virtual packages")
     return parser
 
@@ -119,8 +182,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if not args.command:
         parser.print_help()
         _exit(2)
-    if args.command == "env" and not args.env_command:
-        _exit(main_help(parser, "env"))
+    for group in ("env", "pip", "python"):
+        if args.command == group and not getattr(args, f"{group}_command"):
+            _exit(main_help(parser, group))
     from corral.cli.run import dispatch
 
     _exit(dispatch(args, args_list))

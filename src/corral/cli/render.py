@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from corral.errors import CorralError
-from corral.models import Change, EnvInfo, Plan, spec_name
+from corral.models import Change, EnvInfo, Plan
 
 _MARK = {"add": "+", "remove": "-", "upgrade": "↑", "downgrade": "↓", "change": "~"}
 _WORD = {
@@ -96,8 +96,7 @@ def _change(result: Any) -> str:
 
 
 def _list(result: Any) -> str:
-    names = {spec_name(s) for s in result.requested}
-    rows = [[p.name + (" *" if p.name in names else ""), p.version, p.build, p.channel] for p in result.packages]
+    rows = [[p.name + (" *" if result.is_requested(p) else ""), p.version, p.build, p.channel] for p in result.packages]
     head = f"# {result.env} at {result.path} (generation {result.generation}); * = requested\n"
     return head + (table(rows, ["name", "version", "build", "channel"]) or "(no packages)\n")
 
@@ -156,6 +155,13 @@ def _info(result: Any) -> str:
     return "".join(f"{k.rjust(width)} : {v}\n" for k, v in rows)
 
 
+def _python_list(result: Any) -> str:
+    rows = [[i.version, i.implementation, i.source, i.path] for i in result.interpreters]
+    return table(rows, ["version", "implementation", "found in", "path"]) or (
+        "No Python interpreters found (looked in PATH, pyenv, corral environments and uv's installs).\n"
+    )
+
+
 def _src(result: Any, key: str) -> str:
     return f"  (from {result.sources[key]})" if key in result.sources else ""
 
@@ -185,4 +191,8 @@ _RENDERERS = {
     "env list": _env_list,
     "env remove": _env_remove,
     "info": _info,
+    "pip install": _change,
+    "pip uninstall": _change,
+    "adopt": _change,
+    "python list": _python_list,
 }

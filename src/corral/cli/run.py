@@ -13,7 +13,7 @@ from typing import Any
 
 from corral import __version__
 from corral.cli import render
-from corral.errors import Aborted, CorralError
+from corral.errors import Aborted, CorralError, UsageError
 from corral.models import SCHEMA_VERSION, ChangeOptions
 from corral.reporting import NullReporter, Reporter, TextReporter
 
@@ -56,11 +56,12 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _command_name(args: argparse.Namespace) -> str:
-    aliases = {"uninstall": "remove", "upgrade": "update", "ls": "list", "rm": "remove"}
-    command = aliases.get(args.command, args.command)
-    if command == "env":
-        return "env " + str(aliases.get(args.env_command, args.env_command))
-    return str(command)
+    aliases = {"uninstall": "remove", "upgrade": "update"}
+    command = str(aliases.get(args.command, args.command))
+    if command in ("env", "pip", "python"):
+        sub = str(getattr(args, f"{command}_command"))
+        return f"{command} " + {"ls": "list", "rm": "remove"}.get(sub, sub)
+    return command
 
 
 def _fail(exc: CorralError, name: str, as_json: bool, verbose: bool) -> int:
@@ -124,22 +125,73 @@ def _confirmer(options: ChangeOptions, as_json: bool) -> Callable[[Any], bool]:
     return confirm
 
 
+def _pypi_request(args: argparse.Namespace, requirements: list[str]) -> Any:
+    from corral.specs.requirements import pypi_request
+
+    return pypi_request(
+        requirements=requirements,
+        editables=args.editable,
+        requirement_files=getattr(args, "requirement", []),
+        constraint_files=getattr(args, "constraint", []),
+        index_url=args.index_url,
+        extra_index_urls=args.extra_index_url,
+        find_links=args.find_links,
+        no_index=args.no_index,
+    )
+
+
 def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    return api.create(_context(args, settings, reporter, command), _ref(args, settings), args.specs, args.channels)
+    ctx = _context(args, settings, reporter, command)
+    pypi = _pypi_request(args, args.pip)
+    return api.create(ctx, _ref(args, settings), args.specs, args.channels, pypi, python=args.python)
 
 
 def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    return api.install(_context(args, settings, reporter, command), _ref(args, settings), args.specs, args.channels)
+    pypi = _pypi_request(args, args.pip)
+    if not args.specs and pypi is None:
+        raise UsageError("name packages to install", hint="conda specs as arguments, PyPI ones after --pip")
+    return api.install(
+        _context(args, settings, reporter, command), _ref(args, settings), args.specs, args.channels, pypi
+    )
+
+
+def _pip_install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    pypi = _pypi_request(args, args.requirements)
+    if pypi is None or not (pypi.requirements or pypi.editables):
+        raise UsageError("name PyPI packages to install", hint="e.g. corral pip install -n ENV requests -r req.txt")
+    return api.install(_context(args, settings, reporter, command), _ref(args, settings), [], [], pypi)
 
 
 def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    return api.remove(_context(args, settings, reporter, command), _ref(args, settings), args.names)
+    if not args.names and not args.pip:
+        raise UsageError("name packages to remove", hint="conda names as arguments, PyPI ones after --pip")
+    return api.remove(_context(args, settings, reporter, command), _ref(args, settings), args.names, args.pip)
+
+
+def _pip_uninstall(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.remove(_context(args, settings, reporter, command), _ref(args, settings), [], args.names)
+
+
+def _adopt(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.adopt(_context(args, settings, reporter, command), _ref(args, settings))
+
+
+def _python_list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.list_pythons(settings)
 
 
 def _update(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -198,4 +250,8 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = 
     "env list": _env_list,
     "env remove": _env_remove,
     "info": _info,
+    "pip install": _pip_install,
+    "pip uninstall": _pip_uninstall,
+    "adopt": _adopt,
+    "python list": _python_list,
 }

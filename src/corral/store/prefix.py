@@ -14,8 +14,8 @@ from corral.models import PackageInfo
 CORRAL_META = Path("conda-meta") / "corral"
 GENERATION_FILE = CORRAL_META / "generation.json"
 
-# Written by tools into every prefix, never by packages; not worth a warning.
-_IGNORED_TOP = {"conda-meta", "CACHEDIR.TAG"}
+# Written by tools into every prefix, never by packages; not worth a warning (.lock is uv's).
+_IGNORED_TOP = {"conda-meta", "CACHEDIR.TAG", ".lock"}
 
 
 def read_records(prefix: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,446 @@
+"""One change of an environment: solve (conda, then PyPI), plan, confirm, build a generation, verify, switch."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corral import __version__
+from corral.errors import (
+    Aborted,
+    CorralError,
+    GenerationNotFound,
+    PypiConflict,
+    SpecError,
+    UntrackedChanges,
+    VerificationError,
+)
+from corral.models import ChangeOptions, EnvSpec, HistoryEntry, PackageInfo, Plan
+from corral.redact import redact
+from corral.reporting import Reporter
+from corral.settings import Settings
+from corral.store import generations as gens
+from corral.store import prefix as pfx
+from corral.store.envs import EnvRef
+from corral.store.fsutil import trash_then_remove
+
+Confirm = Callable[[Any], bool]
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class ChangeContext:
+    """Everything a mutating use case needs besides its own arguments."""
+
+    settings: Settings
+    reporter: Reporter
+    command: str = "corral"
+    options: ChangeOptions = field(default_factory=ChangeOptions)
+    confirm: Confirm = _always
+
+
+@dataclass(frozen=True)
+class Motion:
+    """How much of the installed environment may move in this change.
+
+    `free` conda names may move but prefer their installed version (new requests); `upgrade` conda
+    names move to the newest allowed (`ALL` frees everything); `pypi_upgrade` PyPI names may move
+    (None: all of them), every other PyPI package keeps its version when it can.
+    """
+
+    free: frozenset[str] = frozenset()
+    upgrade: frozenset[str] = frozenset()
+    pypi_upgrade: tuple[str, ...] | None = ()
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What a mutating command did (or, with --dry-run, would do)."""
+
+    env: str
+    path: str
+    action: str
+    plan: Plan
+    spec: EnvSpec
+    generation: int | None
+    previous: int | None
+    dry_run: bool = False
+    changed: bool = True
+    removed_generations: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "env": self.env,
+            "path": self.path,
+            "action": self.action,
+            "plan": self.plan.to_dict(),
+            "spec": self.spec.to_dict(),
+            "generation": self.generation,
+            "previous_generation": self.previous,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "removed_generations": list(self.removed_generations),
+            "warnings": list(self.warnings),
+        }
+
+
+def env_label(ref: EnvRef) -> str:
+    """How results name the environment."""
+    return ref.name or str(ref.link)
+
+
+def require_current(ref: EnvRef) -> int:
+    """The current generation, or a clear error when the link is missing or broken."""
+    current = gens.current_generation(ref)
+    if current is None:
+        raise GenerationNotFound(
+            f"{ref.label} has no current generation (its link {ref.link} is missing or broken)",
+            hint=f"switch to a generation with `corral rollback {ref.flag} --to N` (see `corral history {ref.flag}`)",
+        )
+    return current
+
+
+def packages_of(prefix: Path, meta: dict[str, Any] | None = None) -> list[PackageInfo]:
+    """A generation's packages for plans: its conda records and the PyPI pins it recorded."""
+    from corral.pypi.resolve import pin_info, pins_from_meta
+
+    meta = gens.read_meta(prefix) if meta is None else meta
+    return sorted([*pfx.read_packages(prefix), *(pin_info(p) for p in pins_from_meta(meta.get("pypi", [])))])
+
+
+def owned_extra_files(prefix: Path, meta: dict[str, Any]) -> list[str]:
+    """Files corral put in a generation besides conda records: its own files and the PyPI packages it installed."""
+    from corral.pypi import dists
+
+    wanted = {str(p["name"]) for p in meta.get("pypi", [])}
+    owned = list(meta.get("extra_files", []))
+    for dist in dists.installed(prefix):
+        if dist.name in wanted:
+            owned += [*dists.record_files(prefix, dist), dist.dist_info + "/RECORD"]
+    return owned
+
+
+def apply(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    spec: EnvSpec,
+    *,
+    action: str,
+    motion: Motion = Motion(),
+    creating: bool = False,
+    notes: Sequence[str] = (),
+) -> ChangeResult:
+    """Solve, plan, confirm, then build, verify and switch to a new generation. The lock must be held."""
+    from corral.conda.solver import SolveRequest, solve
+    from corral.plan import diff
+
+    previous = None if creating else require_current(ref)
+    old_prefix = None if previous is None else gens.generation_dir(ref, previous)
+    old_meta = gens.read_meta(old_prefix) if old_prefix else {}
+    if old_prefix is not None and not ctx.options.discard_untracked:
+        _check_untracked(ref, old_prefix, old_meta)
+    _check_sides(ref, spec, old_meta)
+    solution = (
+        solve(SolveRequest(spec, old_prefix, motion.free, motion.upgrade), ctx.settings, ctx.reporter)
+        if (spec.specs)
+        else None
+    )
+    conda_packages = list(solution.packages()) if solution else []
+    if spec.has_pypi and spec.specs and not any(p.name == "python" for p in conda_packages):
+        raise SpecError(
+            "PyPI packages need a Python in the environment, and the conda packages bring none",
+            hint="add python to the conda specs (e.g. python=3.12), or drop the conda specs and use --python",
+        )
+    old_packages = packages_of(old_prefix, old_meta) if old_prefix else []
+    result = ChangeResult(
+        env=env_label(ref),
+        path=str(ref.link),
+        action=action,
+        plan=Plan(),
+        spec=spec,
+        generation=gens.next_number(ref),
+        previous=previous,
+        dry_run=ctx.options.dry_run,
+        changed=False,
+        warnings=tuple(notes),
+    )
+    unchanged_request = old_meta.get("spec") == spec.to_dict() and not creating
+    if not spec.has_pypi:
+        result = dataclasses.replace(result, plan=diff(old_packages, conda_packages))
+        if ctx.options.dry_run:
+            return result
+        if result.plan.is_empty and unchanged_request:
+            return dataclasses.replace(result, generation=previous)  # nothing to do: no new generation
+        if not ctx.confirm(result):
+            raise Aborted("nothing was changed")
+        return _build_and_switch(ctx, ref, result, solution, None, None, creating)
+    still = unchanged_request and motion.pypi_upgrade == () and not motion.upgrade
+    if still and not diff([p for p in old_packages if p.kind == "conda"], conda_packages).changes:
+        return dataclasses.replace(result, generation=previous)  # same request, same conda side: nothing to do
+    interpreter = None if spec.specs else _interpreter(ctx, spec, old_meta, motion)
+    return _build_and_switch(ctx, ref, result, solution, interpreter, (old_prefix, old_meta, motion), creating)
+
+
+def _build_and_switch(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    result: ChangeResult,
+    solution: Any,
+    interpreter: Any,
+    pypi: tuple[Path | None, dict[str, Any], Motion] | None,
+    creating: bool,
+) -> ChangeResult:
+    """Build generation `result.generation`; with a PyPI side, resolve it there and confirm before installing."""
+    from corral.plan import diff
+
+    number = result.generation
+    assert number is not None
+    if creating:
+        gens.register(ref)
+    placed: Path | None = None
+    try:
+        placed = _build_base(ctx, ref, number, solution, interpreter, result.spec.specs)
+        meta: dict[str, Any] = {"pypi": [], "python": interpreter.to_dict() if interpreter else None}
+        if pypi is not None:
+            old_prefix, old_meta, motion = pypi
+            placed, solution, resolution = _resolve_pypi(
+                ctx, ref, result.spec, placed, solution, interpreter, old_prefix, old_meta, motion
+            )
+            old = packages_of(old_prefix, old_meta) if old_prefix else []
+            new = [*(solution.packages() if solution else ()), *resolution.packages()]
+            result = dataclasses.replace(
+                result,
+                plan=diff(old, new),
+                warnings=result.warnings
+                + tuple(f"already provided by conda: {s}" for s in resolution.satisfied_by_conda),
+            )
+            for warning in result.warnings:
+                ctx.reporter.warn(warning)
+            if ctx.options.dry_run or (result.plan.is_empty and old_meta.get("spec") == result.spec.to_dict()):
+                _discard(placed, number)
+                if creating:
+                    gens.recover(ref)
+                if ctx.options.dry_run:
+                    return result
+                return dataclasses.replace(result, generation=result.previous)
+            if not ctx.confirm(result):
+                raise Aborted("nothing was changed")
+            from corral.pypi.uv import Uv
+
+            Uv(ctx.settings, ctx.reporter).install(placed / "bin" / "python", resolution.pins, result.spec.index)
+            meta["pypi"] = resolution.to_meta()
+        _finish(ctx, ref, placed, result, meta, interpreter)
+    except BaseException:
+        if placed is not None:
+            _discard(placed, number)
+        if creating:
+            gens.recover(ref)
+        raise
+    removed = gens.collect_garbage(ref, ctx.settings.keep_generations)
+    return dataclasses.replace(result, changed=True, dry_run=False, removed_generations=tuple(removed))
+
+
+def _build_base(
+    ctx: ChangeContext, ref: EnvRef, number: int, solution: Any, interpreter: Any, requested: Sequence[str]
+) -> Path:
+    """Link the conda packages (or lay out a venv on `interpreter`) and move the result to its generation path.
+
+    A generation directory is not in use until the link is switched to it; a killed run leaves one
+    that `recover` deletes, since it never made it into history.
+    """
+    built = gens.build_dir(ref, number)
+    try:
+        if solution is not None:
+            from corral.conda.installer import install as link_packages
+
+            final = gens.generation_dir(ref, number)
+            link_packages(solution, built, final, list(requested), ctx.settings, ctx.reporter)
+        elif interpreter is not None:
+            from corral.pypi.venv import make_venv
+
+            make_venv(built, interpreter)
+        (built / pfx.CORRAL_META).mkdir(parents=True, exist_ok=True)
+        return gens.commit(ref, built, number)
+    except BaseException:
+        trash_then_remove(built, f".trash-build-{number}")
+        raise
+
+
+def _discard(placed: Path, number: int) -> None:
+    trash_then_remove(placed, f".trash-build-{number}")
+
+
+def _resolve_pypi(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    spec: EnvSpec,
+    placed: Path,
+    solution: Any,
+    interpreter: Any,
+    old_prefix: Path | None,
+    old_meta: dict[str, Any],
+    motion: Motion,
+) -> tuple[Path, Any, Any]:
+    """Resolve the PyPI side in the built generation; on a conflict with conda, try once to move the conda side."""
+    from corral.conda.solver import SolveRequest, solve
+    from corral.pypi.resolve import ConflictsWithConda, conda_provided, pins_from_meta, resolve
+    from corral.pypi.uv import Uv
+
+    uv = Uv(ctx.settings, ctx.reporter)
+    previous = pins_from_meta(old_meta.get("pypi", []))
+
+    def attempt(prefix: Path) -> Any:
+        provided = conda_provided(prefix, pfx.read_records(prefix)) if solution is not None else {}
+        return resolve(uv, prefix / "bin" / "python", spec, provided, previous, motion.pypi_upgrade)
+
+    try:
+        return placed, solution, attempt(placed)
+    except ConflictsWithConda as conflict:
+        if solution is None:
+            raise
+        first = conflict
+    extra = [_conda_spec(c) for c in first.conflicts]
+    names = frozenset(c.conda_package for c in first.conflicts)
+    ctx.reporter.status("The PyPI requests need other versions of conda packages; trying to move the conda side")
+    try:
+        moved = solve(
+            SolveRequest(spec.with_specs(extra), old_prefix, motion.free | names, motion.upgrade),
+            ctx.settings,
+            ctx.reporter,
+        )
+    except CorralError as exc:
+        raise _refusal(ref, first, f"the conda channels cannot provide it: {exc.message}") from exc
+    number = int(placed.name)
+    _discard(placed, number)
+    placed = _build_base(ctx, ref, number, moved, interpreter, spec.specs)
+    try:
+        return placed, moved, attempt(placed)
+    except ConflictsWithConda as again:
+        _discard(placed, number)
+        raise _refusal(ref, again, "moving the conda side did not resolve it") from again.cause
+    except BaseException:
+        _discard(placed, number)
+        raise
+
+
+def _conda_spec(conflict: Any) -> str:
+    """The conda spec that asks the conda side for what the PyPI side needs."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if conflict.requested:
+        try:
+            specifier = str(Requirement(conflict.requested).specifier)
+        except InvalidRequirement:
+            specifier = ""
+        if specifier and "===" not in specifier:
+            return f"{conflict.conda_package} {specifier}"
+    return f"{conflict.conda_package}=={conflict.needed_version}"
+
+
+def _refusal(ref: EnvRef, conflict: Any, tried: str) -> PypiConflict:
+    first = conflict.conflicts[0]
+    details = [
+        f"{c.name}: conda package {c.conda_package} provides {c.conda_version}; the PyPI side needs"
+        f" {c.needed_version}" + (f" (requested as '{c.requested}')" if c.requested else " (a dependency)")
+        for c in conflict.conflicts
+    ]
+    return PypiConflict(
+        "the PyPI requests need other versions of packages that conda installed, and corral does not let"
+        " PyPI packages replace conda packages; the environment was not changed",
+        hint=f"install the version from conda (corral install {ref.flag} '{first.conda_package}"
+        f"=={first.needed_version}'), or relax the PyPI requirement",
+        details=[*details, f"tried moving the conda side: {tried}"],
+    )
+
+
+def _finish(
+    ctx: ChangeContext, ref: EnvRef, prefix: Path, result: ChangeResult, meta: dict[str, Any], interpreter: Any
+) -> None:
+    """Mark, verify and describe the placed generation, then switch the link to it and record history."""
+    from corral.pypi import dists
+
+    number = result.generation
+    assert number is not None
+    records = pfx.read_records(prefix)
+    marker = pfx.mark_externally_managed(prefix, records, env_label(ref), ref.flag)
+    extra = [marker] if marker else []
+    if interpreter is not None:
+        minor = interpreter.minor
+        extra += ["pyvenv.cfg", "lib64", "bin/python", "bin/python3", f"bin/python{minor}"]
+    missing = pfx.find_missing(prefix, records)
+    installed = {d.name for d in dists.installed(prefix)}
+    missing += [f"{p['name']}: not installed" for p in meta["pypi"] if p["name"] not in installed]
+    if missing:
+        raise VerificationError(
+            f"the new generation is missing {len(missing)} file(s) or package(s); it was not switched to",
+            hint="run `corral clean` to drop damaged cache entries, then retry",
+            details=missing[:20],
+        )
+    full_meta = {
+        "number": number,
+        "created": gens.now(),
+        "action": result.action,
+        "command": redact(ctx.command),
+        "parent": result.previous,
+        "spec": result.spec.to_dict(),
+        "changes": [c.to_dict() for c in result.plan.changes],
+        "extra_files": extra,
+        "corral_version": __version__,
+        **meta,
+    }
+    gens.write_meta(prefix, full_meta)
+    gens.switch(ref, number)
+    gens.append_history(
+        ref,
+        HistoryEntry(
+            generation=number,
+            time=str(full_meta["created"]),
+            action=result.action,
+            command=redact(ctx.command),
+            previous=result.previous,
+            changes=result.plan.changes,
+        ),
+    )
+
+
+def _check_untracked(ref: EnvRef, prefix: Path, meta: dict[str, Any]) -> None:
+    untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, meta))
+    if untracked:
+        raise UntrackedChanges(
+            f"{ref.label} holds {len(untracked)} file(s) that corral did not install"
+            " (a plain `pip install`, or a hand edit); the next generation would not carry them",
+            hint=f"record the packages with `corral adopt {ref.flag}`, install them through corral, or pass"
+            f" --discard-untracked to leave them behind in generation {gens.current_generation(ref)}"
+            " (still there for rollback)",
+            details=untracked[:20] + ([f"... and {len(untracked) - 20} more"] if len(untracked) > 20 else []),
+        )
+
+
+def _check_sides(ref: EnvRef, spec: EnvSpec, old_meta: dict[str, Any]) -> None:
+    """An environment on a found interpreter holds no conda packages (they would bring their own Python)."""
+    python = old_meta.get("python") or {}
+    if spec.specs and spec.python:
+        where = f" (Python {python.get('version')} at {python.get('path')})" if python else ""
+        raise SpecError(
+            f"{ref.label} runs on a found interpreter{where}; it cannot hold conda packages",
+            hint="install PyPI packages with --pip, or create a conda-based environment (-c CHANNEL python=3.12 ...)",
+            details=[f"conda specs asked for: {', '.join(spec.specs)}"],
+        )
+
+
+def _interpreter(ctx: ChangeContext, spec: EnvSpec, old_meta: dict[str, Any], motion: Motion) -> Any:
+    """The found interpreter for a PyPI-only environment: the recorded one while it exists, else found anew."""
+    from corral.pypi.interpreters import Interpreter, find
+
+    recorded = old_meta.get("python")
+    if recorded and Path(str(recorded.get("path", ""))).exists() and motion.pypi_upgrade is not None:
+        return Interpreter(**recorded)
+    return find(spec.python, ctx.settings)

@@ -1,0 +1,1 @@
+"""The PyPI side: interpreter discovery, venv-style prefixes, installed distributions, uv (the only runner)."""

@@ -1,0 +1,98 @@
+"""Installed Python distributions of a prefix (.dist-info), without importing their code."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from pathlib import Path
+
+from corral.models import pypi_name
+
+
+@dataclass(frozen=True)
+class Dist:
+    """One .dist-info directory: who installed it and which files it owns (relative to the prefix)."""
+
+    name: str  # normalized
+    version: str
+    dist_info: str  # relative to the prefix
+    installer: str
+    editable: str = ""  # the project path, for editable installs
+    url: str = ""  # a direct URL it was installed from
+
+
+def site_packages(prefix: Path) -> list[Path]:
+    """The site-packages directories of a prefix (lib/pythonX.Y/site-packages)."""
+    return sorted(p for p in (prefix / "lib").glob("python3*/site-packages") if p.is_dir())
+
+
+def installed(prefix: Path) -> list[Dist]:
+    """Every distribution installed in the prefix, sorted by name."""
+    out = []
+    for site in site_packages(prefix):
+        for info in site.glob("*.dist-info"):
+            dist = _read(prefix, info)
+            if dist is not None:
+                out.append(dist)
+    return sorted(out, key=lambda d: d.name)
+
+
+def _read(prefix: Path, info: Path) -> Dist | None:
+    try:
+        with open(info / "METADATA", encoding="utf-8", errors="replace") as handle:
+            headers = HeaderParser().parse(handle, headersonly=True)
+    except OSError:
+        return None
+    name, version = headers.get("Name"), headers.get("Version")
+    if not name or not version:
+        return None
+    installer = _text(info / "INSTALLER")
+    editable = url = ""
+    direct = _text(info / "direct_url.json")
+    if direct:
+        try:
+            data = json.loads(direct)
+        except ValueError:
+            data = {}
+        url = str(data.get("url", ""))
+        if data.get("dir_info", {}).get("editable"):
+            editable = url.removeprefix("file://")
+            url = ""
+    return Dist(
+        name=pypi_name(name),
+        version=version,
+        dist_info=info.relative_to(prefix).as_posix(),
+        installer=installer,
+        editable=editable,
+        url=url,
+    )
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def record_files(prefix: Path, dist: Dist) -> list[str]:
+    """The files a distribution's RECORD lists, relative to the prefix (normalized POSIX paths)."""
+    info = prefix / dist.dist_info
+    site = info.parent
+    files = []
+    try:
+        with open(info / "RECORD", encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except OSError:
+        return [dist.dist_info + "/METADATA"]
+    for row in rows:
+        if not row or not row[0]:
+            continue
+        full = os.path.normpath(site / row[0]) if not os.path.isabs(row[0]) else os.path.normpath(row[0])
+        rel = os.path.relpath(full, prefix)
+        if not rel.startswith(".."):
+            files.append(rel.replace(os.sep, "/"))
+    return files

@@ -1,0 +1,133 @@
+"""The PyPI side of a change: resolve against the new generation's interpreter with conda's dists pinned."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corral.errors import CorralError
+from corral.models import EnvSpec, PackageInfo, pypi_name
+from corral.pypi import dists
+from corral.pypi.uv import Pin, Uv
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A distribution a conda package provides at one version while the PyPI side needs another."""
+
+    name: str
+    conda_package: str
+    conda_version: str
+    needed_version: str
+    requested: str  # the user's PyPI requirement naming it, or "" when only a dependency needs it
+
+
+class ConflictsWithConda(Exception):
+    """Raised by resolve(): the PyPI requests need conda-provided distributions at other versions."""
+
+    def __init__(self, conflicts: list[Conflict], cause: CorralError) -> None:
+        super().__init__(", ".join(c.name for c in conflicts))
+        self.conflicts = conflicts
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the PyPI side installs, and which requests conda already satisfies."""
+
+    pins: tuple[Pin, ...]  # to install with uv
+    satisfied_by_conda: tuple[str, ...]  # "filelock 3.12.0 (conda package filelock)"
+
+    def packages(self) -> list[PackageInfo]:
+        """The pins as plan entries."""
+        return [pin_info(p) for p in self.pins]
+
+    def to_meta(self) -> list[dict[str, str]]:
+        """The pins as recorded in the generation."""
+        return [pin_to_dict(p) for p in self.pins]
+
+
+def pin_info(pin: Pin) -> PackageInfo:
+    """A pin as a PackageInfo of kind pypi."""
+    if pin.editable:
+        return PackageInfo(name=pin.name, version="", build="editable", channel=pin.editable, kind="pypi")
+    return PackageInfo(name=pin.name, version=pin.version or "", build="", channel="pypi", kind="pypi")
+
+
+def pin_to_dict(pin: Pin) -> dict[str, str]:
+    """JSON-ready form of a pin."""
+    return {"name": pin.name, "version": pin.version, "url": pin.url, "editable": pin.editable}
+
+
+def pins_from_meta(data: Sequence[Mapping[str, Any]]) -> list[Pin]:
+    """Inverse of pin_to_dict for a list."""
+    return [
+        Pin(
+            name=str(d["name"]),
+            version=str(d.get("version", "")),
+            url=str(d.get("url", "")),
+            editable=str(d.get("editable", "")),
+        )
+        for d in data
+    ]
+
+
+def conda_provided(prefix: Path, records: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Distributions the conda packages of a prefix provide: PyPI name -> (version, conda package name)."""
+    owner: dict[str, str] = {}
+    for record in records:
+        for rel in record.get("files", ()):
+            if ".dist-info/" in rel:
+                owner[rel.split(".dist-info/", 1)[0] + ".dist-info"] = str(record["name"])
+    return {d.name: (d.version, owner[d.dist_info]) for d in dists.installed(prefix) if d.dist_info in owner}
+
+
+def resolve(
+    uv: Uv,
+    python: Path,
+    spec: EnvSpec,
+    provided: Mapping[str, tuple[str, str]],
+    previous: Sequence[Pin],
+    upgrade: Sequence[str] | None,
+) -> Resolution:
+    """Resolve the spec's PyPI side with every conda-provided distribution held at its version (`==`).
+
+    Raises ConflictsWithConda when the requests need another version of one of them.
+    """
+    held = [f"{name}=={version}" for name, (version, _) in sorted(provided.items())]
+    preferences = [p for p in previous if p.name not in provided]
+    try:
+        pins = uv.compile(
+            python, spec.pypi, spec.editables, [*spec.pypi_constraints, *held], spec.index, preferences, upgrade
+        )
+    except CorralError as error:
+        if not provided:
+            raise
+        conflicts = _find_conflicts(uv, python, spec, provided)
+        if not conflicts:
+            raise
+        raise ConflictsWithConda(conflicts, error) from error
+    ours = tuple(p for p in pins if p.name not in provided)
+    requested = set(spec.pypi_names())
+    satisfied = tuple(
+        f"{name} {provided[name][0]} (conda package {provided[name][1]})"
+        for name in sorted(requested & provided.keys())
+    )
+    return Resolution(pins=ours, satisfied_by_conda=satisfied)
+
+
+def _find_conflicts(uv: Uv, python: Path, spec: EnvSpec, provided: Mapping[str, tuple[str, str]]) -> list[Conflict]:
+    """Resolve again without holding conda's dists; those that move are the conflicts."""
+    try:
+        free = uv.compile(python, spec.pypi, spec.editables, spec.pypi_constraints, spec.index)
+    except CorralError:
+        return []  # the PyPI requests fail on their own: the first error is the one to show
+    by_name = {pypi_name(r): r for r in spec.pypi}
+    conflicts = []
+    for pin in free:
+        if pin.name in provided and pin.version and pin.version != provided[pin.name][0]:
+            version, package = provided[pin.name]
+            conflicts.append(Conflict(pin.name, package, version, pin.version, by_name.get(pin.name, "")))
+    return conflicts

@@ -1,0 +1,233 @@
+"""The only place that runs uv: argv lists, a clean child environment, errors translated for users."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from corral.errors import BuildError, ChannelError, CorralError, PackageNotFound, PypiError, Unsatisfiable
+from corral.models import PypiIndex, pypi_name
+from corral.redact import redact
+from corral.reporting import Reporter
+from corral.settings import Settings
+
+# Variables that would make uv act on another environment or configuration than the one given.
+_STRIPPED_PREFIXES = ("UV_", "VIRTUAL_ENV", "CONDA_", "PYTHON", "PIP_")
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One distribution of a PyPI resolution: `name==version`, a direct URL, or an editable project."""
+
+    name: str  # normalized
+    version: str = ""
+    url: str = ""  # direct reference (name @ url)
+    editable: str = ""  # absolute project path
+
+    def requirement(self) -> str:
+        """The line uv installs it from."""
+        if self.editable:
+            return f"-e {self.editable}"
+        if self.url:
+            return f"{self.name} @ {self.url}"
+        return f"{self.name}=={self.version}"
+
+
+def uv_binary() -> str:
+    """The uv executable shipped by the pinned `uv` wheel."""
+    try:
+        from uv import find_uv_bin
+    except ImportError as exc:  # pragma: no cover - uv is a declared dependency
+        raise CorralError("the uv package is not installed", hint="reinstall corral: pip install corral") from exc
+    return str(find_uv_bin())
+
+
+def managed_python_dirs() -> list[Path]:
+    """Installation directories of the interpreters uv manages (`uv python install`), without running uv."""
+    base = os.environ.get("UV_PYTHON_INSTALL_DIR")
+    root = Path(base) if base else Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "uv"
+    root = root if base else root / "python"
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(("cpython-", "pypy-")))
+
+
+def child_environment() -> dict[str, str]:
+    """os.environ without what would redirect uv (UV_*, VIRTUAL_ENV, CONDA_*, PYTHON*, PIP_*)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(_STRIPPED_PREFIXES)}
+
+
+class Uv:
+    """uv pip compile / install against one interpreter, with corral's cache and no user configuration."""
+
+    def __init__(self, settings: Settings, reporter: Reporter) -> None:
+        self.settings = settings
+        self.reporter = reporter
+
+    def compile(
+        self,
+        python: Path,
+        requirements: Sequence[str],
+        editables: Sequence[str],
+        constraints: Sequence[str],
+        index: PypiIndex,
+        preferences: Sequence[Pin] = (),
+        upgrade: Sequence[str] | None = (),
+    ) -> list[Pin]:
+        """Resolve the requests for `python`; `preferences` keep earlier versions unless named in `upgrade`.
+
+        `upgrade=None` lets every package move to its newest allowed version.
+        """
+        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+            folder = Path(tmp)
+            request = folder / "requirements.in"
+            request.write_text("".join(f"{r}\n" for r in requirements) + "".join(f"-e {e}\n" for e in editables))
+            output = folder / "resolved.txt"
+            output.write_text("".join(f"{p.requirement()}\n" for p in preferences))
+            args = ["pip", "compile", str(request), "--output-file", str(output), "--no-header", "--no-annotate"]
+            if constraints:
+                constraint_file = folder / "constraints.txt"
+                constraint_file.write_text("".join(f"{c}\n" for c in constraints))
+                args += ["--constraints", str(constraint_file)]
+            if upgrade is None:
+                args.append("--upgrade")
+            else:
+                for name in upgrade:
+                    args += ["--upgrade-package", name]
+            self._run(args, python, index, "Resolving PyPI packages")
+            return parse_pins(output.read_text())
+
+    def install(self, python: Path, pins: Sequence[Pin], index: PypiIndex, no_build: bool = False) -> None:
+        """Install exactly `pins` (no dependency resolution) into the environment of `python`."""
+        if not pins:
+            return
+        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+            listed = Path(tmp) / "pins.txt"
+            listed.write_text("".join(f"{p.requirement()}\n" for p in pins))
+            args = ["pip", "install", "--no-deps", "--link-mode", "hardlink", "-r", str(listed)]
+            if no_build:
+                args.append("--no-build")
+            self._run(args, python, index, f"Installing {len(pins)} PyPI package(s)")
+
+    def _run(self, args: list[str], python: Path, index: PypiIndex, status: str) -> str:
+        argv = [uv_binary(), *args, *self._common(python, index)]
+        self.reporter.status(status)
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, env=child_environment(), stdin=subprocess.DEVNULL, check=False
+            )
+        except OSError as exc:
+            raise PypiError(f"cannot run uv: {exc}", hint="reinstall corral, which ships uv") from exc
+        if done.returncode != 0:
+            raise translate_error(done.stderr, index)
+        return done.stdout
+
+    def _common(self, python: Path, index: PypiIndex) -> list[str]:
+        args = [
+            "--python",
+            str(python),
+            "--no-config",
+            "--no-python-downloads",
+            "--cache-dir",
+            str(self.settings.pypi_cache),
+            "--quiet",
+        ]
+        if self.settings.offline:
+            args.append("--offline")
+        if index.no_index:
+            args.append("--no-index")
+        elif index.index_url:
+            args += ["--index-url", index.index_url]
+        for url in index.extra_index_urls:
+            args += ["--extra-index-url", url]
+        for link in index.find_links:
+            args += ["--find-links", link]
+        return args
+
+
+def parse_pins(text: str) -> list[Pin]:
+    """The distributions of a `uv pip compile` output (no header, no annotations)."""
+    pins = []
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].strip().rstrip("\\").strip()
+        if not line or line.startswith("#") or line.startswith("--"):
+            continue
+        if line.startswith("-e "):
+            target = line[3:].strip()
+            path = target.removeprefix("file://") if target.startswith("file://") else target
+            pins.append(Pin(name=_project_name(Path(path)), editable=str(Path(path).resolve())))
+        elif " @ " in line:
+            name, url = line.split(" @ ", 1)
+            pins.append(Pin(name=pypi_name(name), url=url.split(";", 1)[0].strip()))
+        elif "==" in line:
+            name, version = line.split("==", 1)
+            pins.append(Pin(name=pypi_name(name), version=version.split(";", 1)[0].strip()))
+    return pins
+
+
+def _project_name(path: Path) -> str:
+    """The [project] name of a local project (for editables), or the folder name."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path / "pyproject.toml", "rb") as handle:
+            name = tomllib.load(handle).get("project", {}).get("name")
+    except (OSError, ValueError):
+        name = None
+    return pypi_name(str(name or path.name))
+
+
+_NOT_FOUND = re.compile(r"\b(\S+) was not found in the (?:package registry|provided package locations)")
+
+
+def translate_error(stderr: str, index: PypiIndex) -> CorralError:
+    """uv's error output as one corral error: a message, uv's reasons as details, and a hint."""
+    lines = [redact(line.rstrip()) for line in stderr.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("error:")), 0)
+    body = lines[start:] or ["uv failed without a message"]
+    message = body[0].strip().removeprefix("error:").strip()
+    details = [line.strip().removeprefix("cause:").strip() for line in body[1:]][:30]
+    text = "\n".join(body)
+    where = "the given index" if (index.index_url or index.no_index or index.find_links) else "PyPI"
+    if "Failed to build" in text or "build backend" in text:
+        return BuildError(
+            f"building a PyPI package failed: {message}",
+            hint="fix the project's build (its backend's error is above), or require a version that has a wheel"
+            " for this platform",
+            details=details,
+        )
+    missing = _NOT_FOUND.search(text)
+    if missing:
+        return PackageNotFound(
+            f"PyPI package '{missing.group(1)}' was not found on {where}",
+            hint="check the spelling (PyPI names, e.g. scikit-learn), or add an index with --index-url,"
+            " --extra-index-url or --find-links",
+            details=details,
+        )
+    if "No solution found" in text:
+        return Unsatisfiable(
+            "the PyPI requests cannot be satisfied together",
+            hint="relax a version requirement; uv's explanation is above",
+            details=details,
+        )
+    if any(word in text for word in ("Failed to fetch", "error sending request", "dns error", "Could not connect")):
+        return ChannelError(
+            f"cannot reach {where}: {message}",
+            hint="check the network and the index URL, or pass --offline to use what is cached",
+            details=details,
+        )
+    if "no wheels with a matching" in text or "no source distribution" in text.lower():
+        return PypiError(
+            f"no installable file for this platform: {message}",
+            hint="require another version, or one that publishes a wheel for this platform and Python",
+            details=details,
+        )
+    return PypiError(f"uv failed: {message}", hint="the reasons uv gave are listed above", details=details)

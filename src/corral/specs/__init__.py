@@ -1,0 +1,1 @@
+"""Request files (requirements.txt; later environment.yml, pyproject) read into corral values."""

@@ -1,0 +1,185 @@
+"""pip's request vocabulary (requirement strings, -r/-c/-e files, index options) read into a PypiRequest."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corral.errors import SpecError
+from corral.models import PypiIndex
+
+_WITH_VALUE = {
+    "-r": "requirement",
+    "--requirement": "requirement",
+    "-c": "constraint",
+    "--constraint": "constraint",
+    "-e": "editable",
+    "--editable": "editable",
+    "-i": "index_url",
+    "--index-url": "index_url",
+    "--extra-index-url": "extra_index_url",
+    "-f": "find_links",
+    "--find-links": "find_links",
+}
+
+
+@dataclass
+class PypiRequest:
+    """PyPI requirements, editable project paths, constraints and index options, as the user gave them."""
+
+    requirements: list[str] = field(default_factory=list)
+    editables: list[str] = field(default_factory=list)
+    constraints: list[str] = field(default_factory=list)
+    index: PypiIndex = field(default_factory=PypiIndex)
+
+    def add_index(self, index: PypiIndex) -> None:
+        """Merge index options (a new --index-url wins)."""
+        self.index = self.index.merged(index)
+
+
+def parse_requirement(text: str, where: str = "") -> str:
+    """Validate one PEP 508 requirement string and return it in canonical form."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return str(Requirement(text))
+    except InvalidRequirement as exc:
+        place = f" ({where})" if where else ""
+        raise SpecError(
+            f"invalid PyPI requirement '{text}'{place}: {exc}",
+            hint="write requirements like 'requests', 'numpy>=1.26', 'torch==2.3.*' or 'name @ https://...'",
+        ) from exc
+
+
+def editable_path(text: str, base: Path) -> str:
+    """The absolute path of a local project given to -e; it must hold a pyproject.toml or setup.py."""
+    raw = text.removeprefix("file://")
+    path = (base / raw).resolve() if not Path(raw).is_absolute() else Path(raw).resolve()
+    if not path.is_dir():
+        raise SpecError(f"editable project {text}: {path} is not a directory", hint="give the project's folder")
+    if not (path / "pyproject.toml").is_file() and not (path / "setup.py").is_file():
+        raise SpecError(
+            f"editable project {path} has neither pyproject.toml nor setup.py",
+            hint="point -e at the folder of a Python project",
+        )
+    return str(path)
+
+
+def local_link(text: str, base: Path) -> str:
+    """A --find-links value: URLs are kept, local paths made absolute (they must exist)."""
+    if "://" in text:
+        return text
+    path = (base / text).resolve()
+    if not path.exists():
+        raise SpecError(f"--find-links {text}: {path} does not exist", hint="give a folder of wheels or a URL")
+    return str(path)
+
+
+def read_requirements_file(path: Path, request: PypiRequest, constraint: bool = False, depth: int = 0) -> None:
+    """Add the contents of a requirements (or, with `constraint`, constraints) file to `request`."""
+    if depth > 10:
+        raise SpecError(f"{path}: -r files nest more than 10 deep", hint="check for a file that includes itself")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"cannot read requirements file {path}: {exc.strerror}", hint="check the path") from exc
+    base = path.parent
+    for number, line in _logical_lines(text):
+        where = f"{path}:{number}"
+        try:
+            words = shlex.split(line, posix=True)
+        except ValueError as exc:
+            raise SpecError(f"{where}: cannot parse '{line}': {exc}", hint="check the quoting") from exc
+        if not words[0].startswith("-"):
+            target = request.constraints if constraint else request.requirements
+            target.append(parse_requirement(line, where))
+            continue
+        apply_option(words, request, base, where, depth)
+
+
+def apply_option(words: Sequence[str], request: PypiRequest, base: Path, where: str, depth: int = 0) -> None:
+    """Apply one pip option line (`-r file`, `--index-url=URL`, `--no-index`, ...) to `request`."""
+    option, _, inline = words[0].partition("=")
+    if option == "--no-index":
+        request.add_index(PypiIndex(no_index=True))
+        return
+    kind = _WITH_VALUE.get(option)
+    value = inline or (words[1] if len(words) > 1 else "")
+    if kind is None:
+        raise SpecError(
+            f"{where}: option {option} is not supported",
+            hint="supported: -r, -c, -e, --index-url, --extra-index-url, --find-links, --no-index",
+        )
+    if not value:
+        raise SpecError(f"{where}: {option} needs a value", hint=f"e.g. {option} VALUE")
+    if kind == "requirement":
+        read_requirements_file(base / value, request, depth=depth + 1)
+    elif kind == "constraint":
+        read_requirements_file(base / value, request, constraint=True, depth=depth + 1)
+    elif kind == "editable":
+        request.editables.append(editable_path(value, base))
+    elif kind == "index_url":
+        request.add_index(PypiIndex(index_url=value))
+    elif kind == "extra_index_url":
+        request.add_index(PypiIndex(extra_index_urls=(value,)))
+    else:
+        request.add_index(PypiIndex(find_links=(local_link(value, base),)))
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) with comments removed and backslash continuations joined."""
+    out: list[tuple[int, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = "" if raw.lstrip().startswith("#") else raw
+        if " #" in line:
+            line = line.split(" #", 1)[0]
+        if not pending:
+            start = number
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        if full:
+            out.append((start, full))
+    if pending.strip():
+        out.append((start, pending.strip()))
+    return out
+
+
+def pypi_request(
+    *,
+    requirements: Sequence[str] = (),
+    editables: Sequence[str] = (),
+    requirement_files: Sequence[str] = (),
+    constraint_files: Sequence[str] = (),
+    index_url: str = "",
+    extra_index_urls: Sequence[str] = (),
+    find_links: Sequence[str] = (),
+    no_index: bool = False,
+    base: Path | None = None,
+) -> PypiRequest | None:
+    """A PypiRequest from command-line options (paths relative to `base`), or None when none was given."""
+    base = base or Path.cwd()
+    request = PypiRequest()
+    for name in requirement_files:
+        read_requirements_file(base / name, request)
+    for name in constraint_files:
+        read_requirements_file(base / name, request, constraint=True)
+    request.requirements += [parse_requirement(r) for r in requirements]
+    request.editables += [editable_path(e, base) for e in editables]
+    request.add_index(
+        PypiIndex(
+            index_url=index_url,
+            extra_index_urls=tuple(extra_index_urls),
+            find_links=tuple(local_link(f, base) for f in find_links),
+            no_index=no_index,
+        )
+    )
+    if not (request.requirements or request.editables or request.constraints or request.index != PypiIndex()):
+        return None
+    return request
