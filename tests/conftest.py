@@ -23,6 +23,7 @@ from tests.support.channel import (
     write_conda_package,
 )
 from tests.support.cpython import CPythonUnavailable, add_cached_cpython
+from tests.support.pypi import collect_build_wheels, write_failing_sdist, write_wheel
 from tests.support.wheels import noarch_python_from_dist
 
 
@@ -78,6 +79,34 @@ def channel(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Confi
     write_conda_package(chan, noarch_python_from_dist("platformdirs"))
     index_channel(chan)
     return chan
+
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
+    """A --find-links folder of wheels written at test time (plus setuptools and wheel for editable builds)."""
+    folder = tmp_path_factory.mktemp("wheels")
+    write_wheel(folder, "six", "1.17.0", modules={"six.py": "VERSION = '1.17.0'\n"})
+    for version in ("1.0", "2.0"):
+        write_wheel(folder, "tinylib", version)
+    app = "def main():\n    import tinylib\n    print('tinyapp runs with tinylib', tinylib.VERSION)\n"
+    write_wheel(
+        folder,
+        "tinyapp",
+        "1.0",
+        requires=["tinylib>=1"],
+        modules={"tinyapp/__init__.py": app},
+        scripts={"tinyapp": "tinyapp:main"},
+    )
+    for version in ("3.12.0", "3.13.0"):
+        write_wheel(folder, "filelock", version)
+    write_wheel(folder, "needs-filelock", "1.0", requires=["filelock>=3.13"])
+    write_wheel(folder, "platformdirs", "99.0")
+    write_wheel(folder, "needs-platformdirs", "1.0", requires=["platformdirs>=99"])
+    write_failing_sdist(folder, "brokenpkg", "1.0")
+    assert pytestconfig.cache is not None
+    if not collect_build_wheels(folder, Path(pytestconfig.cache.mkdir("corral-build-wheels"))):
+        (folder / "NO-BUILD-WHEELS").touch()
+    return folder
 
 
 @dataclass

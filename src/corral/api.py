@@ -73,8 +73,8 @@ def install(
         extra = tuple(canonical_channel(c) for c in channels)
         spec = replace(current, channels=tuple(dict.fromkeys(extra + current.channels)))
         spec = _with_pypi(spec.with_specs(parsed), pypi)
-        moving = tuple(pypi_name(r) for r in pypi.requirements) if pypi else ()
-        motion = Motion(free=frozenset(spec_name(s) for s in parsed), pypi_upgrade=moving)
+        # New PyPI requests need no freeing: uv keeps an earlier version only while it satisfies them.
+        motion = Motion(free=frozenset(spec_name(s) for s in parsed))
         return apply(ctx, ref, spec, action="install", motion=motion, notes=_credential_notes(pypi))
 
 

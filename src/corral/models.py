@@ -150,11 +150,13 @@ class PypiIndex:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form, without credentials: they are never written down (uv finds them in ~/.netrc)."""
+        from corral.redact import strip_credentials
+
         return {
-            "index_url": self.index_url,
-            "extra_index_urls": list(self.extra_index_urls),
-            "find_links": list(self.find_links),
+            "index_url": strip_credentials(self.index_url),
+            "extra_index_urls": [strip_credentials(u) for u in self.extra_index_urls],
+            "find_links": [strip_credentials(u) for u in self.find_links],
             "no_index": self.no_index,
         }
 

@@ -92,24 +92,34 @@ def resolve(
     previous: Sequence[Pin],
     upgrade: Sequence[str] | None,
 ) -> Resolution:
-    """Resolve the spec's PyPI side with every conda-provided distribution held at its version (`==`).
+    """Resolve the spec's PyPI side; distributions conda provides stay exactly as conda installed them.
 
-    Raises ConflictsWithConda when the requests need another version of one of them.
+    uv compiles the requests with conda's distributions left out (and earlier versions preferred),
+    then a dry run in the new generation, where conda's distributions are installed and held with
+    `==`, checks that the result works with them and would uninstall none of them. Raises
+    ConflictsWithConda when the requests need other versions of conda's distributions.
     """
-    held = [f"{name}=={version}" for name, (version, _) in sorted(provided.items())]
+    names = sorted(provided)
     preferences = [p for p in previous if p.name not in provided]
-    try:
-        pins = uv.compile(
-            python, spec.pypi, spec.editables, [*spec.pypi_constraints, *held], spec.index, preferences, upgrade
-        )
-    except CorralError as error:
-        if not provided:
-            raise
-        conflicts = _find_conflicts(uv, python, spec, provided)
-        if not conflicts:
-            raise
-        raise ConflictsWithConda(conflicts, error) from error
+    pins = uv.compile(
+        python, spec.pypi, spec.editables, spec.pypi_constraints, spec.index, preferences, upgrade, excludes=names
+    )
     ours = tuple(p for p in pins if p.name not in provided)
+    if provided and ours:
+        held = [f"{name}=={version}" for name, (version, _) in sorted(provided.items())]
+        try:
+            changes = uv.dry_run(python, ours, [*spec.pypi_constraints, *held], spec.index)
+        except CorralError as error:
+            conflicts = _find_conflicts(uv, python, spec, provided)
+            if not conflicts:
+                raise
+            raise ConflictsWithConda(conflicts, error) from error
+        replaced = sorted({pypi_name(str(c.get("name", ""))) for c in changes if c.get("action") != "installed"})
+        if replaced:  # cannot happen while they are held with ==; refuse rather than trust it
+            raise CorralError(
+                f"uv planned to remove conda-provided distributions: {', '.join(replaced)}",
+                hint="report this; the environment was not changed",
+            )
     requested = set(spec.pypi_names())
     satisfied = tuple(
         f"{name} {provided[name][0]} (conda package {provided[name][1]})"

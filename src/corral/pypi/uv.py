@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from corral.errors import BuildError, ChannelError, CorralError, PackageNotFound, PypiError, Unsatisfiable
 from corral.models import PypiIndex, pypi_name
@@ -79,10 +81,12 @@ class Uv:
         index: PypiIndex,
         preferences: Sequence[Pin] = (),
         upgrade: Sequence[str] | None = (),
+        excludes: Sequence[str] = (),
     ) -> list[Pin]:
         """Resolve the requests for `python`; `preferences` keep earlier versions unless named in `upgrade`.
 
-        `upgrade=None` lets every package move to its newest allowed version.
+        `upgrade=None` lets every package move to its newest allowed version; `excludes` names are left
+        out of the resolution (they are provided otherwise).
         """
         with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
             folder = Path(tmp)
@@ -95,6 +99,10 @@ class Uv:
                 constraint_file = folder / "constraints.txt"
                 constraint_file.write_text("".join(f"{c}\n" for c in constraints))
                 args += ["--constraints", str(constraint_file)]
+            if excludes:
+                exclude_file = folder / "excludes.txt"
+                exclude_file.write_text("".join(f"{name}\n" for name in excludes))
+                args += ["--excludes", str(exclude_file)]
             if upgrade is None:
                 args.append("--upgrade")
             else:
@@ -102,6 +110,22 @@ class Uv:
                     args += ["--upgrade-package", name]
             self._run(args, python, index, "Resolving PyPI packages")
             return parse_pins(output.read_text())
+
+    def dry_run(self, python: Path, pins: Sequence[Pin], constraints: Sequence[str], index: PypiIndex) -> list[Any]:
+        """What installing `pins` with their dependencies would change in the environment of `python` (uv's JSON)."""
+        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+            listed = Path(tmp) / "pins.txt"
+            listed.write_text("".join(f"{p.requirement()}\n" for p in pins))
+            args = ["pip", "install", "--dry-run", "--output-format", "json", "-r", str(listed)]
+            if constraints:
+                constraint_file = Path(tmp) / "constraints.txt"
+                constraint_file.write_text("".join(f"{c}\n" for c in constraints))
+                args += ["--constraints", str(constraint_file)]
+            out = self._run(args, python, index, "Checking the PyPI packages against the conda packages")
+        try:
+            return list(json.loads(out).get("changes", []))
+        except ValueError as exc:
+            raise PypiError("uv's dry run gave no readable plan", details=[out[:500]]) from exc
 
     def install(self, python: Path, pins: Sequence[Pin], index: PypiIndex, no_build: bool = False) -> None:
         """Install exactly `pins` (no dependency resolution) into the environment of `python`."""
@@ -188,6 +212,17 @@ def _project_name(path: Path) -> str:
 _NOT_FOUND = re.compile(r"\b(\S+) was not found in the (?:package registry|provided package locations)")
 
 
+def _condense_build_output(details: list[str]) -> list[str]:
+    """Keep the build backend's last line (its error) instead of its whole traceback."""
+    if "[stderr]" not in details:
+        return details
+    start = details.index("[stderr]")
+    rest = details[start + 1 :]
+    end = next((i for i, line in enumerate(rest) if line.startswith("hint:")), len(rest))
+    output = [line for line in rest[:end] if line]
+    return [*details[:start], *(f"build output: {line}" for line in output[-1:]), *rest[end:]]
+
+
 def translate_error(stderr: str, index: PypiIndex) -> CorralError:
     """uv's error output as one corral error: a message, uv's reasons as details, and a hint."""
     lines = [redact(line.rstrip()) for line in stderr.splitlines() if line.strip()]
@@ -198,6 +233,7 @@ def translate_error(stderr: str, index: PypiIndex) -> CorralError:
     text = "\n".join(body)
     where = "the given index" if (index.index_url or index.no_index or index.find_links) else "PyPI"
     if "Failed to build" in text or "build backend" in text:
+        details = _condense_build_output(details)
         return BuildError(
             f"building a PyPI package failed: {message}",
             hint="fix the project's build (its backend's error is above), or require a version that has a wheel"

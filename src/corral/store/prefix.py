@@ -111,7 +111,8 @@ def mark_externally_managed(prefix: Path, records: list[dict[str, Any]], label: 
         "[externally-managed]\n"
         f"Error=This environment ({label}) is managed by corral: a plain `pip install` here would be lost\n"
         " on its next change. Install packages with corral instead:\n"
-        f"   corral install {flag} PACKAGE\n",
+        f"   corral pip install {flag} PACKAGE      (from PyPI, also -r FILE, -e PATH)\n"
+        f"   corral install {flag} PACKAGE          (from the conda channels)\n",
         encoding="utf-8",
     )
     return marker.relative_to(prefix).as_posix()
