@@ -1,21 +1,38 @@
 #!/usr/bin/env bash
-# corral end to end without conda-forge: a local channel of real packages, then create, change, roll back.
+# corral end to end on this machine, without conda-forge:
+#   1. a PyPI environment on a Python found here (numpy + pandas), a script run in it, a change, a rollback;
+#   2. a mixed environment: conda packages from a local channel (made from this machine's CPython) + PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 export CORRAL_ROOT=${CORRAL_ROOT:-$work/store}
-python examples/make_channel.py "$work/channel"
+python_version=${QUICKSTART_PYTHON:-3.12}
 # The same interpreter pip installed corral into (a fresh console script may not be on PATH yet,
 # e.g. under pyenv before a rehash); `corral ...` works the same once it is.
 corral() { python -m corral "$@"; }
 
 set -x
-corral create -n demo -c "$work/channel" python platformdirs -y
-"$CORRAL_ROOT/envs/demo/bin/python" -c 'import platformdirs, sys; print("it works:", sys.version.split()[0], platformdirs.__name__)'
-corral install -n demo filelock -y
+corral python list
+corral create -n demo --python "$python_version" --pip numpy pandas -y
+cat > "$work/script.py" <<'PY'
+import sys
+
+import numpy as np
+import pandas as pd
+
+frame = pd.DataFrame({"x": np.arange(5), "y": np.arange(5) ** 2})
+print(frame.describe().loc[["mean", "max"]])
+print("ran on", sys.executable, "python", sys.version.split()[0])
+PY
+"$CORRAL_ROOT/envs/demo/bin/python" "$work/script.py"
+corral pip install -n demo "six>=1.16" -y
 corral list -n demo
 corral history -n demo
 corral rollback -n demo -y
-corral list -n demo
+
+python examples/make_channel.py "$work/channel"
+corral create -n mixed -c "$work/channel" python platformdirs --pip platformdirs six -y
+corral list -n mixed
+"$CORRAL_ROOT/envs/mixed/bin/python" -c 'import platformdirs, six, sys; print("mixed env works:", sys.version.split()[0])'
 set +x
 echo "store: $CORRAL_ROOT  (export CORRAL_ROOT=$CORRAL_ROOT to keep exploring)"
