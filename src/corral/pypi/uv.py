@@ -229,17 +229,17 @@ def translate_error(stderr: str, index: PypiIndex) -> CorralError:
     start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("error:")), 0)
     body = lines[start:] or ["uv failed without a message"]
     message = body[0].strip().removeprefix("error:").strip()
-    details = [line.strip().removeprefix("cause:").strip() for line in body[1:]][:30]
+    details = [line.strip().removeprefix("cause:").strip() for line in body[1:]]
     text = "\n".join(body)
     where = "the given index" if (index.index_url or index.no_index or index.find_links) else "PyPI"
     if "Failed to build" in text or "build backend" in text:
-        details = _condense_build_output(details)
         return BuildError(
             f"building a PyPI package failed: {message}",
             hint="fix the project's build (its backend's error is above), or require a version that has a wheel"
             " for this platform",
-            details=details,
+            details=_condense_build_output(details)[:30],
         )
+    details = details[:30]
     missing = _NOT_FOUND.search(text)
     if missing:
         return PackageNotFound(
