@@ -84,7 +84,11 @@ def test_pypi_request_satisfied_by_conda_is_not_installed_again(corral: Corral, 
 def test_pypi_need_moves_the_conda_side_when_the_channel_can(corral: Corral, channel: Path, wheels: Path) -> None:
     assert corral("create", "-n", "m", "-c", str(channel), "python", "filelock", "-y").code == 0
     assert corral("install", "-n", "m", "filelock=3.12.0", "-y").code == 0
-    moved = corral("pip", "install", "-n", "m", "needs-filelock", *FIND, str(wheels), "-y")
+    planned = corral("pip", "install", "-n", "m", "needs-filelock", *FIND, str(wheels), "--dry-run", "--json")
+    changes = {c["name"]: c for c in planned.json()["result"]["plan"]["changes"]}
+    assert changes["filelock"]["kind"] == "upgrade" and changes["filelock"]["new"]["kind"] == "conda"
+    assert changes["needs-filelock"]["kind"] == "add"
+    moved = corral("pip", "install", "-n", "m", "needs-filelock", *FIND, str(wheels), input="y\n")
     assert moved.code == 0, moved.err
     listed = packages(corral, "m")
     assert listed["filelock"]["kind"] == "conda" and listed["filelock"]["version"] == "3.13.0"
@@ -104,8 +108,10 @@ def test_pypi_conflict_with_conda_is_refused_and_the_environment_untouched(
     assert "corral install -n m 'platformdirs==99.0'" in refused.err
     assert sorted(p.name for p in home.iterdir()) == before
     assert packages(corral, "m")["platformdirs"]["kind"] == "conda"
-    as_json = corral("pip", "install", "-n", "m", "needs-platformdirs", *FIND, str(wheels), "--json")
-    assert as_json.json()["error"]["code"] == "pypi-conflict"
+    for mode in ("--json", "--dry-run"):  # installing at once, and the resolve-then-confirm path
+        again = corral("pip", "install", "-n", "m", "needs-platformdirs", *FIND, str(wheels), mode, "--json")
+        assert again.json()["error"]["code"] == "pypi-conflict"
+    assert sorted(p.name for p in home.iterdir()) == before
 
 
 def test_editable_project_changes_show_without_reinstalling_and_survive_new_generations(

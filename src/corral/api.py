@@ -32,16 +32,15 @@ def create(
 ) -> ChangeResult:
     """Create an environment: conda specs from channels, PyPI requests, on conda's python or a found one."""
     from corral.conda.channels import canonical_channel
-    from corral.conda.solver import parse_specs
 
-    parsed = parse_specs(specs)
+    parsed = _parse_conda(specs)
     if python and parsed:
         if "python" in {spec_name(s) for s in parsed}:
             raise SpecError(
                 "--python and a python conda spec both choose the interpreter",
                 hint="keep one: --python 3.12, or python=3.12 among the conda specs",
             )
-        parsed = [*parse_specs([f"python={python}"]), *parsed]
+        parsed = [*_parse_conda([f"python={python}"]), *parsed]
         python = ""
     if not parsed and not python and pypi is not None and (pypi.requirements or pypi.editables):
         raise SpecError(
@@ -65,9 +64,8 @@ def install(
 ) -> ChangeResult:
     """Add packages to an environment, moving what is installed only where the request needs it."""
     from corral.conda.channels import canonical_channel
-    from corral.conda.solver import parse_specs
 
-    parsed = parse_specs(specs)
+    parsed = _parse_conda(specs)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
         extra = tuple(canonical_channel(c) for c in channels)
@@ -76,6 +74,15 @@ def install(
         # New PyPI requests need no freeing: uv keeps an earlier version only while it satisfies them.
         motion = Motion(free=frozenset(spec_name(s) for s in parsed))
         return apply(ctx, ref, spec, action="install", motion=motion, notes=_credential_notes(pypi))
+
+
+def _parse_conda(specs: Sequence[str]) -> list[str]:
+    """Conda specs in canonical form; rattler is imported only when there are some."""
+    if not specs:
+        return []
+    from corral.conda.solver import parse_specs
+
+    return parse_specs(specs)
 
 
 def _with_pypi(spec: EnvSpec, pypi: PypiRequest | None) -> EnvSpec:
@@ -147,7 +154,7 @@ def _editable_name(path: str) -> str:
 
 def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: bool = False) -> ChangeResult:
     """Move the named packages (or all with `all_packages`) to the newest versions the specs allow."""
-    from corral.conda.solver import ALL
+    from corral.models import ALL
 
     wanted = [n.lower() for n in names]
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):

@@ -139,7 +139,6 @@ def apply(
     notes: Sequence[str] = (),
 ) -> ChangeResult:
     """Solve, plan, confirm, then build, verify and switch to a new generation. The lock must be held."""
-    from corral.conda.solver import SolveRequest, solve
     from corral.plan import diff
 
     previous = None if creating else require_current(ref)
@@ -148,11 +147,11 @@ def apply(
     if old_prefix is not None and not ctx.options.discard_untracked:
         _check_untracked(ref, old_prefix, old_meta)
     _check_sides(ref, spec, old_meta)
-    solution = (
-        solve(SolveRequest(spec, old_prefix, motion.free, motion.upgrade), ctx.settings, ctx.reporter)
-        if (spec.specs)
-        else None
-    )
+    solution = None
+    if spec.specs:  # rattler is imported only for environments with conda packages
+        from corral.conda.solver import SolveRequest, solve
+
+        solution = solve(SolveRequest(spec, old_prefix, motion.free, motion.upgrade), ctx.settings, ctx.reporter)
     conda_packages = list(solution.packages()) if solution else []
     if spec.has_pypi and spec.specs and not any(p.name == "python" for p in conda_packages):
         raise SpecError(
@@ -211,8 +210,10 @@ def _build_and_switch(
         meta: dict[str, Any] = {"pypi": [], "python": interpreter.to_dict() if interpreter else None}
         if pypi is not None:
             old_prefix, old_meta, motion = pypi
+            # Nothing to confirm and no earlier PyPI versions to keep: uv resolves and installs at once.
+            direct = ctx.options.yes and not ctx.options.dry_run and not old_meta.get("pypi")
             placed, solution, resolution = _resolve_pypi(
-                ctx, ref, result.spec, placed, solution, interpreter, old_prefix, old_meta, motion
+                ctx, ref, result.spec, placed, solution, interpreter, old_prefix, old_meta, motion, direct
             )
             old = packages_of(old_prefix, old_meta) if old_prefix else []
             new = [*(solution.packages() if solution else ()), *resolution.packages()]
@@ -233,9 +234,10 @@ def _build_and_switch(
                 return dataclasses.replace(result, generation=result.previous)
             if not ctx.confirm(result):
                 raise Aborted("nothing was changed")
-            from corral.pypi.uv import Uv
+            if not direct:
+                from corral.pypi.uv import Uv
 
-            Uv(ctx.settings, ctx.reporter).install(placed / "bin" / "python", resolution.pins, result.spec.index)
+                Uv(ctx.settings, ctx.reporter).install(placed / "bin" / "python", resolution.pins, result.spec.index)
             meta["pypi"] = resolution.to_meta()
         _finish(ctx, ref, placed, result, meta, interpreter)
     except BaseException:
@@ -288,10 +290,10 @@ def _resolve_pypi(
     old_prefix: Path | None,
     old_meta: dict[str, Any],
     motion: Motion,
+    direct: bool = False,
 ) -> tuple[Path, Any, Any]:
     """Resolve the PyPI side in the built generation; on a conflict with conda, try once to move the conda side."""
-    from corral.conda.solver import SolveRequest, solve
-    from corral.pypi.resolve import ConflictsWithConda, conda_provided, pins_from_meta, resolve
+    from corral.pypi.resolve import ConflictsWithConda, conda_provided, install_directly, pins_from_meta, resolve
     from corral.pypi.uv import Uv
 
     uv = Uv(ctx.settings, ctx.reporter)
@@ -299,6 +301,8 @@ def _resolve_pypi(
 
     def attempt(prefix: Path) -> Any:
         provided = conda_provided(prefix, pfx.read_records(prefix)) if solution is not None else {}
+        if direct:
+            return install_directly(uv, prefix, spec, provided)
         return resolve(uv, prefix / "bin" / "python", spec, provided, previous, motion.pypi_upgrade)
 
     try:
@@ -310,6 +314,8 @@ def _resolve_pypi(
     extra = [_conda_spec(c) for c in first.conflicts]
     names = frozenset(c.conda_package for c in first.conflicts)
     ctx.reporter.status("The PyPI requests need other versions of conda packages; trying to move the conda side")
+    from corral.conda.solver import SolveRequest, solve
+
     try:
         moved = solve(
             SolveRequest(spec.with_specs(extra), old_prefix, motion.free | names, motion.upgrade),

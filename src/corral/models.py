@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
+ALL = frozenset({"*"})  # an `upgrade` set that frees every installed conda package
 
 ChangeKind = Literal["add", "remove", "upgrade", "downgrade", "change"]
 

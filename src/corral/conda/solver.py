@@ -24,11 +24,9 @@ from corral.errors import (
     SpecError,
     Unsatisfiable,
 )
-from corral.models import EnvSpec, PackageInfo, spec_name
+from corral.models import ALL, EnvSpec, PackageInfo, spec_name
 from corral.reporting import Reporter
 from corral.settings import Settings
-
-ALL = frozenset({"*"})
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import csv
 import json
 import os
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 
 from corral.models import pypi_name
@@ -41,12 +40,7 @@ def installed(prefix: Path) -> list[Dist]:
 
 
 def _read(prefix: Path, info: Path) -> Dist | None:
-    try:
-        with open(info / "METADATA", encoding="utf-8", errors="replace") as handle:
-            headers = HeaderParser().parse(handle, headersonly=True)
-    except OSError:
-        return None
-    name, version = headers.get("Name"), headers.get("Version")
+    name, version = _name_and_version(info / "METADATA")
     if not name or not version:
         return None
     installer = _text(info / "INSTALLER")
@@ -69,6 +63,24 @@ def _read(prefix: Path, info: Path) -> Dist | None:
         editable=editable,
         url=url,
     )
+
+
+def _name_and_version(metadata: Path) -> tuple[str, str]:
+    """Name and Version from a METADATA file's header block (read line by line: descriptions can be large)."""
+    found: dict[str, str] = {}
+    try:
+        with open(metadata, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if not line.strip():
+                    break  # the headers end at the first blank line
+                key, sep, value = line.partition(":")
+                if sep and key in ("Name", "Version") and key not in found:
+                    found[key] = value.strip()
+                    if len(found) == 2:
+                        break
+    except OSError:
+        pass
+    return found.get("Name", ""), found.get("Version", "")
 
 
 def _text(path: Path) -> str:

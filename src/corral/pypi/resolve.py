@@ -120,12 +120,50 @@ def resolve(
                 f"uv planned to remove conda-provided distributions: {', '.join(replaced)}",
                 hint="report this; the environment was not changed",
             )
+    return Resolution(pins=ours, satisfied_by_conda=_satisfied(spec, provided))
+
+
+def install_directly(uv: Uv, prefix: Path, spec: EnvSpec, provided: Mapping[str, tuple[str, str]]) -> Resolution:
+    """Resolve and install the PyPI side in one uv call into a generation not yet in use; read back the pins.
+
+    Used when nothing needs confirming and no earlier PyPI versions are to be kept: uv does one
+    resolution instead of three. Conda's distributions are held with `==` as in resolve(), and are
+    checked afterwards: a generation in which one moved is never switched to.
+    """
+    held = [f"{name}=={version}" for name, (version, _) in sorted(provided.items())]
+    python = prefix / "bin" / "python"
+    try:
+        uv.install_requests(python, spec.pypi, spec.editables, [*spec.pypi_constraints, *held], spec.index)
+    except CorralError as error:
+        conflicts = _find_conflicts(uv, python, spec, provided) if provided else []
+        if conflicts:
+            raise ConflictsWithConda(conflicts, error) from error
+        raise
+    present = {d.name: d for d in dists.installed(prefix)}
+    moved = sorted(n for n, (v, _) in provided.items() if n not in present or present[n].version != v)
+    if moved:
+        raise CorralError(
+            f"uv changed conda-provided distributions: {', '.join(moved)}; the generation was not switched to",
+            hint="report this; the environment was not changed",
+        )
+    pins = tuple(
+        Pin(name=d.name, editable=d.editable)
+        if d.editable
+        else Pin(name=d.name, url=d.url)
+        if d.url
+        else Pin(name=d.name, version=d.version)
+        for d in present.values()
+        if d.name not in provided
+    )
+    return Resolution(pins=pins, satisfied_by_conda=_satisfied(spec, provided))
+
+
+def _satisfied(spec: EnvSpec, provided: Mapping[str, tuple[str, str]]) -> tuple[str, ...]:
     requested = set(spec.pypi_names())
-    satisfied = tuple(
+    return tuple(
         f"{name} {provided[name][0]} (conda package {provided[name][1]})"
         for name in sorted(requested & provided.keys())
     )
-    return Resolution(pins=ours, satisfied_by_conda=satisfied)
 
 
 def _find_conflicts(uv: Uv, python: Path, spec: EnvSpec, provided: Mapping[str, tuple[str, str]]) -> list[Conflict]:

@@ -127,6 +127,26 @@ class Uv:
         except ValueError as exc:
             raise PypiError("uv's dry run gave no readable plan", details=[out[:500]]) from exc
 
+    def install_requests(
+        self,
+        python: Path,
+        requirements: Sequence[str],
+        editables: Sequence[str],
+        constraints: Sequence[str],
+        index: PypiIndex,
+    ) -> None:
+        """Resolve and install the requests (with dependencies) into the environment of `python` in one go."""
+        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+            folder = Path(tmp)
+            request = folder / "requirements.in"
+            request.write_text("".join(f"{r}\n" for r in requirements) + "".join(f"-e {e}\n" for e in editables))
+            args = ["pip", "install", "--link-mode", "hardlink", "-r", str(request)]
+            if constraints:
+                constraint_file = folder / "constraints.txt"
+                constraint_file.write_text("".join(f"{c}\n" for c in constraints))
+                args += ["--constraints", str(constraint_file)]
+            self._run(args, python, index, "Resolving and installing PyPI packages")
+
     def install(self, python: Path, pins: Sequence[Pin], index: PypiIndex, no_build: bool = False) -> None:
         """Install exactly `pins` (no dependency resolution) into the environment of `python`."""
         if not pins:
