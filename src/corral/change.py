@@ -74,6 +74,7 @@ class ChangeResult:
     changed: bool = True
     removed_generations: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
+    python: str = ""  # the found interpreter of a venv-style environment, e.g. "3.12.1 (/usr/bin/python3.12)"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -89,6 +90,7 @@ class ChangeResult:
             "changed": self.changed,
             "removed_generations": list(self.removed_generations),
             "warnings": list(self.warnings),
+            "python": self.python,
         }
 
 
@@ -205,6 +207,8 @@ def _build_and_switch(
     if creating:
         gens.register(ref)
     placed: Path | None = None
+    if interpreter is not None:
+        result = dataclasses.replace(result, python=f"{interpreter.version} ({interpreter.path})")
     try:
         placed = _build_base(ctx, ref, number, solution, interpreter, result.spec.specs)
         meta: dict[str, Any] = {"pypi": [], "python": interpreter.to_dict() if interpreter else None}

@@ -72,6 +72,8 @@ def plan(result: Any) -> str:
         head += f" (new, at {result.path})"
     elif result.generation is not None and result.previous is not None:
         head += f" (generation {result.previous} -> {result.generation})"
+    if getattr(result, "python", ""):
+        head += f" on Python {result.python}"
     body = plan_lines(result.plan) if not result.plan.is_empty else "  no package changes (only the request changes)\n"
     return f"{head}:\n{body}\n"
 
