@@ -147,9 +147,9 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Se
 
 
 def _editable_name(path: str) -> str:
-    from corral.pypi.uv import _project_name
+    from corral.pypi.uv import project_name
 
-    return _project_name(Path(path))
+    return project_name(Path(path))
 
 
 def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: bool = False) -> ChangeResult:
@@ -193,7 +193,10 @@ def adopt(ctx: ChangeContext, ref: EnvRef) -> ChangeResult:
                 hint=f"`corral list {ref.flag}` shows what corral recorded",
             )
         if current.specs and "python" not in current.names() and not current.python:
-            raise SpecError(f"{ref.label} has no Python of its own to install PyPI packages into")
+            raise SpecError(
+                f"{ref.label} has no Python of its own to install PyPI packages into",
+                hint=f"add python from the channels first: corral install {ref.flag} python",
+            )
         spec = current.with_pypi([f"{d.name}=={d.version}" for d in strays if not d.editable])
         editables = tuple(d.editable for d in strays if d.editable)
         spec = replace(spec, editables=tuple(dict.fromkeys(spec.editables + editables)))

@@ -7,7 +7,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,8 +214,3 @@ def _stamp(path: str) -> list[int]:
 def _query_env() -> dict[str, str]:
     """The environment for asking an interpreter about itself: no PYTHON* variables that would skew it."""
     return {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "CONDA"))}
-
-
-def describe(interpreters: Sequence[Interpreter]) -> list[str]:
-    """One line per interpreter, for messages."""
-    return [f"{i.version} ({i.implementation}) {i.path}  [{i.source}]" for i in interpreters]

@@ -106,7 +106,7 @@ def resolve(
     )
     ours = tuple(p for p in pins if p.name not in provided)
     if provided and ours:
-        held = [f"{name}=={version}" for name, (version, _) in sorted(provided.items())]
+        held = _held(provided)
         try:
             changes = uv.dry_run(python, ours, [*spec.pypi_constraints, *held], spec.index)
         except CorralError as error:
@@ -130,7 +130,7 @@ def install_directly(uv: Uv, prefix: Path, spec: EnvSpec, provided: Mapping[str,
     resolution instead of three. Conda's distributions are held with `==` as in resolve(), and are
     checked afterwards: a generation in which one moved is never switched to.
     """
-    held = [f"{name}=={version}" for name, (version, _) in sorted(provided.items())]
+    held = _held(provided)
     python = prefix / "bin" / "python"
     try:
         uv.install_requests(python, spec.pypi, spec.editables, [*spec.pypi_constraints, *held], spec.index)
@@ -156,6 +156,11 @@ def install_directly(uv: Uv, prefix: Path, spec: EnvSpec, provided: Mapping[str,
         if d.name not in provided
     )
     return Resolution(pins=pins, satisfied_by_conda=_satisfied(spec, provided))
+
+
+def _held(provided: Mapping[str, tuple[str, str]]) -> list[str]:
+    """`name==version` constraints that keep conda's distributions as they are."""
+    return [f"{name}=={version}" for name, (version, _) in sorted(provided.items())]
 
 
 def _satisfied(spec: EnvSpec, provided: Mapping[str, tuple[str, str]]) -> tuple[str, ...]:

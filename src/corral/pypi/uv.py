@@ -90,19 +90,12 @@ class Uv:
         """
         with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
             folder = Path(tmp)
-            request = folder / "requirements.in"
-            request.write_text("".join(f"{r}\n" for r in requirements) + "".join(f"-e {e}\n" for e in editables))
             output = folder / "resolved.txt"
             output.write_text("".join(f"{p.requirement()}\n" for p in preferences))
-            args = ["pip", "compile", str(request), "--output-file", str(output), "--no-header", "--no-annotate"]
-            if constraints:
-                constraint_file = folder / "constraints.txt"
-                constraint_file.write_text("".join(f"{c}\n" for c in constraints))
-                args += ["--constraints", str(constraint_file)]
-            if excludes:
-                exclude_file = folder / "excludes.txt"
-                exclude_file.write_text("".join(f"{name}\n" for name in excludes))
-                args += ["--excludes", str(exclude_file)]
+            args = ["pip", "compile", _file(folder, "requirements.in", _request_lines(requirements, editables))]
+            args += ["--output-file", str(output), "--no-header", "--no-annotate"]
+            args += _optional(folder, "constraints.txt", constraints, "--constraints")
+            args += _optional(folder, "excludes.txt", excludes, "--excludes")
             if upgrade is None:
                 args.append("--upgrade")
             else:
@@ -114,13 +107,10 @@ class Uv:
     def dry_run(self, python: Path, pins: Sequence[Pin], constraints: Sequence[str], index: PypiIndex) -> list[Any]:
         """What installing `pins` with their dependencies would change in the environment of `python` (uv's JSON)."""
         with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
-            listed = Path(tmp) / "pins.txt"
-            listed.write_text("".join(f"{p.requirement()}\n" for p in pins))
-            args = ["pip", "install", "--dry-run", "--output-format", "json", "-r", str(listed)]
-            if constraints:
-                constraint_file = Path(tmp) / "constraints.txt"
-                constraint_file.write_text("".join(f"{c}\n" for c in constraints))
-                args += ["--constraints", str(constraint_file)]
+            folder = Path(tmp)
+            args = ["pip", "install", "--dry-run", "--output-format", "json"]
+            args += ["-r", _file(folder, "pins.txt", [p.requirement() for p in pins])]
+            args += _optional(folder, "constraints.txt", constraints, "--constraints")
             out = self._run(args, python, index, "Checking the PyPI packages against the conda packages")
         try:
             return list(json.loads(out).get("changes", []))
@@ -138,13 +128,9 @@ class Uv:
         """Resolve and install the requests (with dependencies) into the environment of `python` in one go."""
         with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
             folder = Path(tmp)
-            request = folder / "requirements.in"
-            request.write_text("".join(f"{r}\n" for r in requirements) + "".join(f"-e {e}\n" for e in editables))
-            args = ["pip", "install", "--link-mode", "hardlink", "-r", str(request)]
-            if constraints:
-                constraint_file = folder / "constraints.txt"
-                constraint_file.write_text("".join(f"{c}\n" for c in constraints))
-                args += ["--constraints", str(constraint_file)]
+            args = ["pip", "install", "--link-mode", "hardlink"]
+            args += ["-r", _file(folder, "requirements.in", _request_lines(requirements, editables))]
+            args += _optional(folder, "constraints.txt", constraints, "--constraints")
             self._run(args, python, index, "Resolving and installing PyPI packages")
 
     def install(self, python: Path, pins: Sequence[Pin], index: PypiIndex, no_build: bool = False) -> None:
@@ -152,9 +138,8 @@ class Uv:
         if not pins:
             return
         with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
-            listed = Path(tmp) / "pins.txt"
-            listed.write_text("".join(f"{p.requirement()}\n" for p in pins))
-            args = ["pip", "install", "--no-deps", "--link-mode", "hardlink", "-r", str(listed)]
+            args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
+            args += ["-r", _file(Path(tmp), "pins.txt", [p.requirement() for p in pins])]
             if no_build:
                 args.append("--no-build")
             self._run(args, python, index, f"Installing {len(pins)} PyPI package(s)")
@@ -195,6 +180,22 @@ class Uv:
         return args
 
 
+def _request_lines(requirements: Sequence[str], editables: Sequence[str]) -> list[str]:
+    return [*requirements, *(f"-e {e}" for e in editables)]
+
+
+def _file(folder: Path, name: str, lines: Sequence[str]) -> str:
+    """Write `lines` to folder/name; return its path."""
+    path = folder / name
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return str(path)
+
+
+def _optional(folder: Path, name: str, lines: Sequence[str], flag: str) -> list[str]:
+    """`[flag, file of lines]`, or nothing when there are no lines."""
+    return [flag, _file(folder, name, lines)] if lines else []
+
+
 def parse_pins(text: str) -> list[Pin]:
     """The distributions of a `uv pip compile` output (no header, no annotations)."""
     pins = []
@@ -205,7 +206,7 @@ def parse_pins(text: str) -> list[Pin]:
         if line.startswith("-e "):
             target = line[3:].strip()
             path = target.removeprefix("file://") if target.startswith("file://") else target
-            pins.append(Pin(name=_project_name(Path(path)), editable=str(Path(path).resolve())))
+            pins.append(Pin(name=project_name(Path(path)), editable=str(Path(path).resolve())))
         elif " @ " in line:
             name, url = line.split(" @ ", 1)
             pins.append(Pin(name=pypi_name(name), url=url.split(";", 1)[0].strip()))
@@ -215,7 +216,7 @@ def parse_pins(text: str) -> list[Pin]:
     return pins
 
 
-def _project_name(path: Path) -> str:
+def project_name(path: Path) -> str:
     """The [project] name of a local project (for editables), or the folder name."""
     if sys.version_info >= (3, 11):
         import tomllib

@@ -31,8 +31,3 @@ def make_venv(prefix: Path, interpreter: Interpreter) -> None:
         f"implementation = {interpreter.implementation}\n",
         encoding="utf-8",
     )
-
-
-def venv_python(prefix: Path) -> Path:
-    """The interpreter of a prefix (venv-style or conda), as uv should be given it."""
-    return prefix / "bin" / "python"
