@@ -9,9 +9,18 @@ from typing import Any
 
 from corral import __version__
 from corral.change import ChangeContext, ChangeResult, Motion, apply, env_label, packages_of, require_current
-from corral.errors import Aborted, GenerationNotFound, NothingToDo, SpecError
+from corral.errors import (
+    Aborted,
+    CorralError,
+    EnvironmentExists,
+    GenerationNotFound,
+    NothingToDo,
+    SpecError,
+    UsageError,
+)
 from corral.models import EnvInfo, EnvSpec, HistoryEntry, PackageInfo, Plan, pypi_name, spec_name
 from corral.settings import Settings
+from corral.specs.envfile import EnvFile
 from corral.specs.requirements import PypiRequest
 from corral.store import generations as gens
 from corral.store import locking
@@ -29,30 +38,84 @@ def create(
     channels: Sequence[str],
     pypi: PypiRequest | None = None,
     python: str = "",
+    files: EnvFile | None = None,
 ) -> ChangeResult:
-    """Create an environment: conda specs from channels, PyPI requests, on conda's python or a found one."""
-    from corral.conda.channels import canonical_channel
+    """Create an environment: conda specs from channels, PyPI requests, on conda's python or a found one.
 
+    `files` (environment files, already layered) come first; the command line's specs, channels
+    and PyPI requests are laid over them.
+    """
+    base = files.spec if files is not None else EnvSpec(channels=())
     parsed = _parse_conda(specs)
-    if python and parsed:
-        if "python" in {spec_name(s) for s in parsed}:
+    conda = base.with_specs(parsed).specs
+    if python and conda:
+        if "python" in {spec_name(s) for s in conda}:
             raise SpecError(
                 "--python and a python conda spec both choose the interpreter",
                 hint="keep one: --python 3.12, or python=3.12 among the conda specs",
             )
-        parsed = [*_parse_conda([f"python={python}"]), *parsed]
+        conda = (*_parse_conda([f"python={python}"]), *conda)
         python = ""
-    if not parsed and not python and pypi is not None and (pypi.requirements or pypi.editables):
+    spec = replace(base, specs=tuple(conda), python=python or base.python)
+    spec = _with_pypi(replace(spec, channels=_channels(ctx.settings, channels, base.channels)), pypi)
+    if not spec.specs and not spec.python and (spec.pypi or spec.editables):
         raise SpecError(
             "PyPI packages need a Python: none was asked for",
             hint="add --python 3.12 (a Python found on this machine) or a conda python spec (python=3.12)",
         )
-    chans = tuple(dict.fromkeys(canonical_channel(c) for c in (channels or ctx.settings.channels)))
-    spec = _with_pypi(EnvSpec(channels=chans, specs=tuple(parsed), python=python), pypi)
+    notes = _credential_notes(pypi) + (files.warnings if files is not None else ())
+    expected = _expected_hashes(files)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         gens.recover(ref)
-        require_absent(ref)
-        return apply(ctx, ref, spec, action="create", creating=True, notes=_credential_notes(pypi))
+        try:
+            require_absent(ref)
+        except EnvironmentExists as exc:
+            if files is not None:
+                exc.hint = f"bring it in line with the file: corral env update {ref.flag} -f FILE [--prune]"
+            raise
+        return apply(ctx, ref, spec, action="create", creating=True, notes=notes, expected=expected)
+
+
+def read_env_files(paths: Sequence[str]) -> EnvFile:
+    """Environment files (environment.yml, requirements.txt, conda spec or explicit .txt) layered in order."""
+    from corral.specs.envfile import read_files
+
+    return read_files(paths)
+
+
+def _channels(settings: Settings, given: Sequence[str], from_files: Sequence[str]) -> tuple[str, ...]:
+    """Command-line channels first, then the files' (`defaults` there means the configured channels)."""
+    from corral.conda.channels import canonical_channel
+
+    out = [canonical_channel(c) for c in given]
+    for channel in from_files:
+        out += list(settings.channels) if channel == "defaults" else [channel]
+    return tuple(dict.fromkeys(out or settings.channels))
+
+
+def _expected_hashes(files: EnvFile | None) -> dict[str, tuple[str, str]]:
+    """name -> (sha256, md5) the packages of an explicit file must have."""
+    if files is None:
+        return {}
+    return {p.name: (p.sha256, p.md5) for p in files.explicit}
+
+
+def update_from_files(ctx: ChangeContext, ref: EnvRef, files: EnvFile, prune: bool = False) -> ChangeResult:
+    """`corral env update -f FILE`: lay the files over the environment's request (`prune`: replace it).
+
+    Packages the files name may move to satisfy them; the rest stay where they are.
+    """
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        current = _current_spec(ref)
+        channels = _channels(ctx.settings, (), files.spec.channels) if files.spec.channels else ()
+        top = replace(files.spec, channels=channels)
+        if prune:
+            spec = replace(top, channels=top.channels or current.channels, python=top.python or current.python)
+        else:
+            spec = current.layered(top)
+        motion = Motion(free=frozenset(files.spec.names()), pypi_upgrade=files.spec.pypi_names())
+        action = "update --prune" if prune else "update"
+        return apply(ctx, ref, spec, action=action, motion=motion, notes=files.warnings)
 
 
 def install(
@@ -500,3 +563,73 @@ def info(settings: Settings) -> Info:
         environments=sum(1 for _ in all_envs(settings)),
         sources=dict(settings.sources),
     )
+
+
+@dataclass(frozen=True)
+class Exported:
+    """`corral export`: the file's text, and where it was written (empty: standard output)."""
+
+    env: str
+    format: str
+    text: str
+    output: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"env": self.env, "format": self.format, "text": self.text, "output": self.output}
+
+
+def export(
+    settings: Settings,
+    ref: EnvRef,
+    format: str,
+    *,
+    from_history: bool = False,
+    no_builds: bool = False,
+    output: str = "",
+) -> Exported:
+    """Write the current generation as an environment.yml, requirements.txt or explicit file."""
+    from corral.specs import export as writers
+    from corral.store.fsutil import atomic_write_text
+
+    require_existing(ref)
+    prefix = gens.generation_dir(ref, require_current(ref))
+    meta = gens.read_meta(prefix)
+    records = writers.sort_records(pfx.read_records(prefix))
+    python = meta.get("python") or {}
+    env = writers.Exportable(
+        name=ref.name or "",
+        spec=EnvSpec.from_dict(meta.get("spec", {})),
+        records=records,
+        pins=tuple(sorted(meta.get("pypi", []), key=lambda p: str(p["name"]))),
+        python=str(python.get("version", "")),
+        platform=_platform_of(records),
+    )
+    if format == "environment.yml":
+        text = writers.environment_yml(env, from_history=from_history, no_builds=no_builds)
+    elif format == "requirements.txt":
+        text = writers.requirements_txt(env, from_history=from_history)
+    elif format == "explicit":
+        if from_history or no_builds:
+            raise UsageError("--from-history and --no-builds do not apply to explicit files", hint="drop them")
+        if not records:
+            raise NothingToDo(
+                f"{ref.label} holds no conda packages, so an explicit file would be empty",
+                hint="export --format requirements.txt for its PyPI packages",
+            )
+        text = writers.explicit(env)
+    else:
+        raise UsageError(f"unknown export format '{format}'", hint=f"choose one of: {', '.join(writers.FORMATS)}")
+    if output:
+        try:
+            atomic_write_text(Path(output), text)
+        except OSError as exc:
+            raise CorralError(
+                f"cannot write {output}: {exc.strerror}", hint="choose a writable path with -o, or omit -o"
+            ) from exc
+    return Exported(env_label(ref), format, text, str(Path(output).resolve()) if output else "")
+
+
+def _platform_of(records: Sequence[Any]) -> str:
+    """The platform of a set of records: the first non-noarch subdir."""
+    return next((str(r["subdir"]) for r in records if r.get("subdir") not in ("noarch", None)), "noarch")

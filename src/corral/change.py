@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,10 +139,16 @@ def apply(
     motion: Motion = Motion(),
     creating: bool = False,
     notes: Sequence[str] = (),
+    expected: Mapping[str, tuple[str, str]] | None = None,
 ) -> ChangeResult:
-    """Solve, plan, confirm, then build, verify and switch to a new generation. The lock must be held."""
+    """Solve, plan, confirm, then build, verify and switch to a new generation. The lock must be held.
+
+    `expected` (from an explicit file) maps package names to the (sha256, md5) they must have.
+    """
     from corral.plan import diff
 
+    for note in notes:
+        ctx.reporter.warn(note)
     previous = None if creating else require_current(ref)
     old_prefix = None if previous is None else gens.generation_dir(ref, previous)
     old_meta = gens.read_meta(old_prefix) if old_prefix else {}
@@ -155,6 +161,8 @@ def apply(
 
         solution = solve(SolveRequest(spec, old_prefix, motion.free, motion.upgrade), ctx.settings, ctx.reporter)
     conda_packages = list(solution.packages()) if solution else []
+    if expected:
+        _check_expected(solution.hashes() if solution else {}, expected)
     if spec.has_pypi and spec.specs and not any(p.name == "python" for p in conda_packages):
         raise SpecError(
             "PyPI packages need a Python in the environment, and the conda packages bring none",
@@ -173,7 +181,7 @@ def apply(
         changed=False,
         warnings=tuple(notes),
     )
-    unchanged_request = old_meta.get("spec") == spec.to_dict() and not creating
+    unchanged_request = not creating and EnvSpec.from_dict(old_meta.get("spec", {})) == spec
     if not spec.has_pypi:
         result = dataclasses.replace(result, plan=diff(old_packages, conda_packages))
         if ctx.options.dry_run:
@@ -221,15 +229,13 @@ def _build_and_switch(
             )
             old = packages_of(old_prefix, old_meta) if old_prefix else []
             new = [*(solution.packages() if solution else ()), *resolution.packages()]
-            result = dataclasses.replace(
-                result,
-                plan=diff(old, new),
-                warnings=result.warnings
-                + tuple(f"already provided by conda: {s}" for s in resolution.satisfied_by_conda),
-            )
-            for warning in result.warnings:
+            satisfied = tuple(f"already provided by conda: {s}" for s in resolution.satisfied_by_conda)
+            result = dataclasses.replace(result, plan=diff(old, new), warnings=result.warnings + satisfied)
+            for warning in satisfied:
                 ctx.reporter.warn(warning)
-            if ctx.options.dry_run or (result.plan.is_empty and old_meta.get("spec") == result.spec.to_dict()):
+            if ctx.options.dry_run or (
+                result.plan.is_empty and EnvSpec.from_dict(old_meta.get("spec", {})) == result.spec
+            ):
                 _discard(placed, number)
                 if creating:
                     gens.recover(ref)
@@ -419,6 +425,26 @@ def _finish(
             changes=result.plan.changes,
         ),
     )
+
+
+def _check_expected(found: Mapping[str, tuple[str, str, str]], expected: Mapping[str, tuple[str, str]]) -> None:
+    """Every package an explicit file names is in the solution with the hash the file gives."""
+    problems = []
+    for name, (sha256, md5) in sorted(expected.items()):
+        if name not in found:
+            problems.append(f"{name}: not in the solution")
+            continue
+        have_sha, have_md5, url = found[name]
+        if (sha256 and have_sha and sha256 != have_sha) or (md5 and have_md5 and md5 != have_md5):
+            problems.append(f"{name}: the file expects {sha256 or md5}, the channel has {have_sha or have_md5} ({url})")
+    extra = sorted(set(found) - set(expected))
+    problems += [f"{name}: not in the file" for name in extra]
+    if problems:
+        raise VerificationError(
+            "the channels' packages differ from the explicit file; nothing was installed",
+            hint="the channel changed since the file was written: export a new one, or point -c at the original",
+            details=problems[:20],
+        )
 
 
 def _check_untracked(ref: EnvRef, prefix: Path, meta: dict[str, Any]) -> None:

@@ -47,6 +47,12 @@ class SpecError(CorralError):
     code = "bad-spec"
 
 
+class EnvFileError(SpecError):
+    """An environment or requirements file cannot be read: the message names the file, line and column."""
+
+    code = "bad-env-file"
+
+
 class EnvironmentNotFound(CorralError):
     """No environment by that name or path."""
 

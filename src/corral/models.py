@@ -178,6 +178,8 @@ class EnvSpec:
 
     `python` is set for environments built on a found interpreter (no conda packages): the
     `--python` request, e.g. "3.12". `editables` are absolute paths of local projects.
+    `variables` are environment variables set on activation and in `run` (environment.yml's
+    `variables:`), in the order given.
     """
 
     channels: tuple[str, ...]
@@ -187,6 +189,7 @@ class EnvSpec:
     pypi_constraints: tuple[str, ...] = ()
     index: PypiIndex = PypiIndex()
     python: str = ""
+    variables: tuple[tuple[str, str], ...] = ()
 
     def names(self) -> tuple[str, ...]:
         """The requested conda package names, in order."""
@@ -229,6 +232,7 @@ class EnvSpec:
             "pypi_constraints": list(self.pypi_constraints),
             "index": self.index.to_dict(),
             "python": self.python,
+            "variables": dict(self.variables),
         }
 
     @classmethod
@@ -242,6 +246,25 @@ class EnvSpec:
             pypi_constraints=tuple(data.get("pypi_constraints", ())),
             index=PypiIndex.from_dict(data.get("index", {})),
             python=str(data.get("python", "")),
+            variables=tuple((str(k), str(v)) for k, v in dict(data.get("variables", {})).items()),
+        )
+
+    def layered(self, top: EnvSpec) -> EnvSpec:
+        """This spec with `top` laid over it (environment files given later, or an included base).
+
+        Channels are appended without repeats; conda specs and PyPI requirements are merged by
+        package name with `top` winning; editables and constraints joined; index options merged;
+        variables overridden by name.
+        """
+        return EnvSpec(
+            channels=tuple(dict.fromkeys(self.channels + top.channels)),
+            specs=_merge(self.specs, top.specs, spec_name),
+            pypi=_merge(self.pypi, top.pypi, pypi_name),
+            editables=tuple(dict.fromkeys(self.editables + top.editables)),
+            pypi_constraints=_merge(self.pypi_constraints, top.pypi_constraints, pypi_name),
+            index=self.index.merged(top.index),
+            python=top.python or self.python,
+            variables=tuple({**dict(self.variables), **dict(top.variables)}.items()),
         )
 
 

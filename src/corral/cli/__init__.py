@@ -47,14 +47,13 @@ def _channels(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _index(parser: argparse.ArgumentParser) -> None:
+def _index(parser: argparse.ArgumentParser, short_find_links: bool = True) -> None:
     parser.add_argument("-i", "--index-url", default="", metavar="URL", help="PyPI-style index instead of PyPI")
     parser.add_argument(
         "--extra-index-url", action="append", default=[], metavar="URL", help="another index (repeatable)"
     )
-    parser.add_argument(
-        "-f", "--find-links", action="append", default=[], metavar="PATH", help="a folder of wheels, or a URL"
-    )
+    flags = ("-f", "--find-links") if short_find_links else ("--find-links",)
+    parser.add_argument(*flags, action="append", default=[], metavar="PATH", help="a folder of wheels, or a URL")
     parser.add_argument("--no-index", action="store_true", help="use only --find-links locations")
 
 
@@ -71,7 +70,36 @@ def _pypi(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "-e", "--editable", action="append", default=[], metavar="PATH", help="a local project, installed editable"
     )
-    _index(group)  # type: ignore[arg-type]
+    _index(group, short_find_links=False)  # type: ignore[arg-type]  # -f is --file, as in conda
+
+
+def _files(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument(
+        "-f",
+        "--file",
+        action="append",
+        default=[],
+        dest="files",
+        required=required,
+        metavar="FILE",
+        help="environment.yml, requirements.txt, or a conda spec / @EXPLICIT .txt file;"
+        " repeat to layer files (later ones add and override)",
+    )
+
+
+def _export(parser: argparse.ArgumentParser) -> None:
+    _target(parser)
+    parser.add_argument(
+        "--format",
+        default="environment.yml",
+        choices=("environment.yml", "requirements.txt", "explicit"),
+        help="environment.yml (default; conda and PyPI), requirements.txt (PyPI), explicit (conda URLs + md5)",
+    )
+    parser.add_argument(
+        "--from-history", action="store_true", help="what was asked for, not the exact packages installed"
+    )
+    parser.add_argument("--no-builds", action="store_true", help="environment.yml without build strings")
+    parser.add_argument("-o", "--output", default="", metavar="FILE", help="write to FILE (default: standard output)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("create", parents=[common], help="create an environment")
     _target(p)
+    _files(p)
     _channels(p)
     _mutating(p, untracked=False)
     p.add_argument(
@@ -137,6 +166,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = env_sub.add_parser("remove", aliases=["rm"], parents=[common], help="delete an environment")
     _target(p)
     _mutating(p, untracked=False)
+    p = env_sub.add_parser(
+        "create", parents=[common], help="create an environment from files (same as `corral create -f`)"
+    )
+    _target(p)
+    _files(p, required=True)
+    _mutating(p, untracked=False)
+    p = env_sub.add_parser("update", parents=[common], help="lay environment files over an environment")
+    _target(p)
+    _files(p, required=True)
+    _mutating(p)
+    p.add_argument("--prune", action="store_true", help="make the environment exactly the files (drop other requests)")
+    p = env_sub.add_parser("export", parents=[common], help="same as `corral export`")
+    _export(p)
+
+    p = sub.add_parser("export", parents=[common], help="write an environment as a file that recreates it")
+    _export(p)
 
     pip = sub.add_parser("pip", help="PyPI packages with pip's vocabulary (-r, -e, -c, --index-url ...)")
     pip_sub = pip.add_subparsers(dest="pip_command", metavar="COMMAND")

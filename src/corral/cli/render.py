@@ -164,6 +164,10 @@ def _python_list(result: Any) -> str:
     )
 
 
+def _export(result: Any) -> str:
+    return f"Wrote {result.format} to {result.output}\n" if result.output else str(result.text)
+
+
 def _src(result: Any, key: str) -> str:
     return f"  (from {result.sources[key]})" if key in result.sources else ""
 
@@ -197,4 +201,8 @@ _RENDERERS = {
     "pip uninstall": _change,
     "adopt": _change,
     "python list": _python_list,
+    "env create": _change,
+    "env update": _change,
+    "export": _export,
+    "env export": _export,
 }

@@ -130,13 +130,13 @@ def _pypi_request(args: argparse.Namespace, requirements: list[str]) -> Any:
 
     return pypi_request(
         requirements=requirements,
-        editables=args.editable,
+        editables=getattr(args, "editable", []),
         requirement_files=getattr(args, "requirement", []),
         constraint_files=getattr(args, "constraint", []),
-        index_url=args.index_url,
-        extra_index_urls=args.extra_index_url,
-        find_links=args.find_links,
-        no_index=args.no_index,
+        index_url=getattr(args, "index_url", ""),
+        extra_index_urls=getattr(args, "extra_index_url", []),
+        find_links=getattr(args, "find_links", []),
+        no_index=getattr(args, "no_index", False),
     )
 
 
@@ -144,8 +144,44 @@ def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     from corral import api
 
     ctx = _context(args, settings, reporter, command)
-    pypi = _pypi_request(args, args.pip)
-    return api.create(ctx, _ref(args, settings), args.specs, args.channels, pypi, python=args.python)
+    files = api.read_env_files(args.files) if args.files else None
+    pypi = _pypi_request(args, getattr(args, "pip", []))
+    ref = _file_ref(args, settings, files)
+    specs, channels = getattr(args, "specs", []), getattr(args, "channels", [])
+    return api.create(ctx, ref, specs, channels, pypi, python=getattr(args, "python", ""), files=files)
+
+
+def _file_ref(args: argparse.Namespace, settings: Any, files: Any) -> Any:
+    """-n/-p, else the name (or prefix) the environment file gives."""
+    from corral.store.envs import env_ref
+
+    if args.name or args.prefix or files is None:
+        return _ref(args, settings)
+    if files.name or files.prefix:
+        return env_ref(settings, name=files.name or None, path=None if files.name else files.prefix)
+    raise UsageError(f"{', '.join(files.sources)} names no environment", hint="give one with -n NAME (or -p PATH)")
+
+
+def _env_update(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    files = api.read_env_files(args.files)
+    return api.update_from_files(
+        _context(args, settings, reporter, command), _file_ref(args, settings, files), files, prune=args.prune
+    )
+
+
+def _export(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.export(
+        settings,
+        _ref(args, settings),
+        args.format,
+        from_history=args.from_history,
+        no_builds=args.no_builds,
+        output=args.output,
+    )
 
 
 def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -249,6 +285,10 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = 
     "rollback": _rollback,
     "env list": _env_list,
     "env remove": _env_remove,
+    "env create": _create,
+    "env update": _env_update,
+    "env export": _export,
+    "export": _export,
     "info": _info,
     "pip install": _pip_install,
     "pip uninstall": _pip_uninstall,

@@ -53,6 +53,17 @@ class Solution:
         """The solution as corral values, sorted by name."""
         return tuple(sorted(package_info(r) for r in self.records))
 
+    def hashes(self) -> dict[str, tuple[str, str, str]]:
+        """name -> (sha256, md5, url) as the channels' repodata gives them."""
+        return {
+            r.name.normalized: (
+                r.sha256.hex() if r.sha256 else "",
+                r.md5.hex() if r.md5 else "",
+                str(r.url),
+            )
+            for r in self.records
+        }
+
 
 def package_info(record: Any) -> PackageInfo:
     """A rattler record as a PackageInfo."""
@@ -83,6 +94,21 @@ def parse_specs(specs: Sequence[str]) -> list[str]:
             raise SpecError(f"package spec '{text}' names no package", hint="start the spec with a package name")
         out.append(str(spec))
     return out
+
+
+def spec_channel(spec: str) -> str:
+    """The channel a `channel::name` spec names (a name, URL or local path), or ''."""
+    from rattler import MatchSpec
+
+    channel = MatchSpec(spec).channel
+    if channel is None:
+        return ""
+    base = str(channel.base_url).rstrip("/")
+    if base.startswith("file://"):
+        from corral.conda.channels import channel_display
+
+        return channel_display(base)
+    return str(channel.name) if base == f"https://conda.anaconda.org/{channel.name}" else base
 
 
 def load_prefix_records(prefix: Path) -> list[Any]:

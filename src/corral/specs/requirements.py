@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,23 +34,37 @@ class PypiRequest:
     editables: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)
     index: PypiIndex = field(default_factory=PypiIndex)
+    warnings: list[str] = field(default_factory=list)
 
     def add_index(self, index: PypiIndex) -> None:
         """Merge index options (a new --index-url wins)."""
         self.index = self.index.merged(index)
 
 
+# pip options that change nothing corral records: accepted with a warning (pixi#1993: files break on them).
+_IGNORED = {"--trusted-host", "--prefer-binary", "--progress-bar", "--use-feature", "--require-hashes"}
+_HASH_OPTION = re.compile(r"\s+--hash[=\s]+\S+")
+_EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
 def parse_requirement(text: str, where: str = "") -> str:
-    """Validate one PEP 508 requirement string and return it in canonical form."""
+    """Validate one PEP 508 requirement string and return it in canonical form.
+
+    pip's bare URL form with `#egg=name` becomes `name @ URL`.
+    """
     from packaging.requirements import InvalidRequirement, Requirement
 
+    egg = _EGG.search(text)
+    if egg and " @ " not in text and ("://" in text or text.startswith("git+")):
+        text = f"{egg.group(1)} @ {text[: egg.start()]}"
     try:
         return str(Requirement(text))
     except InvalidRequirement as exc:
-        place = f" ({where})" if where else ""
+        place = f"{where}: " if where else ""
         raise SpecError(
-            f"invalid PyPI requirement '{text}'{place}: {exc}",
-            hint="write requirements like 'requests', 'numpy>=1.26', 'torch==2.3.*' or 'name @ https://...'",
+            f"{place}invalid PyPI requirement '{text}': {exc}",
+            hint="write requirements like 'requests', 'numpy>=1.26', 'torch==2.3.*' or 'name @ https://...'"
+            + (" (a URL needs its name: 'name @ URL' or URL#egg=name)" if "://" in text else ""),
         ) from exc
 
 
@@ -94,7 +109,7 @@ def read_requirements_file(path: Path, request: PypiRequest, constraint: bool = 
             raise SpecError(f"{where}: cannot parse '{line}': {exc}", hint="check the quoting") from exc
         if not words[0].startswith("-"):
             target = request.constraints if constraint else request.requirements
-            target.append(parse_requirement(line, where))
+            target.append(parse_requirement(_without_hashes(line, request, where), where))
             continue
         apply_option(words, request, base, where, depth)
 
@@ -104,6 +119,9 @@ def apply_option(words: Sequence[str], request: PypiRequest, base: Path, where: 
     option, _, inline = words[0].partition("=")
     if option == "--no-index":
         request.add_index(PypiIndex(no_index=True))
+        return
+    if option in _IGNORED:
+        request.warnings.append(f"{where}: pip option {option} is not used by corral (ignored)")
         return
     kind = _WITH_VALUE.get(option)
     value = inline or (words[1] if len(words) > 1 else "")
@@ -126,6 +144,14 @@ def apply_option(words: Sequence[str], request: PypiRequest, base: Path, where: 
         request.add_index(PypiIndex(extra_index_urls=(value,)))
     else:
         request.add_index(PypiIndex(find_links=(local_link(value, base),)))
+
+
+def _without_hashes(line: str, request: PypiRequest, where: str) -> str:
+    """A requirement line without pip's per-requirement `--hash` options, with a warning that they are not checked."""
+    kept = _HASH_OPTION.sub("", line)
+    if kept != line:
+        request.warnings.append(f"{where}: --hash values are not checked when resolving requirements (ignored)")
+    return kept
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

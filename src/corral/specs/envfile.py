@@ -1,0 +1,431 @@
+"""Environment files read into an EnvFile, and several files layered into one.
+
+Formats, told apart by name and content (`file_kind`):
+- environment.yml / .yaml: conda's format (`name`, `prefix`, `channels`, `dependencies` with a
+  `pip:` list that takes pip's options, `variables`), plus corral's `include:` (base files,
+  relative to the including file);
+- conda spec .txt files (`conda list --export`, `conda create --file`): one match spec per line;
+- explicit .txt files (`@EXPLICIT`, package URLs with their hashes);
+- pip requirements files (`requirements*.txt`, `*.in`, or any .txt using pip's syntax).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from corral.errors import ChannelError, EnvFileError, SpecError
+from corral.models import EnvSpec, PypiIndex
+from corral.specs.requirements import PypiRequest, apply_option, parse_requirement, read_requirements_file
+
+FileKind = Literal["environment", "conda-specs", "explicit", "requirements"]
+
+KNOWN_KEYS = ("name", "prefix", "channels", "dependencies", "variables", "include", "python")
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_CONDA_SYNTAX = re.compile(r"^[A-Za-z0-9_.+-]+(=[^=<>!~]|\s+\S)|::")
+_HASH = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$|^(?:md5:)?([0-9a-f]{32})$")
+
+
+@dataclass(frozen=True)
+class ExplicitPackage:
+    """One line of an @EXPLICIT file: a package URL and the hash it must have."""
+
+    url: str
+    channel: str  # the channel's base URL (without the subdir)
+    name: str
+    version: str
+    build: str
+    sha256: str = ""
+    md5: str = ""
+
+    @property
+    def spec(self) -> str:
+        """The exact match spec of this package."""
+        return f"{self.name} =={self.version} {self.build}"
+
+
+@dataclass(frozen=True)
+class EnvFile:
+    """What one or more environment files ask for.
+
+    `spec.channels` is empty when no file names a channel (the configured ones apply); a
+    `defaults` entry stands for the configured channels. `name`/`prefix` come from the last file
+    that gives one.
+    """
+
+    spec: EnvSpec
+    name: str = ""
+    prefix: str = ""
+    sources: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    explicit: tuple[ExplicitPackage, ...] = ()
+
+    def layered(self, top: EnvFile) -> EnvFile:
+        """This file with `top` laid over it: see EnvSpec.layered; `top`'s name and prefix win."""
+        return EnvFile(
+            spec=self.spec.layered(top.spec),
+            name=top.name or self.name,
+            prefix=top.prefix or self.prefix,
+            sources=self.sources + top.sources,
+            warnings=self.warnings + top.warnings,
+            explicit=self.explicit + top.explicit,
+        )
+
+
+def read_files(paths: Sequence[str | Path], base: Path | None = None) -> EnvFile:
+    """Read environment files in order and layer them (later files add and override)."""
+    merged = EnvFile(EnvSpec(channels=()))
+    for path in paths:
+        merged = merged.layered(read_file((base or Path.cwd()) / path))
+    return merged
+
+
+def read_file(path: Path, _chain: tuple[Path, ...] = ()) -> EnvFile:
+    """Read one environment file of any supported kind (see the module docstring)."""
+    path = Path(os.path.abspath(path))
+    if path in _chain:
+        cycle = " -> ".join(str(p) for p in (*_chain, path))
+        raise EnvFileError(f"environment files include each other: {cycle}", hint="remove one of the includes")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        where = f" (included from {_chain[-1]})" if _chain else ""
+        raise EnvFileError(f"environment file {path} does not exist{where}", hint="check the path") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvFileError(f"cannot read environment file {path}: {exc}", hint="check the file") from exc
+    kind = file_kind(path, text)
+    if kind == "environment":
+        return _read_yaml(path, text, (*_chain, path))
+    if kind == "explicit":
+        return _read_explicit(path, text)
+    if kind == "conda-specs":
+        return _read_conda_specs(path, text)
+    request = PypiRequest()
+    read_requirements_file(path, request)
+    return EnvFile(_pypi_spec(EnvSpec(channels=()), request), sources=(str(path),), warnings=tuple(request.warnings))
+
+
+def file_kind(path: Path, text: str) -> FileKind:
+    """Which format a file is in: by its suffix, then by its content."""
+    if path.suffix.lower() in (".yml", ".yaml"):
+        return "environment"
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if any(line == "@EXPLICIT" for line in lines):
+        return "explicit"
+    lower = path.name.lower()
+    if "requirements" in lower or "constraints" in lower or lower.endswith(".in"):
+        return "requirements"
+    if any(line.startswith("-") for line in lines):
+        return "requirements"  # pip options (-r, -e, --index-url ...)
+    if "# platform:" in text or any(_CONDA_SYNTAX.search(line.split("#")[0].strip()) for line in lines):
+        return "conda-specs"
+    if any(re.search(r"(==|>=|<=|~=|!=|;|\[| @ )", line) for line in lines):
+        return "requirements"
+    return "conda-specs"  # plain names: conda's `--file` reading
+
+
+# --- environment.yml -------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "invalid YAML"
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise EnvFileError(
+            f"{where}: not valid YAML: {what}", hint="check the indentation and quoting around that place"
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise EnvFileError(f"{path}: not valid YAML: {exc}", hint="check the file") from exc
+    finally:
+        loader.dispose()
+    if root is None:
+        raise EnvFileError(f"{path} is empty", hint="an environment file needs at least `dependencies:`")
+    doc = _Doc(path, loader)
+    base = path.parent
+    warnings: list[str] = []
+    fields = doc.mapping(root, "the file")
+    unknown = [key for key in fields if key not in KNOWN_KEYS]
+    if unknown:
+        known = ", ".join(KNOWN_KEYS)
+        warnings.append(f"{path}: ignored unknown key(s) {', '.join(unknown)} (known: {known})")
+    layered = EnvFile(EnvSpec(channels=()))
+    if "include" in fields:
+        node = fields["include"][1]
+        items = doc.sequence(node, "include") if not doc.is_scalar(node) else [node]
+        for item in items:
+            layered = layered.layered(read_file(base / doc.scalar(item, "an include path"), chain))
+    name = doc.scalar(fields["name"][1], "name") if "name" in fields else ""
+    prefix = doc.scalar(fields["prefix"][1], "prefix") if "prefix" in fields else ""
+    python = doc.scalar(fields["python"][1], "python") if "python" in fields else ""
+    channels = [_channel(doc, item, base) for item in doc.sequence(fields.get("channels", (None, None))[1], "channels")]
+    specs: list[tuple[str, str]] = []
+    request = PypiRequest()
+    for item in doc.sequence(fields.get("dependencies", (None, None))[1], "dependencies"):
+        if doc.is_scalar(item):
+            specs.append((doc.scalar(item, "a dependency"), doc.where(item)))
+            continue
+        entry = doc.mapping(item, "a dependency")
+        if set(entry) != {"pip"}:
+            raise EnvFileError(
+                f"{doc.where(item)}: a dependency must be a conda spec or a `pip:` list, found keys {', '.join(entry)}",
+                hint="write conda packages as '- numpy>=1.26' and PyPI ones under '- pip:'",
+            )
+        for pip_item in doc.sequence(entry["pip"][1], "pip"):
+            _pip_entry(doc.scalar(pip_item, "a pip entry"), doc.where(pip_item), base, request)
+    variables = []
+    for key, (_, value) in doc.mapping(fields.get("variables", (None, None))[1], "variables").items():
+        variables.append((key, "" if value is None else doc.scalar(value, f"variable {key}")))
+    channels = [c for c in channels if c != "nodefaults"]
+    conda = _conda_specs(specs)
+    channels += [c for c in _spec_channels(conda) if c not in channels]
+    spec = EnvSpec(
+        channels=tuple(dict.fromkeys(channels)), specs=tuple(conda), python=python, variables=tuple(variables)
+    )
+    own = EnvFile(
+        _pypi_spec(spec, request),
+        name=name,
+        prefix=prefix,
+        sources=(str(path),),
+        warnings=tuple(warnings + request.warnings),
+    )
+    return layered.layered(own)
+
+
+class _Doc:
+    """Walks a composed YAML node tree, keeping every value's line and column for errors."""
+
+    def __init__(self, path: Path, loader: Any) -> None:
+        self.path = path
+        self.loader = loader
+
+    def where(self, node: Any) -> str:
+        mark = node.start_mark
+        return f"{self.path}:{mark.line + 1}:{mark.column + 1}"
+
+    @staticmethod
+    def is_scalar(node: Any) -> bool:
+        import yaml
+
+        return isinstance(node, yaml.ScalarNode)
+
+    @staticmethod
+    def is_null(node: Any) -> bool:
+        return node is None or (_Doc.is_scalar(node) and node.tag == "tag:yaml.org,2002:null")
+
+    def _kind(self, node: Any) -> str:
+        import yaml
+
+        if isinstance(node, yaml.MappingNode):
+            return "a mapping"
+        if isinstance(node, yaml.SequenceNode):
+            return "a list"
+        return f"'{node.value}'"
+
+    def mapping(self, node: Any, what: str) -> dict[str, tuple[Any, Any]]:
+        """key -> (key node, value node); null is an empty mapping; a repeated key is an error."""
+        import yaml
+
+        if self.is_null(node):
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            raise EnvFileError(
+                f"{self.where(node)}: {what} must be a mapping (key: value), found {self._kind(node)}",
+                hint="see conda's environment.yml format: name, channels, dependencies, variables",
+            )
+        self.loader.flatten_mapping(node)  # YAML merge keys (<<: *base)
+        out: dict[str, tuple[Any, Any]] = {}
+        for key_node, value in node.value:
+            key = self.scalar(key_node, f"a key of {what}")
+            if key in out:
+                raise EnvFileError(
+                    f"{self.where(key_node)}: key '{key}' appears twice in {what}",
+                    hint=f"merge the two '{key}' entries into one",
+                )
+            out[key] = (key_node, None if self.is_null(value) else value)
+        return out
+
+    def sequence(self, node: Any, what: str) -> list[Any]:
+        """The items of a list; null or absent is an empty list."""
+        import yaml
+
+        if self.is_null(node):
+            return []
+        if not isinstance(node, yaml.SequenceNode):
+            raise EnvFileError(
+                f"{self.where(node)}: '{what}' must be a list ('- item' lines), found {self._kind(node)}",
+                hint=f"write each entry of '{what}' on its own '- ' line",
+            )
+        return list(node.value)
+
+    def scalar(self, node: Any, what: str) -> str:
+        """A scalar's text as written (so `3.10` stays '3.10', not 3.1)."""
+        if not self.is_scalar(node) or self.is_null(node):
+            found = "nothing" if self.is_null(node) else self._kind(node)
+            raise EnvFileError(f"{self.where(node)}: expected {what} as text, found {found}", hint="check that entry")
+        return str(node.value).strip()
+
+
+def _channel(doc: _Doc, node: Any, base: Path) -> str:
+    from corral.conda.channels import canonical_channel
+
+    raw = doc.scalar(node, "a channel")
+
+    def expand(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        if name not in os.environ:
+            raise EnvFileError(
+                f"{doc.where(node)}: channel '{raw}' uses ${{{name}}}, which is not set",
+                hint=f"export {name}=... before running corral, or write the channel out",
+            )
+        return os.environ[name]
+
+    text = _ENV_VAR.sub(expand, raw)
+    if text in ("defaults", "nodefaults"):
+        return text
+    try:
+        return canonical_channel(text, cwd=base)
+    except ChannelError as exc:
+        raise EnvFileError(f"{doc.where(node)}: {exc.message}", hint=exc.hint) from exc
+
+
+def _conda_specs(specs: Sequence[tuple[str, str]]) -> list[str]:
+    """Validate each conda spec, naming the entry of a bad one; rattler is imported only when needed."""
+    if not specs:
+        return []
+    from corral.conda.solver import parse_specs
+
+    out = []
+    for text, where in specs:
+        try:
+            out += parse_specs([text])
+        except SpecError as exc:
+            raise EnvFileError(f"{where}: {exc.message}", hint=exc.hint) from exc
+    return out
+
+
+def _spec_channels(specs: Sequence[str]) -> list[str]:
+    """Channels that `channel::name` specs name (they must be searched too)."""
+    from corral.conda.solver import spec_channel
+
+    return [c for c in (spec_channel(s) for s in specs) if c]
+
+
+def _pip_entry(text: str, where: str, base: Path, request: PypiRequest) -> None:
+    """One entry of a `pip:` list: a requirement, or one of pip's options (-r, -e, --index-url ...)."""
+    if text.startswith("-"):
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            raise EnvFileError(f"{where}: cannot parse '{text}': {exc}", hint="check the quoting") from exc
+        apply_option(words, request, base, where)
+        return
+    request.requirements.append(parse_requirement(text, where))
+
+
+def _pypi_spec(spec: EnvSpec, request: PypiRequest) -> EnvSpec:
+    return replace(
+        spec.with_pypi(request.requirements),
+        editables=tuple(dict.fromkeys(spec.editables + tuple(request.editables))),
+        pypi_constraints=tuple(dict.fromkeys(spec.pypi_constraints + tuple(request.constraints))),
+        index=spec.index.merged(request.index),
+    )
+
+
+# --- conda spec and explicit .txt files --------------------------------------------------------
+
+
+def _read_conda_specs(path: Path, text: str) -> EnvFile:
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0].strip()
+        if content:
+            entries.append((content, f"{path}:{number}"))
+    conda = _conda_specs(entries)
+    return EnvFile(EnvSpec(channels=tuple(_spec_channels(conda)), specs=tuple(conda)), sources=(str(path),))
+
+
+_PACKAGE_FILE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$")
+
+
+def _read_explicit(path: Path, text: str) -> EnvFile:
+    packages = []
+    started = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.strip()
+        if not content or content.startswith("#"):
+            continue
+        if content == "@EXPLICIT":
+            started = True
+            continue
+        where = f"{path}:{number}"
+        if not started:
+            raise EnvFileError(f"{where}: '{content}' comes before @EXPLICIT", hint="package URLs follow @EXPLICIT")
+        packages.append(_explicit_line(content, where))
+    if not packages:
+        raise EnvFileError(
+            f"{path}: @EXPLICIT lists no packages", hint="export one with corral export --format explicit"
+        )
+    channels = tuple(dict.fromkeys(_explicit_channel(p.channel, path) for p in packages))
+    spec = EnvSpec(channels=channels, specs=tuple(p.spec for p in packages))
+    return EnvFile(spec, sources=(str(path),), explicit=tuple(packages))
+
+
+def _explicit_channel(url: str, path: Path) -> str:
+    from corral.conda.channels import canonical_channel
+
+    try:
+        return canonical_channel(url)
+    except ChannelError as exc:
+        raise EnvFileError(f"{path}: {exc.message}", hint=exc.hint) from exc
+
+
+def _explicit_line(line: str, where: str) -> ExplicitPackage:
+    url, _, digest = line.partition("#")
+    url = url.strip()
+    parts = url.rstrip("/").rsplit("/", 2)
+    match = _PACKAGE_FILE.match(parts[-1]) if len(parts) == 3 else None
+    if "://" not in url or match is None:
+        raise EnvFileError(
+            f"{where}: '{url}' is not a package URL (CHANNEL/SUBDIR/NAME-VERSION-BUILD.conda)",
+            hint="explicit files list one package URL per line, optionally followed by #MD5 or #sha256:HASH",
+        )
+    sha256 = md5 = ""
+    if digest.strip():
+        found = _HASH.match(digest.strip().lower())
+        if found is None:
+            raise EnvFileError(
+                f"{where}: '#{digest.strip()}' is not an md5 or sha256 hash", hint="write #<md5> or #sha256:<hex>"
+            )
+        sha256, md5 = found.group(1) or "", found.group(2) or ""
+    return ExplicitPackage(
+        url=url,
+        channel=parts[0],
+        name=match.group("name"),
+        version=match.group("version"),
+        build=match.group("build"),
+        sha256=sha256,
+        md5=md5,
+    )
+
+
+def pypi_index_options(index: PypiIndex) -> list[str]:
+    """pip option lines for index options (the form the `pip:` section and requirements files take)."""
+    lines = []
+    if index.index_url:
+        lines.append(f"--index-url {index.index_url}")
+    lines += [f"--extra-index-url {u}" for u in index.extra_index_urls]
+    lines += [f"--find-links {u}" for u in index.find_links]
+    if index.no_index:
+        lines.append("--no-index")
+    return lines

@@ -1,0 +1,158 @@
+"""An environment written out as a file another machine (or conda, pip, uv) takes back.
+
+Every writer is a pure function of an `Exportable` (the generation's request, conda records and
+PyPI pins); nothing here reads the disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from corral.models import EnvSpec
+from corral.specs.envfile import pypi_index_options
+
+FORMATS = ("environment.yml", "requirements.txt", "explicit")
+
+
+@dataclass(frozen=True)
+class Exportable:
+    """What a generation holds, as the writers need it."""
+
+    name: str  # the environment's name ('' for a path environment)
+    spec: EnvSpec
+    records: tuple[Mapping[str, Any], ...]  # conda-meta records, sorted by name
+    pins: tuple[Mapping[str, str], ...]  # PyPI pins: name, version, url, editable
+    python: str = ""  # the found interpreter's version (environments without conda python)
+    platform: str = ""  # e.g. linux-64
+
+
+def environment_yml(env: Exportable, *, from_history: bool = False, no_builds: bool = False) -> str:
+    """conda's environment.yml: exact packages (with channel and build), or only what was asked for."""
+    lines = [f"name: {_quote(env.name)}"] if env.name else []
+    if env.spec.python:
+        lines.append(f"python: {_quote(env.spec.python if from_history else env.python or env.spec.python)}")
+    if env.spec.channels and (env.spec.specs or env.records):
+        lines.append("channels:")
+        lines += [f"  - {_quote(c)}" for c in env.spec.channels]
+    deps = list(env.spec.specs) if from_history else [_conda_line(r, env.spec, no_builds) for r in env.records]
+    pip = _pip_lines(env, from_history)
+    if deps or pip:
+        lines.append("dependencies:")
+        lines += [f"  - {_quote(d)}" for d in deps]
+    if pip:
+        lines.append("  - pip:")
+        lines += [f"    - {_quote(p)}" for p in pip]
+    if env.spec.variables:
+        lines.append("variables:")
+        lines += [f"  {_quote(k)}: {_quote(v)}" for k, v in env.spec.variables]
+    return "\n".join(lines) + "\n"
+
+
+def requirements_txt(env: Exportable, *, from_history: bool = False) -> str:
+    """pip's requirements file: the PyPI side pinned (or as asked for); the conda side in a comment."""
+    lines = [f"# PyPI packages of {env.name or 'the environment'} (corral export --format requirements.txt)"]
+    if env.python:
+        lines.append(f"# Python {env.python}")
+    if env.records:
+        conda = ", ".join(f"{r['name']} {r['version']}" for r in env.records)
+        lines.append(f"# conda packages (not in this file; export --format environment.yml for them): {conda}")
+    return "\n".join(lines + _pip_lines(env, from_history)) + "\n"
+
+
+def explicit(env: Exportable) -> str:
+    """conda's @EXPLICIT file: every conda package's URL with its md5 (what every conda reads)."""
+    lines = [
+        f"# conda packages of {env.name or 'the environment'} (corral export --format explicit)",
+        f"# platform: {env.platform}",
+    ]
+    if env.pins:
+        names = ", ".join(p["name"] for p in env.pins)
+        lines.append(f"# PyPI packages are not part of explicit files (export --format requirements.txt): {names}")
+    lines.append("@EXPLICIT")
+    for record in _dependencies_first(env.records):
+        digest = record.get("md5") or ""
+        lines.append(f"{record['url']}#{digest}" if digest else str(record["url"]))
+    return "\n".join(lines) + "\n"
+
+
+def _dependencies_first(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Records ordered so each comes after what it depends on (ties by name): explicit files are not solved."""
+    from corral.models import spec_name
+
+    by_name = {str(r["name"]): r for r in records}
+    done: dict[str, Mapping[str, Any]] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name in path or name not in by_name:
+            return
+        for dep in sorted(spec_name(d) for d in by_name[name].get("depends", ())):
+            visit(dep, (*path, name))
+        done[name] = by_name[name]
+
+    for name in sorted(by_name):
+        visit(name, ())
+    return list(done.values())
+
+
+def _conda_line(record: Mapping[str, Any], spec: EnvSpec, no_builds: bool) -> str:
+    from corral.conda.channels import channel_display
+
+    channel = channel_display(str(record.get("channel", "")))
+    exact = f"{record['name']}={record['version']}" + ("" if no_builds else f"={record['build']}")
+    # The channel is named when the request has several, so the same package comes back from the same one.
+    return f"{channel}::{exact}" if channel and len(spec.channels) > 1 else exact
+
+
+def _pip_lines(env: Exportable, from_history: bool) -> list[str]:
+    spec = env.spec
+    asked = [*spec.pypi, *(f"-e {e}" for e in spec.editables)]
+    reqs = asked if from_history else [_pin_line(p) for p in env.pins]
+    if not reqs:
+        return []
+    constraints = [f"# constraint (not recreated): {c}" for c in spec.pypi_constraints] if from_history else []
+    return pypi_index_options(spec.index) + reqs + constraints
+
+
+def _pin_line(pin: Mapping[str, str]) -> str:
+    if pin.get("editable"):
+        return f"-e {pin['editable']}"
+    if pin.get("url"):
+        return f"{pin['name']} @ {pin['url']}"
+    return f"{pin['name']}=={pin['version']}"
+
+
+_PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-=<>!~/:+,*@ ;[]\"'")
+
+
+def _quote(text: str) -> str:
+    """A YAML scalar: plain when YAML reads it back as the same string, else double-quoted."""
+    import json
+
+    plain = (
+        text
+        and set(text) <= _PLAIN
+        and text[0] not in ":?[]'\"@ *!&%|>,"
+        and not (text[0] == "-" and text[1:2] in ("", " "))
+        and text[-1] != " "
+        and ": " not in text
+        and " #" not in text
+        and not _looks_typed(text)
+    )
+    return text if plain else json.dumps(text)
+
+
+def _looks_typed(text: str) -> bool:
+    """True when YAML would read the plain scalar as something other than this string (a number, bool, null)."""
+    import yaml
+
+    try:
+        return bool(yaml.safe_load(text) != text)
+    except yaml.YAMLError:
+        return True
+
+
+def sort_records(records: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    """Records in a stable order (by name)."""
+    return tuple(sorted(records, key=lambda r: str(r["name"])))
