@@ -1,0 +1,174 @@
+"""Environment files end to end: create -f, layering, env update, exports that recreate the environment."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Corral
+
+pytestmark = pytest.mark.slow
+
+
+def packages(corral: Corral, env: str) -> dict[str, tuple[str, str, str]]:
+    """name -> (version, build, kind) of an environment's packages."""
+    result = corral("list", "-n", env, "--json")
+    assert result.code == 0, result.err
+    return {p["name"]: (p["version"], p["build"], p["kind"]) for p in result.json()["result"]["packages"]}
+
+
+def export(corral: Corral, env: str, *args: str) -> str:
+    result = corral("export", "-n", env, *args)
+    assert result.code == 0, result.err
+    return result.out
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def mixed_file(folder: Path, channel: Path, wheels: Path) -> Path:
+    return write(
+        folder / "environment.yml",
+        f"""# a service: conda packages from the local channel, PyPI packages from a folder of wheels
+name: svc
+channels:
+  - {channel}
+  - nodefaults
+dependencies:
+  - python=3.12
+  - liba=1.0
+  - platformdirs
+  - pip:
+    - --no-index
+    - --find-links {wheels}
+    - tinyapp
+    - tinylib==1.0
+variables:
+  OMP_NUM_THREADS: 4
+  RATIO: 1.10
+""",
+    )
+
+
+def test_environment_yml_with_pip_section_round_trips_exactly(corral: Corral, channel: Path, wheels: Path) -> None:
+    made = corral("create", "-f", str(mixed_file(corral.cwd, channel, wheels)), "-y")
+    assert made.code == 0, made.err
+    original = packages(corral, "svc")
+    assert original["liba"][0] == "1.0" and original["tinylib"] == ("1.0", "", "pypi")
+    assert original["tinyapp"][2] == "pypi" and original["python"][0] == "3.12.1"
+    tool = subprocess.run([str(corral.link("svc") / "bin" / "tinyapp")], capture_output=True, text=True, check=True)
+    assert "tinylib 1.0" in tool.stdout
+
+    full = export(corral, "svc")
+    assert "  - liba=1.0=" in full and "    - tinylib==1.0" in full and 'OMP_NUM_THREADS: "4"' in full
+    assert 'RATIO: "1.10"' in full  # the text as written, not the float 1.1
+    write(corral.cwd / "full.yml", full)
+    again = corral("create", "-n", "copy", "-f", "full.yml", "-y")
+    assert again.code == 0, again.err
+    assert packages(corral, "copy") == original
+    assert export(corral, "copy").replace("name: copy", "name: svc") == full  # stable: export -> create -> export
+
+    for flags in (("--no-builds",), ("--from-history",)):
+        write(corral.cwd / "other.yml", export(corral, "svc", *flags))
+        name = "nb" if flags == ("--no-builds",) else "fh"
+        assert corral("create", "-n", name, "-f", "other.yml", "-y").code == 0
+        assert {k: v[0] for k, v in packages(corral, name).items()} == {k: v[0] for k, v in original.items()}
+
+
+def test_explicit_export_recreates_builds_and_refuses_a_changed_hash(corral: Corral, channel: Path) -> None:
+    assert corral("create", "-n", "a", "-c", str(channel), "python", "app", "-y").code == 0
+    text = export(corral, "a", "--format", "explicit")
+    assert "@EXPLICIT" in text and "# platform: linux-64" in text
+    lines = [line for line in text.splitlines() if "://" in line]
+    assert all("#" in line for line in lines)
+    # Dependencies come before what needs them: explicit files are installed without a solve.
+    order = [line.rsplit("/", 1)[1].split("-")[0] for line in lines]
+    assert order.index("liba") < order.index("app")
+    write(corral.cwd / "explicit.txt", text)
+    made = corral("create", "-n", "b", "-f", "explicit.txt", "-y")
+    assert made.code == 0, made.err
+    assert packages(corral, "b") == packages(corral, "a")
+
+    url = lines[0].split("#")[0]
+    write(corral.cwd / "tampered.txt", text.replace(lines[0], f"{url}#{'0' * 32}"))
+    refused = corral("create", "-n", "c", "-f", "tampered.txt", "-y")
+    assert refused.code == 1 and "differ from the explicit file" in refused.err and "Traceback" not in refused.err
+    assert not corral.link("c").exists() and not (corral.root / "generations" / "c").exists()
+
+
+def test_layered_files_merge_and_export_as_one_file(corral: Corral, channel: Path, wheels: Path) -> None:
+    base = write(
+        corral.cwd / "base.yml",
+        f"channels: [{channel}]\ndependencies:\n  - python=3.12\n  - liba=1.0\n  - pip:\n"
+        f"    - --no-index\n    - --find-links {wheels}\n    - tinylib==1.0\nvariables:\n  A: base\n  B: base\n",
+    )
+    service = "dependencies:\n  - liba=2.0\n  - pip:\n    - six\n    - tinylib>=2\nvariables:\n  B: svc\n"
+    write(corral.cwd / "svc.yml", "name: svc\n" + service)
+    write(corral.cwd / "svc-inc.yml", "name: inc\ninclude: base.yml\n" + service)
+    assert corral("create", "-f", str(base), "-f", "svc.yml", "-y").code == 0
+    assert corral("create", "-f", "svc-inc.yml", "-y").code == 0
+    for env in ("svc", "inc"):
+        got = packages(corral, env)
+        assert got["liba"][0] == "2.0" and got["tinylib"][0] == "2.0" and "six" in got
+    merged = export(corral, "svc", "--from-history")
+    assert merged == export(corral, "inc", "--from-history").replace("name: inc", "name: svc")
+    assert "liba 2.0.*" in merged and "liba 1.0" not in merged and "tinylib>=2" in merged
+    assert "  A: base\n  B: svc\n" in merged and "include" not in merged
+
+
+def test_requirements_file_on_found_python_and_its_export(corral: Corral, wheels: Path) -> None:
+    write(corral.cwd / "requirements.txt", f"--find-links {wheels}\n--no-index\ntinyapp  # the tool\nsix>=1\n")
+    made = corral("create", "-n", "api", "-f", "requirements.txt", "--python", "3.12", "-y")
+    assert made.code == 0, made.err
+    pinned = export(corral, "api", "--format", "requirements.txt")
+    assert "tinyapp==1.0" in pinned and "tinylib==2.0" in pinned and "# Python 3.12" in pinned
+    write(corral.cwd / "pinned.txt", pinned.replace("tinylib==2.0", "tinylib==1.0"))
+    again = corral("create", "-n", "api2", "-f", "pinned.txt", "--python", "3.12", "-y")
+    assert again.code == 0, again.err
+    assert packages(corral, "api2")["tinylib"][0] == "1.0"
+    # environment.yml of a found-interpreter environment records the Python, and takes it back.
+    write(corral.cwd / "api.yml", export(corral, "api").replace("name: api", "name: api3"))
+    assert "python: 3.12" in (corral.cwd / "api.yml").read_text()
+    assert corral("create", "-f", "api.yml", "-y").code == 0
+    assert packages(corral, "api3") == packages(corral, "api")
+    no_python = corral("create", "-n", "x", "-f", "requirements.txt", "-y")
+    assert no_python.code == 1 and "--python" in no_python.err
+
+
+def test_env_update_adds_and_prune_drops(corral: Corral, channel: Path) -> None:
+    assert corral("create", "-n", "u", "-c", str(channel), "python", "liba=1.0", "filelock", "-y").code == 0
+    write(corral.cwd / "more.yml", f"channels: [{channel}]\ndependencies:\n  - liba=2.0\n  - platformdirs\n")
+    updated = corral("env", "update", "-n", "u", "-f", "more.yml", "-y")
+    assert updated.code == 0, updated.err
+    got = packages(corral, "u")
+    assert got["liba"][0] == "2.0" and "platformdirs" in got and "filelock" in got and "python" in got
+    write(corral.cwd / "exact.yml", f"channels: [{channel}]\ndependencies:\n  - python\n  - liba\n")
+    pruned = corral("env", "update", "-n", "u", "-f", "exact.yml", "--prune", "-y")
+    assert pruned.code == 0, pruned.err
+    got = packages(corral, "u")
+    assert "filelock" not in got and "platformdirs" not in got and got["liba"][0] == "2.0"
+    assert corral("rollback", "-n", "u", "-y").code == 0
+    assert "filelock" in packages(corral, "u")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: bad\ndependencies:\n  - python\n - liba\n", "bad.yml:4:"),
+        ("name: bad\ndependencies:\n  - 'numpy >>> 1'\n", "bad.yml:3:5: invalid package spec"),
+        ("name: bad\ninclude: missing.yml\n", "missing.yml does not exist (included from"),
+        ("name: bad\ndependencies:\n  - pip:\n    - 'requests >='\n", "bad.yml:4:7: invalid PyPI requirement"),
+    ],
+)
+def test_bad_files_name_the_place_and_create_nothing(corral: Corral, text: str, expected: str) -> None:
+    write(corral.cwd / "bad.yml", text)
+    result = corral("create", "-f", "bad.yml", "-y")
+    assert result.code == 1 and expected in result.err, result.err
+    assert "Traceback" not in result.err
+    assert not corral.link("bad").exists() and not (corral.root / "generations" / "bad").exists()
+    as_json = corral("create", "-f", "bad.yml", "--json")
+    assert as_json.code == 1 and as_json.json()["error"]["code"] in ("bad-env-file", "bad-spec")
