@@ -609,6 +609,8 @@ def export(
         text = writers.environment_yml(env, from_history=from_history, no_builds=no_builds)
     elif format == "requirements.txt":
         text = writers.requirements_txt(env, from_history=from_history)
+    elif format == "pylock.toml":
+        text = _pylock(settings, prefix, env, from_history or no_builds)
     elif format == "explicit":
         if from_history or no_builds:
             raise UsageError("--from-history and --no-builds do not apply to explicit files", hint="drop them")
@@ -628,6 +630,27 @@ def export(
                 f"cannot write {output}: {exc.strerror}", hint="choose a writable path with -o, or omit -o"
             ) from exc
     return Exported(env_label(ref), format, text, str(Path(output).resolve()) if output else "")
+
+
+def _pylock(settings: Settings, prefix: Path, env: Any, bad_flags: bool) -> str:
+    """The PyPI side as PEP 751 pylock.toml; uv finds each pinned artifact's URL and hash in the indexes."""
+    from corral.pypi.resolve import pins_from_meta
+    from corral.pypi.uv import Uv
+    from corral.reporting import NullReporter
+
+    if bad_flags:
+        raise UsageError("--from-history and --no-builds do not apply to pylock.toml", hint="drop them")
+    if not env.pins:
+        raise NothingToDo(
+            f"{env.name or 'the environment'} holds no PyPI packages, so a pylock.toml would be empty",
+            hint="export --format environment.yml or explicit for its conda packages",
+        )
+    text = Uv(settings, NullReporter()).pylock(prefix / "bin" / "python", pins_from_meta(env.pins), env.spec.index)
+    conda = ", ".join(f"{r['name']} {r['version']}" for r in env.records)
+    head = f"# PyPI packages of {env.name or 'the environment'} (corral export --format pylock.toml)\n"
+    if conda:
+        head += f"# conda packages (not in this file; export --format environment.yml for them): {conda}\n"
+    return head + text
 
 
 def _platform_of(records: Sequence[Any]) -> str:

@@ -135,6 +135,12 @@ def test_requirements_file_on_found_python_and_its_export(corral: Corral, wheels
     assert "python: 3.12" in (corral.cwd / "api.yml").read_text()
     assert corral("create", "-f", "api.yml", "-y").code == 0
     assert packages(corral, "api3") == packages(corral, "api")
+    # PEP 751: every artifact with its sha256, and taken back as exact requests.
+    lock = export(corral, "api", "--format", "pylock.toml")
+    assert 'lock-version = "1.0"' in lock and "sha256" in lock and 'name = "tinylib"' in lock
+    write(corral.cwd / "pylock.toml", lock)
+    assert corral("create", "-n", "api4", "-f", "pylock.toml", "--python", "3.12", "-y").code == 0
+    assert packages(corral, "api4") == packages(corral, "api")
     no_python = corral("create", "-n", "x", "-f", "requirements.txt", "-y")
     assert no_python.code == 1 and "--python" in no_python.err
 

@@ -92,8 +92,9 @@ def _export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         default="environment.yml",
-        choices=("environment.yml", "requirements.txt", "explicit"),
-        help="environment.yml (default; conda and PyPI), requirements.txt (PyPI), explicit (conda URLs + md5)",
+        choices=("environment.yml", "requirements.txt", "explicit", "pylock.toml"),
+        help="environment.yml (default; conda and PyPI), requirements.txt (PyPI, pinned),"
+        " explicit (conda package URLs + md5), pylock.toml (PEP 751: PyPI artifacts + sha256)",
     )
     parser.add_argument(
         "--from-history", action="store_true", help="what was asked for, not the exact packages installed"

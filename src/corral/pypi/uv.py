@@ -144,6 +144,16 @@ class Uv:
                 args.append("--no-build")
             self._run(args, python, index, f"Installing {len(pins)} PyPI package(s)")
 
+    def pylock(self, python: Path, pins: Sequence[Pin], index: PypiIndex) -> str:
+        """A PEP 751 pylock.toml of exactly `pins` for `python`: uv looks up each artifact's URL and hash."""
+        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+            folder = Path(tmp)
+            output = folder / "pylock.toml"
+            args = ["pip", "compile", _file(folder, "pins.txt", [p.requirement() for p in pins]), "--no-deps"]
+            args += ["--format", "pylock.toml", "--output-file", str(output), "--no-header"]
+            self._run(args, python, index, "Looking up the PyPI artifacts")
+            return output.read_text()
+
     def _run(self, args: list[str], python: Path, index: PypiIndex, status: str) -> str:
         argv = [uv_binary(), *args, *self._common(python, index)]
         self.reporter.status(status)

@@ -23,7 +23,7 @@ from corral.errors import ChannelError, EnvFileError, SpecError
 from corral.models import EnvSpec, PypiIndex
 from corral.specs.requirements import PypiRequest, apply_option, parse_requirement, read_requirements_file
 
-FileKind = Literal["environment", "conda-specs", "explicit", "requirements"]
+FileKind = Literal["environment", "conda-specs", "explicit", "requirements", "pylock"]
 
 KNOWN_KEYS = ("name", "prefix", "channels", "dependencies", "variables", "include", "python")
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -105,6 +105,8 @@ def read_file(path: Path, _chain: tuple[Path, ...] = ()) -> EnvFile:
         return _read_explicit(path, text)
     if kind == "conda-specs":
         return _read_conda_specs(path, text)
+    if kind == "pylock":
+        return _read_pylock(path, text)
     request = PypiRequest()
     read_requirements_file(path, request)
     return EnvFile(_pypi_spec(EnvSpec(channels=()), request), sources=(str(path),), warnings=tuple(request.warnings))
@@ -114,6 +116,8 @@ def file_kind(path: Path, text: str) -> FileKind:
     """Which format a file is in: by its suffix, then by its content."""
     if path.suffix.lower() in (".yml", ".yaml"):
         return "environment"
+    if re.fullmatch(r"pylock(\.[^.]+)?\.toml", path.name.lower()):
+        return "pylock"
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
     if any(line == "@EXPLICIT" for line in lines):
         return "explicit"
@@ -417,6 +421,57 @@ def _explicit_line(line: str, where: str) -> ExplicitPackage:
         sha256=sha256,
         md5=md5,
     )
+
+
+# --- pylock.toml (PEP 751) ----------------------------------------------------------------------
+
+_PYPI_SIMPLE = ("https://pypi.org/simple", "https://pypi.org/simple/")
+
+
+def _read_pylock(path: Path, text: str) -> EnvFile:
+    """A PEP 751 lock's packages as exact requests: `name==version` from the indexes (or wheel folders) it names.
+
+    Local projects become editables (or `name @ file://` for non-editable ones).
+    """
+    from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        lock = Pylock.from_dict(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise EnvFileError(f"{path}: not valid TOML: {exc}", hint="check the file") from exc
+    except (PylockValidationError, PylockUnsupportedVersionError) as exc:
+        raise EnvFileError(f"{path}: not a valid pylock.toml: {exc}", hint="check the named entry") from exc
+    request = PypiRequest()
+    local = True
+    for package in lock.packages:
+        if package.directory is not None:
+            folder = (path.parent / package.directory.path).resolve()
+            if package.directory.editable:
+                request.editables.append(str(folder))
+            else:
+                request.requirements.append(f"{package.name} @ {folder.as_uri()}")
+            continue
+        if package.version is None:
+            raise EnvFileError(f"{path}: package {package.name} has no version", hint="lock it again")
+        requirement = f"{package.name}=={package.version}"
+        if package.marker is not None:
+            requirement += f"; {package.marker}"
+        request.requirements.append(requirement)
+        urls = [w.url or "" for w in package.wheels or ()] + ([package.sdist.url or ""] if package.sdist else [])
+        for url in urls:
+            if url.startswith("file://"):
+                request.add_index(PypiIndex(find_links=(str(Path(url.removeprefix("file://")).parent),)))
+            else:
+                local = False
+        if package.index and package.index.rstrip("/") != _PYPI_SIMPLE[0]:
+            request.add_index(PypiIndex(extra_index_urls=(package.index,)))
+    if local and request.index.find_links and not request.index.extra_index_urls:
+        request.add_index(PypiIndex(no_index=True))  # every artifact is in a local folder
+    return EnvFile(_pypi_spec(EnvSpec(channels=()), request), sources=(str(path),))
 
 
 def pypi_index_options(index: PypiIndex) -> list[str]:

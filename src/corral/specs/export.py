@@ -13,7 +13,7 @@ from typing import Any
 from corral.models import EnvSpec
 from corral.specs.envfile import pypi_index_options
 
-FORMATS = ("environment.yml", "requirements.txt", "explicit")
+FORMATS = ("environment.yml", "requirements.txt", "explicit", "pylock.toml")
 
 
 @dataclass(frozen=True)
