@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # corral end to end on this machine, without conda-forge:
 #   1. a PyPI environment on a Python found here (numpy + pandas), a script run in it, a change, a rollback;
-#   2. a mixed environment: conda packages from a local channel (made from this machine's CPython) + PyPI.
+#   2. a mixed environment: conda packages from a local channel (made from this machine's CPython) + PyPI,
+#      exported to environment.yml and recreated from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -34,5 +35,9 @@ python examples/make_channel.py "$work/channel"
 corral create -n mixed -c "$work/channel" python platformdirs --pip platformdirs six -y
 corral list -n mixed
 "$CORRAL_ROOT/envs/mixed/bin/python" -c 'import platformdirs, six, sys; print("mixed env works:", sys.version.split()[0])'
+corral export -n mixed -o "$work/environment.yml"
+cat "$work/environment.yml"
+corral create -n copy -f "$work/environment.yml" -y
+corral list -n copy
 set +x
 echo "store: $CORRAL_ROOT  (export CORRAL_ROOT=$CORRAL_ROOT to keep exploring)"
