@@ -92,7 +92,7 @@ def read_file(path: Path, _chain: tuple[Path, ...] = ()) -> EnvFile:
         cycle = " -> ".join(str(p) for p in (*_chain, path))
         raise EnvFileError(f"environment files include each other: {cycle}", hint="remove one of the includes")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
         where = f" (included from {_chain[-1]})" if _chain else ""
         raise EnvFileError(f"environment file {path} does not exist{where}", hint="check the path") from exc
@@ -124,8 +124,8 @@ def file_kind(path: Path, text: str) -> FileKind:
     lower = path.name.lower()
     if "requirements" in lower or "constraints" in lower or lower.endswith(".in"):
         return "requirements"
-    if any(line.startswith("-") for line in lines):
-        return "requirements"  # pip options (-r, -e, --index-url ...)
+    if any(line.startswith("-") or re.search(r" @ |;|\[", line) for line in lines):
+        return "requirements"  # pip options (-r, -e, --index-url ...), direct URLs, markers, extras
     if "# platform:" in text or any(_CONDA_SYNTAX.search(line.split("#")[0].strip()) for line in lines):
         return "conda-specs"
     if any(re.search(r"(==|>=|<=|~=|!=|;|\[| @ )", line) for line in lines):
@@ -153,7 +153,7 @@ def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
         raise EnvFileError(f"{path}: not valid YAML: {exc}", hint="check the file") from exc
     finally:
         loader.dispose()
-    if root is None:
+    if root is None or _Doc.is_null(root):
         raise EnvFileError(f"{path} is empty", hint="an environment file needs at least `dependencies:`")
     doc = _Doc(path, loader)
     base = path.parent
@@ -247,11 +247,12 @@ class _Doc:
                 f"{self.where(node)}: {what} must be a mapping (key: value), found {self._kind(node)}",
                 hint="see conda's environment.yml format: name, channels, dependencies, variables",
             )
-        self.loader.flatten_mapping(node)  # YAML merge keys (<<: *base)
+        written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        self.loader.flatten_mapping(node)  # YAML merge keys (<<: *base) come first; written keys override them
         out: dict[str, tuple[Any, Any]] = {}
         for key_node, value in node.value:
             key = self.scalar(key_node, f"a key of {what}")
-            if key in out:
+            if key in out and id(out[key][0]) in written and id(key_node) in written:
                 raise EnvFileError(
                     f"{self.where(key_node)}: key '{key}' appears twice in {what}",
                     hint=f"merge the two '{key}' entries into one",
@@ -277,7 +278,7 @@ class _Doc:
         if not self.is_scalar(node) or self.is_null(node):
             found = "nothing" if self.is_null(node) else self._kind(node)
             raise EnvFileError(f"{self.where(node)}: expected {what} as text, found {found}", hint="check that entry")
-        return str(node.value).strip()
+        return str(node.value)
 
 
 def _channel(doc: _Doc, node: Any, base: Path) -> str:
@@ -478,9 +479,9 @@ def pypi_index_options(index: PypiIndex) -> list[str]:
     """pip option lines for index options (the form the `pip:` section and requirements files take)."""
     lines = []
     if index.index_url:
-        lines.append(f"--index-url {index.index_url}")
-    lines += [f"--extra-index-url {u}" for u in index.extra_index_urls]
-    lines += [f"--find-links {u}" for u in index.find_links]
+        lines.append(f"--index-url {shlex.quote(index.index_url)}")
+    lines += [f"--extra-index-url {shlex.quote(u)}" for u in index.extra_index_urls]
+    lines += [f"--find-links {shlex.quote(u)}" for u in index.find_links]
     if index.no_index:
         lines.append("--no-index")
     return lines

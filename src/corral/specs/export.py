@@ -6,6 +6,7 @@ PyPI pins); nothing here reads the disk.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,12 +39,12 @@ def environment_yml(env: Exportable, *, from_history: bool = False, no_builds: b
         lines += [f"  - {_quote(c)}" for c in env.spec.channels]
     deps = list(env.spec.specs) if from_history else [_conda_line(r, env.spec, no_builds) for r in env.records]
     pip = _pip_lines(env, from_history)
-    if deps or pip:
-        lines.append("dependencies:")
-        lines += [f"  - {_quote(d)}" for d in deps]
+    lines.append("dependencies:" if deps or pip else "dependencies: []")
+    lines += [f"  - {_quote(d)}" for d in deps]
     if pip:
         lines.append("  - pip:")
         lines += [f"    - {_quote(p)}" for p in pip]
+        lines += [f"    {c}" for c in _constraint_comments(env, from_history)]
     if env.spec.variables:
         lines.append("variables:")
         lines += [f"  {_quote(k)}: {_quote(v)}" for k, v in env.spec.variables]
@@ -58,7 +59,7 @@ def requirements_txt(env: Exportable, *, from_history: bool = False) -> str:
     if env.records:
         conda = ", ".join(f"{r['name']} {r['version']}" for r in env.records)
         lines.append(f"# conda packages (not in this file; export --format environment.yml for them): {conda}")
-    return "\n".join(lines + _pip_lines(env, from_history)) + "\n"
+    return "\n".join(lines + _pip_lines(env, from_history) + _constraint_comments(env, from_history)) + "\n"
 
 
 def explicit(env: Exportable) -> str:
@@ -107,17 +108,21 @@ def _conda_line(record: Mapping[str, Any], spec: EnvSpec, no_builds: bool) -> st
 
 def _pip_lines(env: Exportable, from_history: bool) -> list[str]:
     spec = env.spec
-    asked = [*spec.pypi, *(f"-e {e}" for e in spec.editables)]
+    asked = [*spec.pypi, *(f"-e {shlex.quote(e)}" for e in spec.editables)]
     reqs = asked if from_history else [_pin_line(p) for p in env.pins]
-    if not reqs:
+    return pypi_index_options(spec.index) + reqs if reqs else []
+
+
+def _constraint_comments(env: Exportable, from_history: bool) -> list[str]:
+    """Constraints live in files pip reads with -c; they are noted, not recreated."""
+    if not from_history or not (env.spec.pypi or env.spec.editables):
         return []
-    constraints = [f"# constraint (not recreated): {c}" for c in spec.pypi_constraints] if from_history else []
-    return pypi_index_options(spec.index) + reqs + constraints
+    return [f"# constraint (not recreated): {c}" for c in env.spec.pypi_constraints]
 
 
 def _pin_line(pin: Mapping[str, str]) -> str:
     if pin.get("editable"):
-        return f"-e {pin['editable']}"
+        return f"-e {shlex.quote(pin['editable'])}"
     if pin.get("url"):
         return f"{pin['name']} @ {pin['url']}"
     return f"{pin['name']}=={pin['version']}"
@@ -140,7 +145,7 @@ def _quote(text: str) -> str:
         and " #" not in text
         and not _looks_typed(text)
     )
-    return text if plain else json.dumps(text)
+    return text if plain else json.dumps(text, ensure_ascii=False)
 
 
 def _looks_typed(text: str) -> bool:

@@ -97,7 +97,7 @@ def read_requirements_file(path: Path, request: PypiRequest, constraint: bool = 
     if depth > 10:
         raise SpecError(f"{path}: -r files nest more than 10 deep", hint="check for a file that includes itself")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise SpecError(f"cannot read requirements file {path}: {exc.strerror}", hint="check the path") from exc
     base = path.parent
@@ -132,18 +132,24 @@ def apply_option(words: Sequence[str], request: PypiRequest, base: Path, where: 
         )
     if not value:
         raise SpecError(f"{where}: {option} needs a value", hint=f"e.g. {option} VALUE")
-    if kind == "requirement":
-        read_requirements_file(base / value, request, depth=depth + 1)
-    elif kind == "constraint":
-        read_requirements_file(base / value, request, constraint=True, depth=depth + 1)
+    if kind in ("requirement", "constraint"):
+        if not (base / value).is_file():
+            raise SpecError(f"{where}: {option} {value}: {base / value} does not exist", hint="check the path")
+        read_requirements_file(base / value, request, constraint=kind == "constraint", depth=depth + 1)
     elif kind == "editable":
-        request.editables.append(editable_path(value, base))
+        try:
+            request.editables.append(editable_path(value, base))
+        except SpecError as exc:
+            raise SpecError(f"{where}: {exc.message}", hint=exc.hint) from exc
     elif kind == "index_url":
         request.add_index(PypiIndex(index_url=value))
     elif kind == "extra_index_url":
         request.add_index(PypiIndex(extra_index_urls=(value,)))
     else:
-        request.add_index(PypiIndex(find_links=(local_link(value, base),)))
+        try:
+            request.add_index(PypiIndex(find_links=(local_link(value, base),)))
+        except SpecError as exc:
+            raise SpecError(f"{where}: {exc.message}", hint=exc.hint) from exc
 
 
 def _without_hashes(line: str, request: PypiRequest, where: str) -> str:
