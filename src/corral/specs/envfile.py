@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -436,10 +437,10 @@ def _read_pylock(path: Path, text: str) -> EnvFile:
     """
     from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
 
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         lock = Pylock.from_dict(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
