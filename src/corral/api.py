@@ -48,6 +48,7 @@ def create(
     base = files.spec if files is not None else EnvSpec(channels=())
     parsed = _parse_conda(specs)
     conda = base.with_specs(parsed).specs
+    python = python or base.python  # a file's `python:` key works like --python
     if python and conda:
         if "python" in {spec_name(s) for s in conda}:
             raise SpecError(
@@ -56,7 +57,7 @@ def create(
             )
         conda = (*_parse_conda([f"python={python}"]), *conda)
         python = ""
-    spec = replace(base, specs=tuple(conda), python=python or base.python)
+    spec = replace(base, specs=tuple(conda), python=python)
     spec = _with_pypi(replace(spec, channels=_channels(ctx.settings, channels, base.channels)), pypi)
     if not spec.specs and not spec.python and (spec.pypi or spec.editables):
         raise SpecError(
