@@ -150,14 +150,7 @@ def _parse_conda(specs: Sequence[str]) -> list[str]:
 
 
 def _with_pypi(spec: EnvSpec, pypi: PypiRequest | None) -> EnvSpec:
-    if pypi is None:
-        return spec
-    return replace(
-        spec.with_pypi(pypi.requirements),
-        editables=tuple(dict.fromkeys(spec.editables + tuple(pypi.editables))),
-        pypi_constraints=tuple(dict.fromkeys(spec.pypi_constraints + tuple(pypi.constraints))),
-        index=spec.index.merged(pypi.index),
-    )
+    return spec if pypi is None else pypi.applied_to(spec)
 
 
 def _credential_notes(pypi: PypiRequest | None) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import re
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,7 +110,7 @@ def read_file(path: Path, _chain: tuple[Path, ...] = ()) -> EnvFile:
         return _read_pylock(path, text)
     request = PypiRequest()
     read_requirements_file(path, request)
-    return EnvFile(_pypi_spec(EnvSpec(channels=()), request), sources=(str(path),), warnings=tuple(request.warnings))
+    return EnvFile(request.applied_to(EnvSpec(channels=())), sources=(str(path),), warnings=tuple(request.warnings))
 
 
 def file_kind(path: Path, text: str) -> FileKind:
@@ -129,7 +129,7 @@ def file_kind(path: Path, text: str) -> FileKind:
         return "requirements"  # pip options (-r, -e, --index-url ...), direct URLs, markers, extras
     if "# platform:" in text or any(_CONDA_SYNTAX.search(line.split("#")[0].strip()) for line in lines):
         return "conda-specs"
-    if any(re.search(r"(==|>=|<=|~=|!=|;|\[| @ )", line) for line in lines):
+    if any(re.search(r"==|>=|<=|~=|!=", line) for line in lines):
         return "requirements"
     return "conda-specs"  # plain names: conda's `--file` reading
 
@@ -198,7 +198,7 @@ def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
         channels=tuple(dict.fromkeys(channels)), specs=tuple(conda), python=python, variables=tuple(variables)
     )
     own = EnvFile(
-        _pypi_spec(spec, request),
+        request.applied_to(spec),
         name=name,
         prefix=prefix,
         sources=(str(path),),
@@ -339,15 +339,6 @@ def _pip_entry(text: str, where: str, base: Path, request: PypiRequest) -> None:
     request.requirements.append(parse_requirement(text, where))
 
 
-def _pypi_spec(spec: EnvSpec, request: PypiRequest) -> EnvSpec:
-    return replace(
-        spec.with_pypi(request.requirements),
-        editables=tuple(dict.fromkeys(spec.editables + tuple(request.editables))),
-        pypi_constraints=tuple(dict.fromkeys(spec.pypi_constraints + tuple(request.constraints))),
-        index=spec.index.merged(request.index),
-    )
-
-
 # --- conda spec and explicit .txt files --------------------------------------------------------
 
 
@@ -473,7 +464,7 @@ def _read_pylock(path: Path, text: str) -> EnvFile:
             request.add_index(PypiIndex(extra_index_urls=(package.index,)))
     if local and request.index.find_links and not request.index.extra_index_urls:
         request.add_index(PypiIndex(no_index=True))  # every artifact is in a local folder
-    return EnvFile(_pypi_spec(EnvSpec(channels=()), request), sources=(str(path),))
+    return EnvFile(request.applied_to(EnvSpec(channels=())), sources=(str(path),))
 
 
 def pypi_index_options(index: PypiIndex) -> list[str]:

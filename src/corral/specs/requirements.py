@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from corral.errors import SpecError
-from corral.models import PypiIndex
+from corral.models import EnvSpec, PypiIndex
 
 _WITH_VALUE = {
     "-r": "requirement",
@@ -39,6 +39,15 @@ class PypiRequest:
     def add_index(self, index: PypiIndex) -> None:
         """Merge index options (a new --index-url wins)."""
         self.index = self.index.merged(index)
+
+    def applied_to(self, spec: EnvSpec) -> EnvSpec:
+        """`spec` with these requests added: a requirement replaces one for the same name, the rest are joined."""
+        return replace(
+            spec.with_pypi(self.requirements),
+            editables=tuple(dict.fromkeys(spec.editables + tuple(self.editables))),
+            pypi_constraints=tuple(dict.fromkeys(spec.pypi_constraints + tuple(self.constraints))),
+            index=spec.index.merged(self.index),
+        )
 
 
 # pip options that change nothing corral records: accepted with a warning (pixi#1993: files break on them).
