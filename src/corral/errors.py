@@ -153,3 +153,15 @@ class BuildError(CorralError):
     """A source distribution or local project could not be built."""
 
     code = "build-failed"
+
+
+class LockError(CorralError):
+    """A lock file cannot be used: damaged, edited by hand, or without the platform asked for."""
+
+    code = "bad-lock"
+
+
+class StaleLock(CorralError):
+    """`corral lock --check`: the lock was made from another request than the files give now."""
+
+    code = "stale-lock"

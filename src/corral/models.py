@@ -179,7 +179,8 @@ class EnvSpec:
     `python` is set for environments built on a found interpreter (no conda packages): the
     `--python` request, e.g. "3.12". `editables` are absolute paths of local projects.
     `variables` are environment variables set on activation and in `run` (environment.yml's
-    `variables:`), in the order given.
+    `variables:`), in the order given. `system` are the `system-requirements:` a lock assumes of
+    the machines it targets (cuda, glibc, linux, macos -> version), sorted.
     """
 
     channels: tuple[str, ...]
@@ -190,6 +191,7 @@ class EnvSpec:
     index: PypiIndex = PypiIndex()
     python: str = ""
     variables: tuple[tuple[str, str], ...] = ()
+    system: tuple[tuple[str, str], ...] = ()
 
     def names(self) -> tuple[str, ...]:
         """The requested conda package names, in order."""
@@ -233,6 +235,7 @@ class EnvSpec:
             "index": self.index.to_dict(),
             "python": self.python,
             "variables": dict(self.variables),
+            **({"system": dict(self.system)} if self.system else {}),
         }
 
     @classmethod
@@ -247,6 +250,7 @@ class EnvSpec:
             index=PypiIndex.from_dict(data.get("index", {})),
             python=str(data.get("python", "")),
             variables=tuple((str(k), str(v)) for k, v in dict(data.get("variables", {})).items()),
+            system=tuple(sorted((str(k), str(v)) for k, v in dict(data.get("system", {})).items())),
         )
 
     def layered(self, top: EnvSpec) -> EnvSpec:
@@ -254,7 +258,7 @@ class EnvSpec:
 
         Channels are appended without repeats; conda specs and PyPI requirements are merged by
         package name with `top` winning; editables and constraints joined; index options merged;
-        variables overridden by name.
+        variables and system requirements overridden by name.
         """
         return EnvSpec(
             channels=tuple(dict.fromkeys(self.channels + top.channels)),
@@ -265,6 +269,7 @@ class EnvSpec:
             index=self.index.merged(top.index),
             python=top.python or self.python,
             variables=tuple({**dict(self.variables), **dict(top.variables)}.items()),
+            system=tuple(sorted({**dict(self.system), **dict(top.system)}.items())),
         )
 
 

@@ -26,6 +26,7 @@ class Settings:
     lock_timeout: float = 300.0
     solve_timeout: float = 120.0
     solve_memory_mb: int = 4096
+    system_requirements: tuple[tuple[str, str], ...] = ()  # what locks assume of target machines
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -74,6 +75,7 @@ _ENV_VARS: dict[str, str] = {
     "CORRAL_LOCK_TIMEOUT": "lock_timeout",
     "CORRAL_SOLVE_TIMEOUT": "solve_timeout",
     "CORRAL_SOLVE_MEMORY_MB": "solve_memory_mb",
+    "CORRAL_SYSTEM_REQUIREMENTS": "system_requirements",
 }
 
 
@@ -168,6 +170,18 @@ def _coerce_one(key: str, value: Any) -> Any:
         if not channels:
             raise ValueError("at least one channel is needed")
         return channels
+    if key == "system_requirements":
+        from corral.errors import SpecError
+        from corral.lock.platforms import check_system
+
+        if isinstance(value, str):
+            value = dict(item.split("=", 1) for item in value.split(",") if "=" in item)
+        if not isinstance(value, Mapping):
+            raise ValueError("expected a table like {cuda = \"12.0\", glibc = \"2.31\"}")
+        try:
+            return check_system({str(k).strip(): str(v).strip() for k, v in value.items()})
+        except SpecError as exc:
+            raise ValueError(exc.message) from exc
     if key == "offline":
         if isinstance(value, bool):
             return value

@@ -26,7 +26,7 @@ from corral.specs.requirements import PypiRequest, apply_option, parse_requireme
 
 FileKind = Literal["environment", "conda-specs", "explicit", "requirements", "pylock"]
 
-KNOWN_KEYS = ("name", "prefix", "channels", "dependencies", "variables", "include", "python")
+KNOWN_KEYS = ("name", "prefix", "channels", "dependencies", "variables", "include", "python", "system-requirements")
 _ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _CONDA_SYNTAX = re.compile(r"^[A-Za-z0-9_.+-]+(=[^=<>!~]|\s+\S)|::")
 _HASH = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$|^(?:md5:)?([0-9a-f]{32})$")
@@ -191,11 +191,18 @@ def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
     variables = []
     for key, (_, value) in doc.mapping(fields.get("variables", (None, None))[1], "variables").items():
         variables.append((key, "" if value is None else doc.scalar(value, f"variable {key}")))
+    system = {}
+    for key, (_, value) in doc.mapping(fields.get("system-requirements", (None, None))[1], "system-requirements").items():
+        system[key] = doc.scalar(value, f"system requirement {key}")
     channels = [c for c in channels if c != "nodefaults"]
     conda = _conda_specs(specs)
     channels += [c for c in _spec_channels(conda) if c not in channels]
     spec = EnvSpec(
-        channels=tuple(dict.fromkeys(channels)), specs=tuple(conda), python=python, variables=tuple(variables)
+        channels=tuple(dict.fromkeys(channels)),
+        specs=tuple(conda),
+        python=python,
+        variables=tuple(variables),
+        system=_system(doc, fields, system),
     )
     own = EnvFile(
         request.applied_to(spec),
@@ -205,6 +212,16 @@ def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
         warnings=tuple(warnings + request.warnings),
     )
     return layered.layered(own)
+
+
+def _system(doc: _Doc, fields: dict[str, tuple[Any, Any]], values: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """`system-requirements:` checked, with the key's place in errors."""
+    from corral.lock.platforms import check_system
+
+    try:
+        return check_system(values)
+    except SpecError as exc:
+        raise EnvFileError(f"{doc.where(fields['system-requirements'][0])}: {exc.message}", hint=exc.hint) from exc
 
 
 class _Doc:

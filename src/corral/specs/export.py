@@ -48,6 +48,9 @@ def environment_yml(env: Exportable, *, from_history: bool = False, no_builds: b
     if env.spec.variables:
         lines.append("variables:")
         lines += [f"  {_quote(k)}: {_quote(v)}" for k, v in env.spec.variables]
+    if env.spec.system:
+        lines.append("system-requirements:")
+        lines += [f"  {k}: {_quote(v)}" for k, v in env.spec.system]
     return "\n".join(lines) + "\n"
 
 

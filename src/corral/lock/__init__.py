@@ -1,0 +1,1 @@
+"""Lock files: corral.lock, making one, installing from one, and other tools' formats."""

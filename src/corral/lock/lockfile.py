@@ -1,0 +1,371 @@
+"""corral.lock: the environment's request and, per platform, every artifact to install it exactly.
+
+Pure data and text: no solving, no rattler. The file is YAML written with a fixed key order and
+sorted entries, so the same inputs give the same bytes and a change shows as a small diff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from corral.errors import LockError
+from corral.models import EnvSpec
+
+LOCK_VERSION = 1
+LOCK_NAME = "corral.lock"
+HEADER = (
+    "# corral.lock: made by `corral lock`. Do not edit: change the environment file and run\n"
+    "# `corral lock` again. `corral create --lock` installs it exactly, checking every hash.\n"
+)
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def spec_hash(spec: EnvSpec) -> str:
+    """The content hash of a request: what `lock --check` compares."""
+    canonical = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CondaEntry:
+    """One conda package, with all a frozen install needs and no repodata."""
+
+    name: str
+    version: str
+    build: str
+    build_number: int
+    subdir: str
+    channel: str
+    url: str
+    sha256: str
+    md5: str = ""
+    size: int = 0
+    depends: tuple[str, ...] = ()
+    constrains: tuple[str, ...] = ()
+    noarch: str = ""
+    license: str = ""
+    timestamp: int = 0
+
+    @property
+    def file_name(self) -> str:
+        """The archive's file name (the last part of its URL)."""
+        return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        """name-version-build, as conda names a package."""
+        return f"{self.name}-{self.version}-{self.build}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as written: fixed key order, empty optional fields left out."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "build": self.build,
+            "build_number": self.build_number,
+            "subdir": self.subdir,
+        }
+        if self.noarch:
+            out["noarch"] = self.noarch
+        out.update({"channel": self.channel, "url": self.url, "sha256": self.sha256})
+        if self.md5:
+            out["md5"] = self.md5
+        if self.size:
+            out["size"] = self.size
+        out["depends"] = list(self.depends)
+        if self.constrains:
+            out["constrains"] = list(self.constrains)
+        if self.license:
+            out["license"] = self.license
+        if self.timestamp:
+            out["timestamp"] = self.timestamp
+        return out
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file of a PyPI release: where it is and its sha256."""
+
+    url: str
+    sha256: str
+
+    @property
+    def file_name(self) -> str:
+        """The file's name (the last part of its URL or path)."""
+        return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"url": self.url, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class PypiEntry:
+    """One PyPI distribution for one platform: its wheels for that platform, and its sdist if any.
+
+    `editable` entries are the user's own projects (a path, no hash), installed editable.
+    """
+
+    name: str
+    version: str = ""
+    requires_python: str = ""
+    wheels: tuple[Artifact, ...] = ()
+    sdist: Artifact | None = None
+    editable: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as written."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.editable:
+            out["editable"] = self.editable
+            return out
+        out["version"] = self.version
+        if self.requires_python:
+            out["requires-python"] = self.requires_python
+        if self.wheels:
+            out["wheels"] = [w.to_dict() for w in self.wheels]
+        if self.sdist is not None:
+            out["sdist"] = self.sdist.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class LockedPlatform:
+    """What one platform installs: the virtual packages assumed, the Python, the packages."""
+
+    platform: str
+    virtual_packages: tuple[str, ...] = ()
+    python: str = ""
+    conda: tuple[CondaEntry, ...] = ()
+    pypi: tuple[PypiEntry, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section as written (entries sorted by name)."""
+        out: dict[str, Any] = {"virtual-packages": sorted(self.virtual_packages)}
+        if self.python:
+            out["python"] = self.python
+        out["conda"] = [e.to_dict() for e in sorted(self.conda, key=lambda e: (e.name, e.subdir))]
+        out["pypi"] = [e.to_dict() for e in sorted(self.pypi, key=lambda e: e.name)]
+        return out
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A whole lock: the request it satisfies (and its hash), and one section per platform."""
+
+    spec: EnvSpec
+    platforms: tuple[LockedPlatform, ...]
+    sources: tuple[str, ...] = ()  # the files it was made from, as given
+    input_hash: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.input_hash:
+            object.__setattr__(self, "input_hash", spec_hash(self.spec))
+
+    def platform(self, name: str) -> LockedPlatform | None:
+        """The section for `name`, or None."""
+        return next((p for p in self.platforms if p.platform == name), None)
+
+    def platform_names(self) -> tuple[str, ...]:
+        """The platforms it covers, sorted."""
+        return tuple(sorted(p.platform for p in self.platforms))
+
+    def with_platform(self, section: LockedPlatform) -> Lock:
+        """This lock with `section` added or replacing the one for its platform."""
+        others = tuple(p for p in self.platforms if p.platform != section.platform)
+        return replace(self, platforms=(*others, section))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document as written."""
+        return {
+            "version": LOCK_VERSION,
+            "input": {"sha256": self.input_hash, "sources": list(self.sources), "spec": self.spec.to_dict()},
+            "platforms": {p.platform: p.to_dict() for p in sorted(self.platforms, key=lambda p: p.platform)},
+        }
+
+
+def dumps(lock: Lock) -> str:
+    """The lock as text: the same lock always gives the same bytes."""
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    body = yaml.dump(
+        lock.to_dict(), Dumper=dumper, sort_keys=False, default_flow_style=False, width=10_000, allow_unicode=True
+    )
+    return HEADER + body
+
+
+def load(path: Path) -> Lock:
+    """Read and check a lock file; a damaged or hand-edited one is named, with the entry at fault."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LockError(
+            f"lock file {path} does not exist", hint="make one with `corral lock -f environment.yml`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LockError(f"cannot read lock file {path}: {exc}") from exc
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise LockError(
+            f"{path}{where}: the lock file is not valid YAML ({getattr(exc, 'problem', exc)})",
+            hint="a lock is written by `corral lock`; make it again rather than editing it",
+        ) from exc
+    return from_dict(data, str(path))
+
+
+def from_dict(data: Any, where: str) -> Lock:
+    """Check a loaded document and build the Lock; errors name the entry."""
+    check = _Checker(where)
+    root = check.mapping(data, "the document")
+    version = root.get("version")
+    if version != LOCK_VERSION:
+        raise LockError(
+            f"{where}: lock version {version!r} is not one this corral reads (it reads version {LOCK_VERSION})",
+            hint="make the lock again with this corral: corral lock -f FILE",
+        )
+    inp = check.mapping(root.get("input"), "input")
+    spec = EnvSpec.from_dict(check.mapping(inp.get("spec"), "input.spec"))
+    recorded = check.text(inp, "sha256", "input")
+    sources = tuple(str(s) for s in check.sequence(inp.get("sources", []), "input.sources"))
+    if recorded != spec_hash(spec):
+        raise LockError(
+            f"{where}: the input section was edited by hand (its sha256 does not match its spec)",
+            hint="make the lock again: corral lock -f FILE",
+        )
+    platforms = []
+    for name, section in check.mapping(root.get("platforms"), "platforms").items():
+        platforms.append(_platform(check, str(name), check.mapping(section, f"platforms.{name}")))
+    if not platforms:
+        raise LockError(f"{where}: the lock covers no platform", hint="make it again: corral lock -f FILE --platform P")
+    return Lock(spec=spec, platforms=tuple(platforms), sources=sources, input_hash=recorded)
+
+
+def _platform(check: _Checker, name: str, section: Mapping[str, Any]) -> LockedPlatform:
+    conda = []
+    for i, item in enumerate(check.sequence(section.get("conda", []), f"platforms.{name}.conda")):
+        conda.append(_conda(check, check.mapping(item, f"platforms.{name}.conda[{i}]"), f"{name}.conda[{i}]"))
+    pypi = []
+    for i, item in enumerate(check.sequence(section.get("pypi", []), f"platforms.{name}.pypi")):
+        pypi.append(_pypi(check, check.mapping(item, f"platforms.{name}.pypi[{i}]"), f"{name}.pypi[{i}]"))
+    return LockedPlatform(
+        platform=name,
+        virtual_packages=tuple(str(v) for v in check.sequence(section.get("virtual-packages", []), name)),
+        python=str(section.get("python", "") or ""),
+        conda=tuple(conda),
+        pypi=tuple(pypi),
+    )
+
+
+def _conda(check: _Checker, item: Mapping[str, Any], at: str) -> CondaEntry:
+    name = check.text(item, "name", at)
+    at = f"{at} ({name})"
+    entry = CondaEntry(
+        name=name,
+        version=check.text(item, "version", at),
+        build=check.text(item, "build", at),
+        build_number=check.integer(item, "build_number", at),
+        subdir=check.text(item, "subdir", at),
+        channel=str(item.get("channel", "")),
+        url=check.text(item, "url", at),
+        sha256=check.digest(item, "sha256", at, _HEX64),
+        md5=check.digest(item, "md5", at, _HEX32, required=False),
+        size=check.integer(item, "size", at, required=False),
+        depends=tuple(str(d) for d in check.sequence(item.get("depends", []), f"{at}.depends")),
+        constrains=tuple(str(d) for d in check.sequence(item.get("constrains", []), f"{at}.constrains")),
+        noarch=str(item.get("noarch", "") or ""),
+        license=str(item.get("license", "") or ""),
+        timestamp=check.integer(item, "timestamp", at, required=False),
+    )
+    stem = entry.file_name.removesuffix(".conda").removesuffix(".tar.bz2")
+    if stem != entry.label:
+        raise LockError(
+            f"{check.where}: entry {at}: its url names {entry.file_name}, not {entry.label}",
+            hint="the lock was edited by hand; make it again: corral lock -f FILE",
+        )
+    return entry
+
+
+def _pypi(check: _Checker, item: Mapping[str, Any], at: str) -> PypiEntry:
+    name = check.text(item, "name", at)
+    at = f"{at} ({name})"
+    if item.get("editable"):
+        return PypiEntry(name=name, editable=str(item["editable"]))
+    wheels = tuple(
+        _artifact(check, check.mapping(w, f"{at}.wheels[{i}]"), f"{at}.wheels[{i}]")
+        for i, w in enumerate(check.sequence(item.get("wheels", []), f"{at}.wheels"))
+    )
+    sdist = item.get("sdist")
+    entry = PypiEntry(
+        name=name,
+        version=check.text(item, "version", at),
+        requires_python=str(item.get("requires-python", "") or ""),
+        wheels=wheels,
+        sdist=_artifact(check, check.mapping(sdist, f"{at}.sdist"), f"{at}.sdist") if sdist is not None else None,
+    )
+    if not entry.wheels and entry.sdist is None:
+        raise LockError(
+            f"{check.where}: entry {at} has neither wheels nor an sdist",
+            hint="the lock was edited by hand; make it again: corral lock -f FILE",
+        )
+    return entry
+
+
+def _artifact(check: _Checker, item: Mapping[str, Any], at: str) -> Artifact:
+    return Artifact(url=check.text(item, "url", at), sha256=check.digest(item, "sha256", at, _HEX64))
+
+
+@dataclass(frozen=True)
+class _Checker:
+    """Type checks that raise a LockError naming the file and the entry."""
+
+    where: str
+
+    def fail(self, at: str, what: str) -> LockError:
+        return LockError(
+            f"{self.where}: entry {at}: {what}",
+            hint="the lock is damaged or was edited by hand; make it again: corral lock -f FILE",
+        )
+
+    def mapping(self, value: Any, at: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(at, f"expected a mapping, found {type(value).__name__}")
+        return value
+
+    def sequence(self, value: Any, at: str) -> Sequence[Any]:
+        if not isinstance(value, list):
+            raise self.fail(at, f"expected a list, found {type(value).__name__}")
+        return value
+
+    def text(self, item: Mapping[str, Any], key: str, at: str) -> str:
+        value = item.get(key)
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or str(value) == "":
+            raise self.fail(at, f"'{key}' is missing or not a string")
+        return str(value)
+
+    def integer(self, item: Mapping[str, Any], key: str, at: str, required: bool = True) -> int:
+        value = item.get(key, None if required else 0)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(at, f"'{key}' is missing or not a whole number")
+        return value
+
+    def digest(self, item: Mapping[str, Any], key: str, at: str, shape: re.Pattern[str], required: bool = True) -> str:
+        value = item.get(key, None if required else "")
+        if value == "" and not required:
+            return ""
+        if not isinstance(value, str) or not shape.match(value):
+            raise self.fail(at, f"'{key}' is not a hex digest of the right length: {value!r}")
+        return value
