@@ -45,6 +45,29 @@ def create(
     `files` (environment files, already layered) come first; the command line's specs, channels
     and PyPI requests are laid over them.
     """
+    spec = request_spec(ctx.settings, specs, channels, pypi, python, files)
+    notes = _credential_notes(pypi) + (files.warnings if files is not None else ())
+    expected = _expected_hashes(files)
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        gens.recover(ref)
+        try:
+            require_absent(ref)
+        except EnvironmentExists as exc:
+            if files is not None:
+                exc.hint = f"bring it in line with the file: corral env update {ref.flag} -f FILE [--prune]"
+            raise
+        return apply(ctx, ref, spec, action="create", creating=True, notes=notes, expected=expected)
+
+
+def request_spec(
+    settings: Settings,
+    specs: Sequence[str],
+    channels: Sequence[str],
+    pypi: PypiRequest | None = None,
+    python: str = "",
+    files: EnvFile | None = None,
+) -> EnvSpec:
+    """The request a create (or a lock) makes: the files' spec with the command line's laid over it."""
     base = files.spec if files is not None else EnvSpec(channels=())
     parsed = _parse_conda(specs)
     conda = base.with_specs(parsed).specs
@@ -58,23 +81,13 @@ def create(
         conda = (*_parse_conda([f"python={python}"]), *conda)
         python = ""
     spec = replace(base, specs=tuple(conda), python=python)
-    spec = _with_pypi(replace(spec, channels=_channels(ctx.settings, channels, base.channels)), pypi)
+    spec = _with_pypi(replace(spec, channels=_channels(settings, channels, base.channels)), pypi)
     if not spec.specs and not spec.python and (spec.pypi or spec.editables):
         raise SpecError(
             "PyPI packages need a Python: none was asked for",
             hint="add --python 3.12 (a Python found on this machine) or a conda python spec (python=3.12)",
         )
-    notes = _credential_notes(pypi) + (files.warnings if files is not None else ())
-    expected = _expected_hashes(files)
-    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        gens.recover(ref)
-        try:
-            require_absent(ref)
-        except EnvironmentExists as exc:
-            if files is not None:
-                exc.hint = f"bring it in line with the file: corral env update {ref.flag} -f FILE [--prune]"
-            raise
-        return apply(ctx, ref, spec, action="create", creating=True, notes=notes, expected=expected)
+    return spec
 
 
 def read_env_files(paths: Sequence[str]) -> EnvFile:
@@ -584,7 +597,6 @@ def export(
 ) -> Exported:
     """Write the current generation as an environment.yml, requirements.txt or explicit file."""
     from corral.specs import export as writers
-    from corral.store.fsutil import atomic_write_text
 
     require_existing(ref)
     prefix = gens.generation_dir(ref, require_current(ref))
@@ -616,6 +628,22 @@ def export(
         text = writers.explicit(env)
     else:
         raise UsageError(f"unknown export format '{format}'", hint=f"choose one of: {', '.join(writers.FORMATS)}")
+    return _exported(env_label(ref), format, text, output)
+
+
+def export_lock(
+    settings: Settings, reporter: Any, ref: EnvRef | None, lock_path: str, format: str, platform: str, output: str
+) -> Exported:
+    """An export made from a lock: an environment's (its generation's lock) or a corral.lock file's."""
+    from corral.lock.usecases import export_lock as make_text
+
+    text = make_text(settings, reporter, ref, lock_path, format, platform)
+    return _exported(env_label(ref) if ref is not None else lock_path, format, text, output)
+
+
+def _exported(env: str, format: str, text: str, output: str) -> Exported:
+    from corral.store.fsutil import atomic_write_text
+
     if output:
         try:
             atomic_write_text(Path(output), text)
@@ -623,7 +651,7 @@ def export(
             raise CorralError(
                 f"cannot write {output}: {exc.strerror}", hint="choose a writable path with -o, or omit -o"
             ) from exc
-    return Exported(env_label(ref), format, text, str(Path(output).resolve()) if output else "")
+    return Exported(env, format, text, str(Path(output).resolve()) if output else "")
 
 
 def _pylock(settings: Settings, prefix: Path, env: Any, bad_flags: bool) -> str:

@@ -480,3 +480,98 @@ def _interpreter(ctx: ChangeContext, spec: EnvSpec, old_meta: dict[str, Any], mo
     if recorded and Path(str(recorded.get("path", ""))).exists() and motion.pypi_upgrade is not None:
         return Interpreter(**recorded)
     return find(spec.python, ctx.settings)
+
+
+def apply_locked(ctx: ChangeContext, ref: EnvRef, lock: Any, platform: str) -> ChangeResult:
+    """Create an environment from a lock's section for `platform`: no solving, every artifact's hash checked.
+
+    Everything that can be refused is checked before the first file is linked: the platform is in
+    the lock, this machine provides the virtual packages the records need, every PyPI package has
+    a wheel for this machine (nothing is built), and every conda archive matches its sha256.
+    """
+    from corral.errors import LockError
+    from corral.lock.conda import check_machine, restore_urls, verified_records
+    from corral.lock.pypi import install_lines
+    from corral.plan import diff
+    from corral.pypi.resolve import pin_info, pin_to_dict
+    from corral.pypi.uv import Pin
+
+    section = lock.platform(platform)
+    if section is None:
+        raise LockError(
+            f"the lock has no section for this machine's platform {platform} (it covers"
+            f" {', '.join(lock.platform_names())})",
+            hint=f"add it: corral lock -f FILE --platform {platform} (with the platforms it has)",
+        )
+    spec = lock.spec
+    check_machine(section.conda)
+    interpreter = None
+    if not section.conda and (spec.python or section.pypi):
+        from corral.pypi.interpreters import find
+
+        interpreter = find(section.python or spec.python, ctx.settings)
+    python = interpreter.version if interpreter is not None else section.python
+    lines = install_lines(section.pypi, python, platform)
+    editables = [e.editable for e in section.pypi if e.editable]
+    pins = [
+        Pin(name=e.name, editable=e.editable) if e.editable else Pin(name=e.name, version=e.version)
+        for e in section.pypi
+    ]
+    conda = [_locked_info(e) for e in section.conda]
+    result = ChangeResult(
+        env=env_label(ref),
+        path=str(ref.link),
+        action="create",
+        plan=diff([], [*conda, *(pin_info(p) for p in pins)]),
+        spec=spec,
+        generation=gens.next_number(ref),
+        previous=None,
+        dry_run=ctx.options.dry_run,
+        changed=False,
+        python=f"{interpreter.version} ({interpreter.path})" if interpreter is not None else "",
+    )
+    if ctx.options.dry_run:
+        return result
+    if not ctx.confirm(result):
+        raise Aborted("nothing was changed")
+    number = result.generation
+    assert number is not None
+    gens.register(ref)
+    placed: Path | None = None
+    try:
+        solution = None
+        if section.conda:
+            from corral.conda.solver import Solution
+
+            solution = Solution(records=verified_records(section.conda, ctx.settings, ctx.reporter))
+        placed = _build_base(ctx, ref, number, solution, interpreter, spec.specs)
+        restore_urls(placed, section.conda)
+        if lines or editables:
+            from corral.pypi.uv import Uv
+
+            Uv(ctx.settings, ctx.reporter).install_locked(placed / "bin" / "python", lines, spec.index, editables)
+        meta = {
+            "pypi": [pin_to_dict(p) for p in pins],
+            "python": interpreter.to_dict() if interpreter else None,
+            "lock": {"sha256": lock.input_hash, "platform": platform, "section": section.to_dict()},
+        }
+        _finish(ctx, ref, placed, result, meta, interpreter)
+    except BaseException:
+        if placed is not None:
+            _discard(placed, number)
+        gens.recover(ref)
+        raise
+    return dataclasses.replace(result, changed=True)
+
+
+def _locked_info(entry: Any) -> PackageInfo:
+    from corral.conda.channels import channel_display
+
+    return PackageInfo(
+        name=entry.name,
+        version=entry.version,
+        build=entry.build,
+        build_number=entry.build_number,
+        channel=channel_display(entry.channel),
+        subdir=entry.subdir,
+    )

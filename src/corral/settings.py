@@ -177,7 +177,7 @@ def _coerce_one(key: str, value: Any) -> Any:
         if isinstance(value, str):
             value = dict(item.split("=", 1) for item in value.split(",") if "=" in item)
         if not isinstance(value, Mapping):
-            raise ValueError("expected a table like {cuda = \"12.0\", glibc = \"2.31\"}")
+            raise ValueError('expected a table like {cuda = "12.0", glibc = "2.31"}')
         try:
             return check_system({str(k).strip(): str(v).strip() for k, v in value.items()})
         except SpecError as exc:

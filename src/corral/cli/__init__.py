@@ -92,10 +92,27 @@ def _export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         default="environment.yml",
-        choices=("environment.yml", "requirements.txt", "explicit", "pylock.toml"),
+        choices=(
+            "environment.yml",
+            "requirements.txt",
+            "explicit",
+            "pylock.toml",
+            "lock",
+            "pixi.lock",
+            "conda-lock.yml",
+        ),
         help="environment.yml (default; conda and PyPI), requirements.txt (PyPI, pinned),"
-        " explicit (conda package URLs + md5), pylock.toml (PEP 751: PyPI artifacts + sha256)",
+        " explicit (conda package URLs + md5), pylock.toml (PEP 751: PyPI artifacts + sha256),"
+        " lock (corral.lock), pixi.lock, conda-lock.yml",
     )
+    parser.add_argument(
+        "--lock",
+        default="",
+        metavar="FILE",
+        help="export from a corral.lock instead of an environment (formats: lock, pixi.lock, conda-lock.yml,"
+        " explicit, requirements.txt with --hash)",
+    )
+    parser.add_argument("--platform", default="", metavar="PLATFORM", help="with --lock: which platform's section")
     parser.add_argument(
         "--from-history", action="store_true", help="what was asked for, not the exact packages installed"
     )
@@ -128,7 +145,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="with conda specs: python=VERSION from the channels; without: a Python found on this machine"
         " (see `corral python list`), e.g. 3.12, 3.12.1 or a path",
     )
+    p.add_argument(
+        "--lock",
+        default="",
+        metavar="FILE",
+        help="install exactly a corral.lock's packages for this platform: no solving, every hash checked,"
+        " nothing built",
+    )
     p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs, e.g. python=3.12 'numpy>=1.26'")
+    _pypi(p)
+
+    p = sub.add_parser(
+        "lock",
+        parents=[common],
+        help="write corral.lock: exact conda and PyPI packages with hashes, for several platforms",
+    )
+    _files(p)
+    _channels(p)
+    p.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        dest="platforms",
+        metavar="PLATFORM",
+        help="a platform to lock for, e.g. linux-64, osx-arm64, win-64 (repeatable; default: the lock's"
+        " platforms, else this machine's)",
+    )
+    p.add_argument("-o", "--output", default="", metavar="FILE", help="the lock file (default: corral.lock beside -f)")
+    p.add_argument("--check", action="store_true", help="exit 1 when the lock no longer matches the files")
+    p.add_argument(
+        "--update",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="move only these packages to the newest versions allowed; the rest keep their locked versions",
+    )
+    p.add_argument("--from", dest="source", default="", metavar="FILE", help="import a pixi.lock or conda-lock.yml")
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs added to the files'")
     _pypi(p)
 
     p = sub.add_parser("install", parents=[common], help="add packages to an environment")

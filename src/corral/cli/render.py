@@ -168,6 +168,15 @@ def _export(result: Any) -> str:
     return f"Wrote {result.format} to {result.output}\n" if result.output else str(result.text)
 
 
+def _lock(result: Any) -> str:
+    if result.action == "checked":
+        return f"{result.path} is up to date ({', '.join(result.platforms)})\n"
+    verb = "unchanged" if result.action == "unchanged" else "wrote"
+    counts = ", ".join(f"{p}: {c} conda + {n} PyPI" for p, (c, n) in result.counts.items())
+    out = f"{'Lock unchanged' if verb == 'unchanged' else 'Wrote'} {result.path} ({counts})\n"
+    return out + "".join(f"  {line}\n" for line in result.changes)
+
+
 def _src(result: Any, key: str) -> str:
     return f"  (from {result.sources[key]})" if key in result.sources else ""
 
@@ -205,4 +214,5 @@ _RENDERERS = {
     "env update": _change,
     "export": _export,
     "env export": _export,
+    "lock": _lock,
 }

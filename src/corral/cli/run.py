@@ -144,11 +144,56 @@ def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     from corral import api
 
     ctx = _context(args, settings, reporter, command)
+    if getattr(args, "lock", ""):
+        return _create_locked(args, settings, ctx)
     files = api.read_env_files(args.files) if args.files else None
     pypi = _pypi_request(args, getattr(args, "pip", []))
     ref = _file_ref(args, settings, files)
     specs, channels = getattr(args, "specs", []), getattr(args, "channels", [])
     return api.create(ctx, ref, specs, channels, pypi, python=getattr(args, "python", ""), files=files)
+
+
+def _create_locked(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
+    from corral.lock.usecases import create_from_lock
+
+    extra = [flag for flag, given in (("SPEC", args.specs), ("-f", args.files), ("--pip", args.pip)) if given]
+    extra += [
+        flag for flag, given in (("-e", args.editable), ("--python", args.python), ("-c", args.channels)) if given
+    ]
+    if extra:
+        raise UsageError(
+            f"--lock installs exactly the lock; it does not take {', '.join(extra)}",
+            hint="change the environment file and run `corral lock`, then create from the new lock",
+        )
+    if not (args.name or args.prefix):
+        raise UsageError("name the environment to create with -n NAME (or -p PATH)")
+    return create_from_lock(ctx, _ref(args, settings), args.lock)
+
+
+def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+    from corral.lock.usecases import lock
+
+    files = api.read_env_files(args.files) if args.files else None
+    pypi = _pypi_request(args, args.pip)
+    if files is None and not args.source and not (args.specs or pypi is not None):
+        raise UsageError("name what to lock", hint="corral lock -f environment.yml [--platform P ...]")
+    if args.check and (args.update or args.source):
+        raise UsageError("--check only compares; it does not take --update or --from")
+    spec = None
+    if files is not None or args.specs or pypi is not None:
+        spec = api.request_spec(settings, args.specs, args.channels, pypi, files=files)
+    return lock(
+        settings,
+        reporter,
+        spec,
+        files,
+        platforms=args.platforms,
+        output=args.output,
+        check=args.check,
+        update=args.update,
+        source=args.source,
+    )
 
 
 def _file_ref(args: argparse.Namespace, settings: Any, files: Any) -> Any:
@@ -174,6 +219,20 @@ def _env_update(args: argparse.Namespace, settings: Any, reporter: Reporter, com
 def _export(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
+    if args.lock or args.format in ("lock", "pixi.lock", "conda-lock.yml"):
+        if args.lock and (args.name or args.prefix):
+            raise UsageError("export from an environment (-n/-p) or from a lock (--lock), not both")
+        if args.from_history or args.no_builds:
+            raise UsageError("--from-history and --no-builds do not apply to lock exports", hint="drop them")
+        return api.export_lock(
+            settings,
+            reporter,
+            None if args.lock else _ref(args, settings),
+            args.lock,
+            args.format,
+            args.platform,
+            args.output,
+        )
     return api.export(
         settings,
         _ref(args, settings),
@@ -290,6 +349,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = 
     "env export": _export,
     "export": _export,
     "info": _info,
+    "lock": _lock,
     "pip install": _pip_install,
     "pip uninstall": _pip_uninstall,
     "adopt": _adopt,

@@ -9,7 +9,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +168,74 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
         except Exception as exc:
             raise _translate(exc, request.spec.channels, settings) from exc
     return Solution(records=records)
+
+
+def solve_for_platforms(
+    spec: EnvSpec,
+    targets: Mapping[str, Sequence[str]],
+    preferred: Mapping[str, Sequence[Any]],
+    free: frozenset[str],
+    settings: Settings,
+    reporter: Reporter,
+) -> dict[str, list[Any]]:
+    """Solve `spec` for each target platform with the virtual packages given for it (a lock's solve).
+
+    `targets` maps a platform to its virtual packages (`name=version=build`); `preferred` holds
+    records to keep where they still fit (an earlier lock), except the names in `free`.
+    """
+    import rattler
+
+    specs = sorted(parse_specs(spec.specs), key=lambda s: (spec_name(s), s))
+    channels = [rattler.Channel(c) for c in spec.channels]
+    gateway = make_gateway(settings)
+    priority = (
+        rattler.ChannelPriority.Strict if settings.channel_priority == "strict" else rattler.ChannelPriority.Disabled
+    )
+
+    async def one(platform: str, virtual: Sequence[str]) -> list[Any]:
+        subdirs = [rattler.Subdir(platform), rattler.Subdir("noarch")]
+        locked = [r for r in preferred.get(platform, ()) if r.name.normalized not in free]
+        try:
+            return list(
+                await rattler.solve(
+                    channels,
+                    specs,
+                    gateway=gateway,
+                    platforms=subdirs,
+                    locked_packages=locked,
+                    virtual_packages=[_virtual(v) for v in virtual],
+                    channel_priority=priority,
+                    timeout=datetime.timedelta(seconds=settings.solve_timeout),
+                )
+            )
+        except SolverError as exc:
+            error = await _explain(exc, specs, channels, subdirs, gateway, settings.solve_timeout)
+            error.message = f"for {platform}: {error.message}"
+            raise error from exc
+
+    async def run() -> list[list[Any]]:
+        return list(await asyncio.gather(*(one(p, v) for p, v in targets.items())))
+
+    from rattler.exceptions import SolverError
+
+    reporter.status(f"Solving for {', '.join(targets)}")
+    with _memory_bound(settings.solve_memory_mb, _abort):
+        try:
+            solved = asyncio.run(run())
+        except CorralError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, spec.channels, settings) from exc
+    return dict(zip(targets, solved, strict=False))
+
+
+def _virtual(text: str) -> Any:
+    import rattler
+
+    name, version, build = ([*text.split("="), "0", "0"])[:3]
+    return rattler.GenericVirtualPackage(
+        rattler.PackageName(name), rattler.Version(version), rattler.BuildString(build)
+    )
 
 
 def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[Any], list[Any]]]:

@@ -41,7 +41,7 @@ def check_system(requirements: Mapping[str, str]) -> tuple[tuple[str, str], ...]
         if key not in SYSTEM_KEYS:
             raise SpecError(
                 f"unknown system requirement '{key}'",
-                hint=f"known: {', '.join(SYSTEM_KEYS)} (e.g. cuda: \"12.0\", glibc: \"2.31\", macos: \"14.0\")",
+                hint=f'known: {", ".join(SYSTEM_KEYS)} (e.g. cuda: "12.0", glibc: "2.31", macos: "14.0")',
             )
         text = str(value).strip()
         if not text or not all(part.isdigit() for part in text.split(".")):
@@ -74,7 +74,7 @@ def uv_target(platform: str, system: Iterable[tuple[str, str]] = ()) -> str:
     if family != "linux":
         return target
     glibc = {**DEFAULT_SYSTEM, **dict(system)}["glibc"]
-    minor = int((glibc.split(".") + ["0"])[1])
+    minor = int(([*glibc.split("."), "0"])[1])
     if arch not in ("x86_64", "aarch64"):
         return f"{arch}-unknown-linux-gnu"
     return f"{arch}-manylinux_2_{min(max(minor, 17), 40)}"
@@ -85,7 +85,7 @@ def best_wheel(file_names: Sequence[str], python: str) -> int | None:
     from packaging import tags
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-    major, minor = (int(x) for x in (python.split(".") + ["0"])[:2])
+    major, minor = (int(x) for x in ([*python.split("."), "0"])[:2])
     platforms = list(tags.platform_tags())
     interpreter = f"cp{major}{minor}"
     ranked = [
@@ -103,7 +103,6 @@ def best_wheel(file_names: Sequence[str], python: str) -> int | None:
         if score is not None and (best is None or score < best[0]):
             best = (score, index)
     return None if best is None else best[1]
-
 
 
 def current_platform() -> str:

@@ -154,6 +154,54 @@ class Uv:
             self._run(args, python, index, "Looking up the PyPI artifacts")
             return output.read_text()
 
+    def lock(
+        self,
+        python: Path,
+        target: tuple[str, str],
+        requests: tuple[Sequence[str], Sequence[str], Sequence[str]],
+        index: PypiIndex,
+        excludes: Sequence[str] = (),
+        preferences: Sequence[tuple[str, str]] = (),
+        upgrade: Sequence[str] = (),
+    ) -> str:
+        """A pylock.toml resolution of `requests` (requirements, editables, constraints) for another machine.
+
+        `target` is (uv's --python-platform, --python-version); uv lists, for each package, the
+        wheels that fit that target, with URLs and hashes. `preferences` (name, version) are kept
+        where they still fit, except the names in `upgrade`.
+        """
+        requirements, editables, constraints = requests
+        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+            folder = Path(tmp)
+            output = folder / "pylock.toml"
+            if preferences:  # uv keeps the versions of an existing output file where they still fit
+                kept = [f'[[packages]]\nname = "{n}"\nversion = "{v}"\n' for n, v in preferences]
+                output.write_text('lock-version = "1.0"\ncreated-by = "corral"\n\n' + "\n".join(kept))
+            args = ["pip", "compile", _file(folder, "requirements.in", _request_lines(requirements, editables))]
+            args += ["--format", "pylock.toml", "--output-file", str(output), "--no-header"]
+            args += ["--python-platform", target[0], "--python-version", target[1]]
+            args += _optional(folder, "constraints.txt", constraints, "--constraints")
+            args += _optional(folder, "excludes.txt", excludes, "--excludes")
+            for name in upgrade:
+                args += ["--upgrade-package", name]
+            self._run(args, python, index, f"Resolving PyPI packages for {target[0]}")
+            return output.read_text()
+
+    def install_locked(self, python: Path, lines: Sequence[str], index: PypiIndex, editables: Sequence[str]) -> None:
+        """Install exact artifacts (`name @ URL --hash=sha256:...` lines): hashes required, no builds, no resolution.
+
+        Editable projects (the user's own code) are installed after, and are the only thing built.
+        """
+        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+            if lines:
+                args = ["pip", "install", "--no-deps", "--require-hashes", "--no-build", "--link-mode", "hardlink"]
+                args += ["-r", _file(Path(tmp), "locked.txt", lines)]
+                self._run(args, python, index, f"Installing {len(lines)} locked PyPI package(s)")
+            if editables:
+                args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
+                args += ["-r", _file(Path(tmp), "editables.txt", [f"-e {e}" for e in editables])]
+                self._run(args, python, index, f"Installing {len(editables)} editable project(s)")
+
     def _run(self, args: list[str], python: Path, index: PypiIndex, status: str) -> str:
         argv = [uv_binary(), *args, *self._common(python, index)]
         self.reporter.status(status)

@@ -192,7 +192,9 @@ def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
     for key, (_, value) in doc.mapping(fields.get("variables", (None, None))[1], "variables").items():
         variables.append((key, "" if value is None else doc.scalar(value, f"variable {key}")))
     system = {}
-    for key, (_, value) in doc.mapping(fields.get("system-requirements", (None, None))[1], "system-requirements").items():
+    for key, (_, value) in doc.mapping(
+        fields.get("system-requirements", (None, None))[1], "system-requirements"
+    ).items():
         system[key] = doc.scalar(value, f"system requirement {key}")
     channels = [c for c in channels if c != "nodefaults"]
     conda = _conda_specs(specs)

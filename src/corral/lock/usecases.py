@@ -1,0 +1,317 @@
+"""Use cases around locks: `corral lock` (make, --check, --update, --from), `create --lock`, lock exports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from corral.change import ChangeContext, ChangeResult, apply_locked, require_current
+from corral.errors import CorralError, LockError, NothingToDo, StaleLock, UsageError
+from corral.lock import lockfile
+from corral.lock.lockfile import Lock, LockedPlatform
+from corral.models import EnvSpec
+from corral.reporting import Reporter
+from corral.settings import Settings
+from corral.specs.envfile import EnvFile
+from corral.store import generations as gens
+from corral.store import locking
+from corral.store.envs import EnvRef, require_absent, require_existing
+
+
+@dataclass(frozen=True)
+class LockResult:
+    """What `corral lock` did: the file, its platforms, what moved, or (with --check) that it is current."""
+
+    path: str
+    action: str  # "written", "unchanged" or "checked"
+    platforms: tuple[str, ...]
+    counts: dict[str, tuple[int, int]]  # platform -> (conda packages, PyPI packages)
+    changes: tuple[str, ...] = ()  # "linux-64: numpy 1.26.4 -> 2.0.1"
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "path": self.path,
+            "action": self.action,
+            "platforms": list(self.platforms),
+            "packages": {p: {"conda": c, "pypi": n} for p, (c, n) in self.counts.items()},
+            "changes": list(self.changes),
+            "warnings": list(self.warnings),
+        }
+
+
+def lock(
+    settings: Settings,
+    reporter: Reporter,
+    spec: EnvSpec | None,
+    files: EnvFile | None,
+    *,
+    platforms: Sequence[str] = (),
+    output: str = "",
+    check: bool = False,
+    update: Sequence[str] = (),
+    source: str = "",
+) -> LockResult:
+    """Make (or check, or partly update, or import) the lock of a request."""
+    from corral.lock.platforms import check_platform, current_platform
+
+    for platform in platforms:
+        check_platform(platform)
+    path = _output(output, files, source)
+    sources = tuple(_relative(s, path.parent) for s in files.sources) if files is not None else ()
+    warnings = tuple(files.warnings) if files is not None else ()
+    if source:
+        return _import(settings, reporter, spec, Path(source), path, sources, platforms, warnings)
+    assert spec is not None
+    previous = _previous(path, reporter) if not check else lockfile.load(path)
+    chosen = tuple(platforms) or (previous.platform_names() if previous else (current_platform(),))
+    if check:
+        assert previous is not None
+        return _check(settings, previous, spec, chosen, path, sources)
+    if update:
+        _check_update(previous, update, path)
+    from corral.lock.make import LockRequest, make
+
+    request = LockRequest(spec, chosen, sources, previous, frozenset(update))
+    made = make(request, settings, reporter)
+    return _write(made, previous, path, warnings)
+
+
+def _output(output: str, files: EnvFile | None, source: str) -> Path:
+    if output:
+        return Path(output).resolve()
+    if files is not None and files.sources:
+        return Path(files.sources[0]).resolve().parent / lockfile.LOCK_NAME
+    if source:
+        return Path(source).resolve().parent / lockfile.LOCK_NAME
+    return Path.cwd() / lockfile.LOCK_NAME
+
+
+def _relative(source: str, base: Path) -> str:
+    """A source file as the lock names it: relative to the lock's folder when it is below it."""
+    resolved = Path(source).resolve()
+    try:
+        return resolved.relative_to(base).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def _previous(path: Path, reporter: Reporter) -> Lock | None:
+    """The lock already at `path` (its versions are kept where they still fit), or None."""
+    if not path.exists():
+        return None
+    try:
+        return lockfile.load(path)
+    except LockError as exc:
+        reporter.warn(f"the existing {path.name} cannot be read ({exc.message}); locking from scratch")
+        return None
+
+
+def _check(
+    settings: Settings, previous: Lock, spec: EnvSpec, platforms: Sequence[str], path: Path, sources: Sequence[str]
+) -> LockResult:
+    from corral.lock.make import differences
+
+    found = differences(previous, spec, platforms, settings)
+    if found:
+        raise StaleLock(
+            f"{path.name} is out of date with {', '.join(sources) or 'the request'}",
+            hint=f"make it again: corral lock {' '.join(f'-f {s}' for s in sources)}".rstrip(),
+            details=found,
+        )
+    return LockResult(str(path), "checked", tuple(sorted(platforms)), _counts(previous))
+
+
+def _check_update(previous: Lock | None, names: Sequence[str], path: Path) -> None:
+    from corral.models import pypi_name
+
+    if previous is None:
+        raise UsageError(f"--update needs an existing lock, and {path} does not exist", hint="run corral lock first")
+    known = {e.name for p in previous.platforms for e in p.conda} | {e.name for p in previous.platforms for e in p.pypi}
+    unknown = [n for n in names if n.lower() not in known and pypi_name(n) not in known]
+    if unknown:
+        raise NothingToDo(
+            f"not in {path.name}: {', '.join(unknown)}", hint="name packages the lock holds (see the file)"
+        )
+
+
+def _write(made: Lock, previous: Lock | None, path: Path, warnings: Sequence[str]) -> LockResult:
+    from corral.store.fsutil import atomic_write_text
+
+    text = lockfile.dumps(made)
+    old = path.read_text(encoding="utf-8") if path.is_file() else None
+    if old != text:
+        try:
+            atomic_write_text(path, text)
+        except OSError as exc:
+            raise CorralError(f"cannot write {path}: {exc.strerror}", hint="choose a writable path with -o") from exc
+    return LockResult(
+        str(path),
+        "unchanged" if old == text else "written",
+        made.platform_names(),
+        _counts(made),
+        tuple(_moves(previous, made)),
+        tuple(warnings),
+    )
+
+
+def _counts(lock: Lock) -> dict[str, tuple[int, int]]:
+    return {p.platform: (len(p.conda), len(p.pypi)) for p in sorted(lock.platforms, key=lambda p: p.platform)}
+
+
+def _moves(previous: Lock | None, made: Lock) -> list[str]:
+    """Per platform, the packages added, removed or moved since the previous lock."""
+    if previous is None:
+        return []
+    out = []
+    for section in sorted(made.platforms, key=lambda p: p.platform):
+        before = previous.platform(section.platform)
+        if before is None:
+            out.append(f"{section.platform}: added")
+            continue
+        old, new = _versions(before), _versions(section)
+        for name in sorted(old.keys() | new.keys()):
+            if old.get(name) != new.get(name):
+                out.append(f"{section.platform}: {name} {old.get(name, '(none)')} -> {new.get(name, '(none)')}")
+    return out
+
+
+def _versions(section: LockedPlatform) -> dict[str, str]:
+    out = {e.name: f"{e.version}={e.build}" for e in section.conda}
+    out.update({f"{e.name} (pypi)": e.version or "editable" for e in section.pypi})
+    return out
+
+
+def _import(
+    settings: Settings,
+    reporter: Reporter,
+    spec: EnvSpec | None,
+    source: Path,
+    path: Path,
+    sources: Sequence[str],
+    platforms: Sequence[str],
+    warnings: Sequence[str],
+) -> LockResult:
+    """`corral lock --from pixi.lock|conda-lock.yml`: the same packages as a corral.lock."""
+    from corral.lock.interop import read_foreign
+
+    imported, notes = read_foreign(source, settings, reporter)
+    if platforms:
+        missing = [p for p in platforms if imported.platform(p) is None]
+        if missing:
+            raise LockError(
+                f"{source.name} has no section for {', '.join(missing)} (it covers"
+                f" {', '.join(imported.platform_names())})"
+            )
+        imported = replace(imported, platforms=tuple(p for p in imported.platforms if p.platform in platforms))
+    if spec is not None:
+        imported = Lock(spec=spec, platforms=imported.platforms, sources=(*sources, str(source)))
+    else:
+        notes = (*notes, "no environment file given (-f): the lock records no request, so --check cannot compare")
+    for note in notes:
+        reporter.warn(note)
+    return _write(imported, None, path, (*warnings, *notes))
+
+
+def create_from_lock(ctx: ChangeContext, ref: EnvRef, path: str, platform: str = "") -> ChangeResult:
+    """`corral create --lock FILE`: a new environment that is exactly the lock's section for this machine."""
+    from corral.lock.platforms import current_platform
+
+    locked = lockfile.load(Path(path))
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        gens.recover(ref)
+        require_absent(ref)
+        return apply_locked(ctx, ref, locked, platform or current_platform())
+
+
+def generation_lock(settings: Settings, ref: EnvRef, reporter: Reporter) -> Lock:
+    """The lock of an environment's current generation, for this machine's platform.
+
+    A generation made from a lock keeps that lock's section and gives it back unchanged; otherwise
+    the lock is assembled from its conda records (which carry URL, sha256, md5, depends) and its
+    PyPI pins, whose artifacts uv looks up in the indexes.
+    """
+    from corral.conda.solver import describe_platform
+    from corral.lock.conda import entry_from_dict
+    from corral.store import prefix as pfx
+
+    require_existing(ref)
+    prefix = gens.generation_dir(ref, require_current(ref))
+    meta = gens.read_meta(prefix)
+    spec = EnvSpec.from_dict(meta.get("spec", {}))
+    platform, virtual = describe_platform()
+    kept = meta.get("lock") or {}
+    if kept.get("sha256") == lockfile.spec_hash(spec) and kept.get("section"):
+        section = lockfile.from_dict(
+            {
+                "version": lockfile.LOCK_VERSION,
+                "input": {"sha256": kept["sha256"], "spec": spec.to_dict()},
+                "platforms": {kept["platform"]: kept["section"]},
+            },
+            f"generation {prefix.name}",
+        ).platforms[0]
+        return Lock(spec=spec, platforms=(section,))
+    records = pfx.read_records(prefix)
+    conda = tuple(entry_from_dict(r) for r in records)
+    interpreter = meta.get("python") or {}
+    python = next((e.version for e in conda if e.name == "python"), str(interpreter.get("version", "")))
+    pypi: tuple[Any, ...] = ()
+    if meta.get("pypi"):
+        pypi = _pypi_entries(settings, reporter, prefix, meta, spec)
+    section = LockedPlatform(platform, tuple(virtual), python, conda, pypi)
+    return Lock(spec=spec, platforms=(section,))
+
+
+def _pypi_entries(settings: Settings, reporter: Reporter, prefix: Path, meta: dict[str, Any], spec: EnvSpec) -> Any:
+    from corral.lock.lockfile import PypiEntry
+    from corral.lock.pypi import entries_from_pylock
+    from corral.pypi.resolve import pins_from_meta
+    from corral.pypi.uv import Uv
+
+    pins = pins_from_meta(meta["pypi"])
+    editables = tuple(PypiEntry(name=p.name, editable=p.editable) for p in pins if p.editable)
+    released = [p for p in pins if not p.editable]
+    found: tuple[PypiEntry, ...] = ()
+    if released:
+        text = Uv(settings, reporter).pylock(prefix / "bin" / "python", released, spec.index)
+        found = entries_from_pylock(text)
+    return tuple(sorted((*found, *editables), key=lambda e: e.name))
+
+
+def export_lock(
+    settings: Settings, reporter: Reporter, ref: EnvRef | None, lock_path: str, fmt: str, platform: str
+) -> str:
+    """The text of a lock-based export: corral.lock, pixi.lock, conda-lock.yml, or explicit/requirements from a lock."""
+    from corral.lock import interop
+    from corral.lock.platforms import current_platform
+
+    if lock_path:
+        source = lockfile.load(Path(lock_path))
+    elif ref is not None:
+        source = generation_lock(settings, ref, reporter)
+    else:
+        raise UsageError("name an environment (-n/-p) or a lock file (--lock FILE)")
+    if fmt == "lock":
+        return lockfile.dumps(source)
+    if fmt == "pixi.lock":
+        return interop.pixi_text(source)
+    if fmt == "conda-lock.yml":
+        return interop.conda_lock_text(source)
+    chosen = platform or (current_platform() if lock_path else source.platforms[0].platform)
+    section = source.platform(chosen)
+    if section is None:
+        raise LockError(
+            f"the lock has no section for {chosen} (it covers {', '.join(source.platform_names())})",
+            hint="pick one with --platform",
+        )
+    if fmt == "explicit":
+        return interop.explicit_text(section)
+    if fmt == "requirements.txt":
+        return interop.requirements_text(section)
+    raise UsageError(
+        f"format '{fmt}' cannot be made from a lock",
+        hint="from a lock: lock, pixi.lock, conda-lock.yml, explicit, requirements.txt",
+    )
