@@ -211,7 +211,7 @@ def check_machine(entries: Sequence[CondaEntry]) -> None:
         have[generic.name.normalized] = rattler.PackageRecord(
             name=generic.name.normalized,
             version=str(generic.version),
-            build=rattler.BuildString(generic.build_string),
+            build=rattler.BuildString(str(generic.build_string)),
             build_number=0,
             subdir="noarch",
         )

@@ -112,7 +112,7 @@ def _resolve_pypi(
     reporter: Reporter,
 ) -> dict[str, tuple[PypiEntry, ...]]:
     from corral.lock.pypi import entries_from_pylock
-    from corral.pypi.uv import Uv
+    from corral.pypi.uv import Uv, uv_binary
 
     spec = request.spec
     uv = Uv(settings, reporter)
@@ -134,6 +134,7 @@ def _resolve_pypi(
         return entries_from_pylock(text, spec.editables)
 
     platforms = list(conda)
+    uv_binary()  # found before the threads start: its lookup (sysconfig) is not thread-safe
     with ThreadPoolExecutor(max_workers=min(4, len(platforms))) as pool:
         results = list(pool.map(one, platforms))
     return dict(zip(platforms, results, strict=False))

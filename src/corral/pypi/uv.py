@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -41,8 +42,9 @@ class Pin:
         return f"{self.name}=={self.version}"
 
 
+@functools.cache
 def uv_binary() -> str:
-    """The uv executable shipped by the pinned `uv` wheel."""
+    """The uv executable shipped by the pinned `uv` wheel (looked up once: the lookup is not thread-safe)."""
     try:
         from uv import find_uv_bin
     except ImportError as exc:  # pragma: no cover - uv is a declared dependency
