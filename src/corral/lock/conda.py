@@ -8,7 +8,6 @@ import os
 import shutil
 import tempfile
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,7 +155,7 @@ def local_path(url: str) -> Path | None:
     """The file a file:// URL (or a plain path) names; None for remote URLs."""
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
-        return Path(urllib.request.url2pathname(parsed.path))
+        return Path(urllib.parse.unquote(parsed.path))
     if parsed.scheme == "":
         return Path(url)
     return None
@@ -164,6 +163,8 @@ def local_path(url: str) -> Path | None:
 
 def _download(entry: CondaEntry, folder: Path) -> Path:
     """Fetch a remote archive into `folder` (kept, so a later offline install can use it)."""
+    import urllib.request
+
     target = folder / entry.file_name
     if target.is_file() and sha256_of(target) == entry.sha256:
         return target

@@ -85,9 +85,10 @@ def find_untracked(prefix: Path, extra: list[str]) -> list[str]:
 def find_missing(prefix: Path, records: list[dict[str, Any]]) -> list[str]:
     """Files that the prefix's records (from read_records) list but that are not on disk."""
     missing = []
+    base = str(prefix) + os.sep  # string joins: pathlib costs ~5 us a file, which adds up over 10^4 files
     for record in records:
         for rel in record.get("files", ()):
-            if not os.path.lexists(prefix / rel):
+            if not os.path.lexists(base + rel):
                 missing.append(f"{record['name']}: {rel}")
     return missing
 
