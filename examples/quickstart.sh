@@ -2,7 +2,8 @@
 # corral end to end on this machine, without conda-forge:
 #   1. a PyPI environment on a Python found here (numpy + pandas), a script run in it, a change, a rollback;
 #   2. a mixed environment: conda packages from a local channel (made from this machine's CPython) + PyPI,
-#      exported to environment.yml and recreated from it.
+#      exported to environment.yml and recreated from it; then locked (corral.lock) and installed
+#      exactly from the lock (every hash checked, no solve).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -39,5 +40,9 @@ corral export -n mixed -o "$work/environment.yml"
 cat "$work/environment.yml"
 corral create -n copy -f "$work/environment.yml" -y
 corral list -n copy
+corral lock -f "$work/environment.yml"   # add --platform osx-arm64 ... for channels that have them
+corral lock -f "$work/environment.yml" --check
+corral create -n frozen --lock "$work/corral.lock" -y
+corral list -n frozen
 set +x
 echo "store: $CORRAL_ROOT  (export CORRAL_ROOT=$CORRAL_ROOT to keep exploring)"
