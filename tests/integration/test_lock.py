@@ -299,3 +299,24 @@ def test_exports_from_a_lock(corral: Corral, lock_channel: Path, wheel_dir: Path
     assert made.code == 0, made.err
     data = json.loads(corral("list", "-n", "fromexplicit", "--json").out)
     assert {p["name"] for p in data["result"]["packages"]} >= {"python", "native", "app", "liba", "platformdirs"}
+
+
+def test_pypi_only_lock_on_a_found_python(corral: Corral, wheel_dir: Path) -> None:
+    source = corral.cwd / "api.yml"
+    source.write_text(
+        f'name: api\npython: "3.12"\ndependencies:\n  - pip:\n    - --no-index\n    - --find-links {wheel_dir}\n'
+        "    - six\n    - tinylib\n"
+    )
+    lock(corral, "-f", str(source), "--platform", "linux-64", "--platform", "win-64")
+    data = yaml.safe_load((corral.cwd / "corral.lock").read_text())
+    assert data["platforms"]["win-64"]["python"] == "3.12" and not data["platforms"]["win-64"]["conda"]
+    made = corral("create", "-n", "api", "--lock", "corral.lock", "-y")
+    assert made.code == 0, made.err
+    assert packages(corral, "api") == {"six": ("1.17.0", ""), "tinylib": ("1.0", "")}
+    # A solved PyPI-only environment's lock (uv looks the artifacts up) installs the same.
+    solved = corral("create", "-n", "api2", "-f", str(source), "-y")
+    assert solved.code == 0, solved.err
+    assert corral("export", "-n", "api2", "--format", "lock", "-o", "api2.lock").code == 0
+    again = corral("create", "-n", "api3", "--lock", "api2.lock", "-y")
+    assert again.code == 0, again.err
+    assert packages(corral, "api3") == packages(corral, "api2")
