@@ -12,6 +12,7 @@ from corral.lock import lockfile, platforms
 from corral.lock.lockfile import Artifact, CondaEntry, Lock, LockedPlatform, PypiEntry
 from corral.lock.make import conda_provided, differences
 from corral.models import EnvSpec
+from corral.reporting import NullReporter
 from corral.settings import Settings
 
 SHA = "a" * 64
@@ -208,7 +209,7 @@ package:
   optional: false
 """
     )
-    lock, notes = read_foreign(path, Settings(root=tmp_path), _Quiet())
+    lock, notes = read_foreign(path, Settings(root=tmp_path), NullReporter())
     section = lock.platform("linux-64")
     assert section is not None and lock.spec.channels == ("conda-forge",)
     numpy = section.conda[0]
@@ -223,9 +224,4 @@ def test_foreign_files_that_are_neither_format(tmp_path: Path) -> None:
     path = tmp_path / "x.lock"
     path.write_text("hello: world\n")
     with pytest.raises(LockError, match=r"neither a pixi\.lock nor a conda-lock\.yml"):
-        read_foreign(path, Settings(root=tmp_path), _Quiet())
-
-
-class _Quiet:
-    def __getattr__(self, name: str) -> object:
-        return lambda *args, **kwargs: None
+        read_foreign(path, Settings(root=tmp_path), NullReporter())
