@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+SHELL_CHOICES = ("bash", "zsh", "fish", "powershell", "xonsh", "cmd")
+
 
 def _common() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
@@ -258,6 +260,34 @@ def build_parser() -> argparse.ArgumentParser:
     _target(p)
     _mutating(p, untracked=False)
 
+    p = sub.add_parser(
+        "run",
+        help="run a command in an environment, no shell needed: corral run -n ENV CMD [ARGS] (see corral run --help)",
+        add_help=False,
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    for verb in ("activate", "deactivate"):
+        p = sub.add_parser(verb, parents=[common], help=f"{verb} an environment in this shell (needs the shell hook)")
+        p.add_argument("args", nargs=argparse.REMAINDER)
+
+    shell = sub.add_parser(
+        "shell", parents=[common], help="a subshell with an environment active; hooks for activate/deactivate"
+    )
+    _target(shell)
+    shell_sub = shell.add_subparsers(dest="shell_command", metavar="COMMAND")
+    p = shell_sub.add_parser("hook", help="print the shell function behind `corral activate` (eval it in an rc file)")
+    p.add_argument("shell_name", metavar="SHELL", choices=SHELL_CHOICES, help=", ".join(SHELL_CHOICES))
+    p = shell_sub.add_parser("init", parents=[common], help="add the hook to the shell's rc file (backed up)")
+    p.add_argument("shell_name", metavar="SHELL", choices=SHELL_CHOICES[:-1], help=", ".join(SHELL_CHOICES[:-1]))
+    p.add_argument("--undo", action="store_true", help="remove the hook from the rc file")
+    p.add_argument("--rc", default="", metavar="FILE", help="the rc file to edit (default: the shell's usual one)")
+    for verb in ("activate", "deactivate"):
+        p = shell_sub.add_parser(verb, parents=[common], help=f"print the script that {verb}s (for eval)")
+        if verb == "activate":
+            _target(p)
+            p.add_argument("env", nargs="?", default=None, metavar="ENV", help="a name, or a path (with a /)")
+        p.add_argument("--shell", dest="shell_name", default="bash", choices=SHELL_CHOICES, help="the shell")
+
     python = sub.add_parser("python", help="Python interpreters found on this machine")
     python_sub = python.add_subparsers(dest="python_command", metavar="COMMAND")
     python_sub.add_parser("list", aliases=["ls"], parents=[common], help="list the interpreters corral can use")
@@ -273,6 +303,14 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         from corral import __version__
 
         _exit(0, f"corral {__version__}\n")
+    if args_list[:1] == ["run"]:  # the fast path: no argparse, no rattler, then exec
+        from corral.activation.runner import main as run_main
+
+        run_main(args_list[1:])
+    if len(args_list) == 3 and args_list[:2] == ["shell", "hook"] and args_list[2] in SHELL_CHOICES:
+        from corral.activation.hook import hook
+
+        _exit(0, hook(args_list[2]))
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)

@@ -177,6 +177,25 @@ def _lock(result: Any) -> str:
     return out + "".join(f"  {line}\n" for line in result.changes)
 
 
+def _shell_text(result: Any) -> str:
+    return str(result.text)
+
+
+def _shell_init(result: Any) -> str:
+    where = result.rc_file
+    if result.action == "unchanged":
+        return f"The corral hook is already in {where}; nothing changed.\n"
+    if result.action == "absent":
+        return f"No corral hook in {where}; nothing changed.\n"
+    backup = f" (the old file is at {result.backup})" if result.backup else ""
+    if result.action == "removed":
+        return f"Removed the corral hook from {where}{backup}.\n"
+    return (
+        f"{'Updated' if result.action == 'updated' else 'Added'} the corral hook in {where}{backup}.\n"
+        "Open a new shell (or source that file); then: corral activate ENV ; corral deactivate\n"
+    )
+
+
 def _src(result: Any, key: str) -> str:
     return f"  (from {result.sources[key]})" if key in result.sources else ""
 
@@ -215,4 +234,8 @@ _RENDERERS = {
     "export": _export,
     "env export": _export,
     "lock": _lock,
+    "shell hook": _shell_text,
+    "shell activate": _shell_text,
+    "shell deactivate": _shell_text,
+    "shell init": _shell_init,
 }

@@ -58,6 +58,9 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _command_name(args: argparse.Namespace) -> str:
     aliases = {"uninstall": "remove", "upgrade": "update"}
     command = str(aliases.get(args.command, args.command))
+    if command == "shell":
+        sub = getattr(args, "shell_command", None)
+        return f"shell {sub}" if sub else "shell"
     if command in ("env", "pip", "python"):
         sub = str(getattr(args, f"{command}_command"))
         return f"{command} " + {"ls": "list", "rm": "remove"}.get(sub, sub)
@@ -334,6 +337,47 @@ def _info(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     return api.info(settings)
 
 
+def _shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.activation import commands
+
+    sub = args.shell_command
+    if sub == "hook":
+        return commands.ShellText(_hook_text(args.shell_name))
+    if sub == "init":
+        return commands.init(args.shell_name, args.rc, undo=args.undo)
+    if sub == "activate":
+        name, path = _activation_target(args)
+        return commands.activate_script(settings, name, path, args.shell_name)
+    if sub == "deactivate":
+        return commands.deactivate_script(args.shell_name)
+    if not (args.name or args.prefix):
+        raise UsageError("name the environment with -n NAME or -p PATH", hint="e.g. corral shell -n ml")
+    commands.subshell(settings, args.name, args.prefix)  # execs the shell; returns only on error
+    raise AssertionError("unreachable")
+
+
+def _hook_text(shell: str) -> str:
+    from corral.activation.hook import hook
+
+    return hook(shell)
+
+
+def _activation_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    if args.env and (args.name or args.prefix):
+        raise UsageError("name the environment once: ENV, -n NAME or -p PATH")
+    if args.env:
+        return (None, args.env) if "/" in args.env or args.env.startswith(".") else (args.env, None)
+    if not (args.name or args.prefix):
+        raise UsageError("name the environment to activate", hint="e.g. corral activate ml")
+    return args.name, args.prefix
+
+
+def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.activation.commands import hook_missing
+
+    raise hook_missing(args.command)
+
+
 _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "create": _create,
     "install": _install,
@@ -350,6 +394,13 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = 
     "export": _export,
     "info": _info,
     "lock": _lock,
+    "shell": _shell,
+    "shell hook": _shell,
+    "shell init": _shell,
+    "shell activate": _shell,
+    "shell deactivate": _shell,
+    "activate": _needs_hook,
+    "deactivate": _needs_hook,
     "pip install": _pip_install,
     "pip uninstall": _pip_uninstall,
     "adopt": _adopt,

@@ -1,0 +1,215 @@
+"""`corral run`: exec a command in an activated environment, at almost no cost over running it directly.
+
+The activated environment is computed once per generation (the environment's variables and the
+effect of its activate.d scripts, which run once in bash) and cached inside the generation; each
+later run reads that small file and execs. No shell is started, no activation script re-runs, and
+since corral replaces itself with the command, its exit code and signals are the command's own.
+This module is on the `run` fast path: it avoids argparse and corral's heavier modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+CACHE = os.path.join("conda-meta", "corral", "activation.json")
+CACHE_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Variables bash sets for itself; not part of what the scripts changed.
+_SHELL_OWN = frozenset({"SHLVL", "_", "PWD", "OLDPWD"})
+
+USAGE = """usage: corral run [-n NAME | -p PATH] [--cwd DIR] [-e KEY=VALUE]... COMMAND [ARG...]
+
+Run COMMAND with the environment activated (its bin first on PATH, CONDA_PREFIX, its variables and
+the effect of its activate.d scripts), without a shell. The exit code and signals are COMMAND's.
+
+options:
+  -n, --name NAME       environment name
+  -p, --prefix PATH     environment path
+  --cwd DIR             run in DIR
+  -e, --env KEY=VALUE   set a variable for COMMAND (repeatable)
+"""
+
+
+class RunError(Exception):
+    """A `corral run` problem: message, hint, exit code."""
+
+    def __init__(self, message: str, hint: str = "", exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.exit_code = message, hint, exit_code
+
+
+def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list[tuple[str, str]], list[str]]:
+    """(name, path, cwd, extra variables, command) from `run`'s arguments; options stop at the command."""
+    name = path = cwd = None
+    extra: list[tuple[str, str]] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            i += 1
+            break
+        if not arg.startswith("-") or arg == "-":
+            break
+        flag, eq, inline = arg.partition("=") if arg.startswith("--") else (arg[:2], "", arg[2:])
+        if flag in ("-h", "--help"):
+            sys.stdout.write(USAGE)
+            raise SystemExit(0)
+        if flag not in ("-n", "--name", "-p", "--prefix", "--cwd", "-e", "--env"):
+            raise RunError(f"unknown option {arg} for corral run", "see `corral run --help`", 2)
+        if inline or eq:
+            value = inline
+        else:
+            i += 1
+            if i >= len(args):
+                raise RunError(f"{flag} needs a value", "see `corral run --help`", 2)
+            value = args[i]
+        if flag in ("-n", "--name"):
+            name = value
+        elif flag in ("-p", "--prefix"):
+            path = value
+        elif flag == "--cwd":
+            cwd = value
+        else:
+            key, sep, val = value.partition("=")
+            if not sep or not key:
+                raise RunError(f"-e takes KEY=VALUE, not '{value}'", "e.g. -e OMP_NUM_THREADS=4", 2)
+            extra.append((key, val))
+        i += 1
+    command = args[i:]
+    if (name is None) == (path is None):
+        raise RunError("name the environment with -n NAME or -p PATH", "e.g. corral run -n ml python train.py", 2)
+    if not command:
+        raise RunError("give the command to run", "e.g. corral run -n ml python train.py", 2)
+    return name, path, cwd, extra, command
+
+
+def locate(name: str | None, path: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
+    """(stable link, label) of the environment; an error a user can act on when it does not exist."""
+    if name is not None:
+        if not _NAME.match(name):
+            raise RunError(f"invalid environment name '{name}'", "see `corral env list`", 2)
+        from corral.settings import load_settings
+
+        link = str(load_settings(environ, {}).envs_dir / name)
+        label = name
+    else:
+        assert path is not None
+        link = os.path.abspath(os.path.expanduser(path))
+        label = link
+    if not os.path.isdir(link):
+        what = f"environment '{name}'" if name is not None else f"environment at {link}"
+        flag = f"-n {name}" if name is not None else f"-p {link}"
+        raise RunError(f"{what} does not exist", f"see `corral env list`, or create it: corral create {flag} ...")
+    return link, label
+
+
+def cached_activation(link: str, label: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The generation's activation record, made (and saved in the generation) on first use."""
+    generation = os.path.realpath(link)
+    path = os.path.join(generation, CACHE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if isinstance(data, dict) and data.get("version") == CACHE_VERSION:
+            return data
+    except (OSError, ValueError):
+        pass
+    data = make_activation(link, label, generation, environ)
+    try:
+        from pathlib import Path
+
+        from corral.store.fsutil import atomic_write_json
+
+        atomic_write_json(Path(path), data)
+    except OSError:
+        pass  # a read-only store still runs, just without the cache
+    return data
+
+
+def make_activation(link: str, label: str, generation: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """What activation changes: corral's variables and the environment's, then the activate.d scripts' effect."""
+    from corral.activation.activate import scripts
+
+    variables: dict[str, str] = {}
+    try:
+        with open(os.path.join(generation, "conda-meta", "corral", "generation.json"), encoding="utf-8") as handle:
+            variables = {str(k): str(v) for k, v in dict(json.load(handle)["spec"].get("variables", {})).items()}
+    except (OSError, ValueError, KeyError):
+        pass
+    base = {"CONDA_PREFIX": link, "CONDA_DEFAULT_ENV": label, "CONDA_PROMPT_MODIFIER": f"({label}) ", **variables}
+    data: dict[str, Any] = {"version": CACHE_VERSION, "set": dict(base), "unset": [], "path_prepend": []}
+    found = scripts(link, "activate.d", "bash")
+    if not found:
+        return data
+    before = {**environ, **base, "PATH": os.pathsep.join([os.path.join(link, "bin"), environ.get("PATH", "")])}
+    text = "".join(f". {_sq(s)}\n" for s in found) + "env -0\n"
+    done = subprocess.run(["bash", "-c", text], env=before, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RunError(
+            f"the activate.d scripts of {label} failed (exit {done.returncode})",
+            hint=done.stderr.decode(errors="replace").strip()[-300:] or "run them by hand to see why",
+        )
+    after = dict(item.split("=", 1) for item in done.stdout.decode(errors="replace").split("\0") if "=" in item)
+    for key, value in after.items():
+        if key in _SHELL_OWN or before.get(key) == value:
+            continue
+        if key == "PATH":
+            if value.endswith(before["PATH"]):
+                data["path_prepend"] = [p for p in value[: -len(before["PATH"])].split(os.pathsep) if p]
+            continue
+        data["set"][key] = value
+    data["unset"] = sorted(k for k in before if k not in after and k not in _SHELL_OWN)
+    return data
+
+
+def _sq(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def main(argv: Sequence[str]) -> NoReturn:
+    """`corral run ARGS`: exec the command, or print an error and exit."""
+    environ = dict(os.environ)
+    try:
+        name, path, cwd, extra, command = parse(argv)
+        link, label = locate(name, path, environ)
+        from corral.activation.activate import run_environment
+
+        env = run_environment(environ, os.path.join(link, "bin"), cached_activation(link, label, environ), extra)
+        if cwd is not None:
+            try:
+                os.chdir(cwd)
+            except OSError as exc:
+                raise RunError(f"cannot run in {cwd}: {exc.strerror}", "give an existing directory to --cwd") from exc
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            os.execvpe(command[0], command, env)
+        except FileNotFoundError:
+            raise RunError(
+                f"command '{command[0]}' was not found in {label} or on PATH",
+                hint=f"see what the environment provides: ls {os.path.join(link, 'bin')}",
+                exit_code=127,
+            ) from None
+        except PermissionError:
+            raise RunError(f"command '{command[0]}' cannot be executed (permission denied)", exit_code=126) from None
+    except RunError as error:
+        _leave(error.message, error.hint, error.exit_code)
+    except Exception as exc:  # corral's own errors (a bad config file), named without a traceback
+        from corral.errors import CorralError
+
+        if not isinstance(exc, CorralError):
+            raise
+        _leave(exc.message, exc.hint or "", exc.exit_code)
+
+
+def _leave(message: str, hint: str, code: int) -> NoReturn:
+    sys.stderr.write(f"error: {message}\n" + (f"hint: {hint}\n" if hint else ""))
+    sys.stderr.flush()
+    os._exit(code)
