@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.errors import ConfigError
+from corral.locations import default_config_file, default_root
 
 DEFAULT_CHANNELS = ("conda-forge",)
 
@@ -79,34 +80,11 @@ _ENV_VARS: dict[str, str] = {
 }
 
 
-def default_config_file(environ: Mapping[str, str]) -> Path:
-    """The TOML config file: $CORRAL_CONFIG, else corral/config.toml in the user config dir."""
-    if environ.get("CORRAL_CONFIG"):
-        return Path(environ["CORRAL_CONFIG"]).expanduser()
-    return _user_dir("config", environ) / "config.toml"
-
-
-def default_root(environ: Mapping[str, str] | None = None) -> Path:
-    """The store's default location, in the user data dir."""
-    return _user_dir("data", os.environ if environ is None else environ)
-
-
-def _user_dir(kind: str, environ: Mapping[str, str]) -> Path:
-    """XDG dirs on Linux without importing platformdirs (8 ms of start-up); platformdirs elsewhere."""
-    if sys.platform.startswith("linux"):
-        var, fallback = ("XDG_CONFIG_HOME", ".config") if kind == "config" else ("XDG_DATA_HOME", ".local/share")
-        base = environ.get(var, "").strip()
-        return (Path(base) if os.path.isabs(base) else Path.home() / fallback) / "corral"
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("corral") if kind == "config" else platformdirs.user_data_dir("corral"))
-
-
 def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Settings:
     """Merge defaults, the config file, environment variables and flags into Settings."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    config_file = default_config_file(environ)
+    config_file = Path(default_config_file(environ))
     for key, value in _read_config(config_file).items():
         values[key] = value
         sources[key] = str(config_file)
@@ -118,7 +96,7 @@ def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Setti
         if value is not None and value != () and value is not False:
             values[key] = value
             sources[key] = "command line"
-    values.setdefault("root", default_root(environ))
+    values.setdefault("root", Path(default_root(environ)))
     settings = Settings(**_coerce(values, sources), config_file=config_file)
     return replace(settings, sources=sources)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,21 +133,6 @@ def _int(text: str | None) -> int:
         return max(int(text or "0"), 0)
     except ValueError:
         return 0
-
-
-def run_environment(
-    environ: Mapping[str, str], bin_dir: str, cached: Mapping[str, Any], extra: Sequence[tuple[str, str]] = ()
-) -> dict[str, str]:
-    """The environment a `corral run` command gets: `environ` activated with the generation's cached changes."""
-    env = dict(environ)
-    prepend = [str(p) for p in cached.get("path_prepend", ())]
-    entries = [e for e in env.get("PATH", "").split(PATH_SEP) if e and e != bin_dir and e not in prepend]
-    env["PATH"] = PATH_SEP.join([*prepend, bin_dir, *entries])
-    for name in cached.get("unset", ()):
-        env.pop(str(name), None)
-    env.update({str(k): str(v) for k, v in dict(cached.get("set", {})).items()})
-    env.update(dict(extra))
-    return env
 
 
 def target_for(settings: Any, name: str | None, path: str | None) -> Target:

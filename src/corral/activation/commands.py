@@ -121,7 +121,7 @@ def subshell(settings: Any, name: str | None, path: str | None) -> NoReturn:
     elif shell == "fish":
         argv = [program, "-i", "--init-command", script]
     else:  # any other shell: started with the environment's variables, without activate.d scripts
-        from corral.activation.activate import run_environment
+        from corral.activation.runner import run_environment
 
         argv = [program]
         env = run_environment(env, target.bin, {"set": {"CONDA_PREFIX": target.link, **dict(target.variables)}})

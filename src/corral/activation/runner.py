@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no typing import at run time: `corral run` is on a fast path
+    from collections.abc import Mapping, Sequence
+    from typing import Any, NoReturn
 
 CACHE = os.path.join("conda-meta", "corral", "activation.json")
 CACHE_VERSION = 1
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # Variables bash sets for itself; not part of what the scripts changed.
 _SHELL_OWN = frozenset({"SHLVL", "_", "PWD", "OLDPWD"})
 
@@ -93,11 +93,9 @@ def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list
 def locate(name: str | None, path: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
     """(stable link, label) of the environment; an error a user can act on when it does not exist."""
     if name is not None:
-        if not _NAME.match(name):
+        if not _valid_name(name):
             raise RunError(f"invalid environment name '{name}'", "see `corral env list`", 2)
-        from corral.settings import load_settings
-
-        link = str(load_settings(environ, {}).envs_dir / name)
+        link = os.path.join(_root(environ), "envs", name)
         label = name
     else:
         assert path is not None
@@ -108,6 +106,25 @@ def locate(name: str | None, path: str | None, environ: Mapping[str, str]) -> tu
         flag = f"-n {name}" if name is not None else f"-p {link}"
         raise RunError(f"{what} does not exist", f"see `corral env list`, or create it: corral create {flag} ...")
     return link, label
+
+
+def _valid_name(name: str) -> bool:
+    """The rule env_ref applies, without importing re: letters, digits, '.', '_', '-', not leading."""
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    return 0 < len(name) <= 100 and name[0].isalnum() and name.isascii() and set(name) <= allowed
+
+
+def _root(environ: Mapping[str, str]) -> str:
+    """The store's root as Settings gives it, reading the config file only when there is one."""
+    from corral.locations import default_config_file, default_root
+
+    if environ.get("CORRAL_ROOT"):
+        return os.path.abspath(os.path.expanduser(environ["CORRAL_ROOT"]))
+    if os.path.isfile(default_config_file(environ)):
+        from corral.settings import load_settings
+
+        return str(load_settings(environ, {}).root)
+    return str(default_root(environ))
 
 
 def cached_activation(link: str, label: str, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -150,6 +167,8 @@ def make_activation(link: str, label: str, generation: str, environ: Mapping[str
         return data
     before = {**environ, **base, "PATH": os.pathsep.join([os.path.join(link, "bin"), environ.get("PATH", "")])}
     text = "".join(f". {_sq(s)}\n" for s in found) + "env -0\n"
+    import subprocess
+
     done = subprocess.run(["bash", "-c", text], env=before, capture_output=True, check=False)
     if done.returncode != 0:
         raise RunError(
@@ -169,6 +188,21 @@ def make_activation(link: str, label: str, generation: str, environ: Mapping[str
     return data
 
 
+def run_environment(
+    environ: Mapping[str, str], bin_dir: str, cached: Mapping[str, Any], extra: Sequence[tuple[str, str]] = ()
+) -> dict[str, str]:
+    """The environment a `corral run` command gets: `environ` activated with the generation's cached changes."""
+    env = dict(environ)
+    prepend = [str(p) for p in cached.get("path_prepend", ())]
+    entries = [e for e in env.get("PATH", "").split(os.pathsep) if e and e != bin_dir and e not in prepend]
+    env["PATH"] = os.pathsep.join([*prepend, bin_dir, *entries])
+    for name in cached.get("unset", ()):
+        env.pop(str(name), None)
+    env.update({str(k): str(v) for k, v in dict(cached.get("set", {})).items()})
+    env.update(dict(extra))
+    return env
+
+
 def _sq(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -179,8 +213,6 @@ def main(argv: Sequence[str]) -> NoReturn:
     try:
         name, path, cwd, extra, command = parse(argv)
         link, label = locate(name, path, environ)
-        from corral.activation.activate import run_environment
-
         env = run_environment(environ, os.path.join(link, "bin"), cached_activation(link, label, environ), extra)
         if cwd is not None:
             try:

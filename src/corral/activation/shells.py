@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SHELLS = ("bash", "zsh", "fish", "powershell", "xonsh", "cmd")
 # The activate.d / deactivate.d scripts each shell runs (conda's convention).
@@ -15,8 +15,7 @@ SCRIPT_SUFFIX = {"bash": ".sh", "zsh": ".sh", "fish": ".fish", "powershell": ".p
 PATH_SEP = ":"
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     """One step of an activation script: ("set", name, value), ("unset", name), ("source", path),
     ("prompt-push", level, modifier) or ("prompt-pop", level)."""
 

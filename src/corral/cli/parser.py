@@ -1,0 +1,299 @@
+"""The argument parser of every command (built only when a command needs argparse)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from corral.activation.shells import SHELLS as SHELL_CHOICES
+
+
+def _common() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and more detail")
+    parent.add_argument("--json", action="store_true", help="print a versioned JSON document instead of text")
+    parent.add_argument("--offline", action="store_true", default=None, help="use cached repodata and packages only")
+    return parent
+
+
+def _target(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-n", "--name", help="environment name")
+    group.add_argument("-p", "--prefix", metavar="PATH", help="environment path (a stable link into the store)")
+
+
+def _mutating(parser: argparse.ArgumentParser, untracked: bool = True) -> None:
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--dry-run", action="store_true", help="show the plan and stop")
+    if untracked:
+        parser.add_argument(
+            "--discard-untracked",
+            action="store_true",
+            help="proceed even if the environment holds files corral did not install (they stay in the old generation)",
+        )
+
+
+def _channels(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        "--channel",
+        action="append",
+        default=[],
+        dest="channels",
+        metavar="CHANNEL",
+        help="conda channel: a name, URL, file:// URL or local directory (repeatable, first has priority)",
+    )
+
+
+def _index(parser: argparse.ArgumentParser, short_find_links: bool = True) -> None:
+    parser.add_argument("-i", "--index-url", default="", metavar="URL", help="PyPI-style index instead of PyPI")
+    parser.add_argument(
+        "--extra-index-url", action="append", default=[], metavar="URL", help="another index (repeatable)"
+    )
+    flags = ("-f", "--find-links") if short_find_links else ("--find-links",)
+    parser.add_argument(*flags, action="append", default=[], metavar="PATH", help="a folder of wheels, or a URL")
+    parser.add_argument("--no-index", action="store_true", help="use only --find-links locations")
+
+
+def _pypi(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("PyPI packages (installed by uv, after the conda packages)")
+    group.add_argument(
+        "--pip",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="REQ",
+        help="PyPI requirements, e.g. --pip torch 'transformers>=4' (takes the rest of the arguments)",
+    )
+    group.add_argument(
+        "-e", "--editable", action="append", default=[], metavar="PATH", help="a local project, installed editable"
+    )
+    _index(group, short_find_links=False)  # type: ignore[arg-type]  # -f is --file, as in conda
+
+
+def _files(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument(
+        "-f",
+        "--file",
+        action="append",
+        default=[],
+        dest="files",
+        required=required,
+        metavar="FILE",
+        help="environment.yml, requirements.txt, or a conda spec / @EXPLICIT .txt file;"
+        " repeat to layer files (later ones add and override)",
+    )
+
+
+def _export(parser: argparse.ArgumentParser) -> None:
+    _target(parser)
+    parser.add_argument(
+        "--format",
+        default="environment.yml",
+        choices=(
+            "environment.yml",
+            "requirements.txt",
+            "explicit",
+            "pylock.toml",
+            "lock",
+            "pixi.lock",
+            "conda-lock.yml",
+        ),
+        help="environment.yml (default; conda and PyPI), requirements.txt (PyPI, pinned),"
+        " explicit (conda package URLs + md5), pylock.toml (PEP 751: PyPI artifacts + sha256),"
+        " lock (corral.lock), pixi.lock, conda-lock.yml",
+    )
+    parser.add_argument(
+        "--lock",
+        default="",
+        metavar="FILE",
+        help="export from a corral.lock instead of an environment (formats: lock, pixi.lock, conda-lock.yml,"
+        " explicit, requirements.txt with --hash)",
+    )
+    parser.add_argument("--platform", default="", metavar="PLATFORM", help="with --lock: which platform's section")
+    parser.add_argument(
+        "--from-history", action="store_true", help="what was asked for, not the exact packages installed"
+    )
+    parser.add_argument("--no-builds", action="store_true", help="environment.yml without build strings")
+    parser.add_argument("-o", "--output", default="", metavar="FILE", help="write to FILE (default: standard output)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    from corral import __version__
+
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="corral",
+        description="Environments for Python and ML work: conda and PyPI packages, atomic generations,"
+        " instant rollback.",
+    )
+    parser.add_argument("--version", action="version", version=f"corral {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("create", parents=[common], help="create an environment")
+    _target(p)
+    _files(p)
+    _channels(p)
+    _mutating(p, untracked=False)
+    p.add_argument(
+        "--python",
+        default="",
+        metavar="VERSION",
+        help="with conda specs: python=VERSION from the channels; without: a Python found on this machine"
+        " (see `corral python list`), e.g. 3.12, 3.12.1 or a path",
+    )
+    p.add_argument(
+        "--lock",
+        default="",
+        metavar="FILE",
+        help="install exactly a corral.lock's packages for this platform: no solving, every hash checked,"
+        " nothing built",
+    )
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs, e.g. python=3.12 'numpy>=1.26'")
+    _pypi(p)
+
+    p = sub.add_parser(
+        "lock",
+        parents=[common],
+        help="write corral.lock: exact conda and PyPI packages with hashes, for several platforms",
+    )
+    _files(p)
+    _channels(p)
+    p.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        dest="platforms",
+        metavar="PLATFORM",
+        help="a platform to lock for, e.g. linux-64, osx-arm64, win-64 (repeatable; default: the lock's"
+        " platforms, else this machine's)",
+    )
+    p.add_argument("-o", "--output", default="", metavar="FILE", help="the lock file (default: corral.lock beside -f)")
+    p.add_argument("--check", action="store_true", help="exit 1 when the lock no longer matches the files")
+    p.add_argument(
+        "--update",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="move only these packages to the newest versions allowed; the rest keep their locked versions",
+    )
+    p.add_argument("--from", dest="source", default="", metavar="FILE", help="import a pixi.lock or conda-lock.yml")
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs added to the files'")
+    _pypi(p)
+
+    p = sub.add_parser("install", parents=[common], help="add packages to an environment")
+    _target(p)
+    _channels(p)
+    _mutating(p)
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs")
+    _pypi(p)
+
+    p = sub.add_parser("remove", aliases=["uninstall"], parents=[common], help="remove packages from an environment")
+    _target(p)
+    _mutating(p)
+    p.add_argument("names", nargs="*", metavar="PACKAGE", help="requested conda packages")
+    p.add_argument("--pip", nargs="+", action="extend", default=[], metavar="NAME", help="requested PyPI packages")
+
+    p = sub.add_parser("update", aliases=["upgrade"], parents=[common], help="update named packages (or all)")
+    _target(p)
+    _mutating(p)
+    p.add_argument("--all", action="store_true", help="update every package (the default when none is named)")
+    p.add_argument("names", nargs="*", metavar="PACKAGE")
+
+    p = sub.add_parser("list", parents=[common], help="list the packages of an environment")
+    _target(p)
+
+    p = sub.add_parser("history", parents=[common], help="show an environment's generations and changes")
+    _target(p)
+
+    p = sub.add_parser("rollback", parents=[common], help="switch back to an earlier generation (offline)")
+    _target(p)
+    _mutating(p, untracked=False)
+    p.add_argument("--to", type=int, metavar="N", help="the generation to switch to (default: the one before)")
+
+    env = sub.add_parser("env", help="manage environments as a whole")
+    env_sub = env.add_subparsers(dest="env_command", metavar="COMMAND")
+    env_sub.add_parser("list", aliases=["ls"], parents=[common], help="list environments")
+    p = env_sub.add_parser("remove", aliases=["rm"], parents=[common], help="delete an environment")
+    _target(p)
+    _mutating(p, untracked=False)
+    p = env_sub.add_parser(
+        "create", parents=[common], help="create an environment from files (same as `corral create -f`)"
+    )
+    _target(p)
+    _files(p, required=True)
+    _mutating(p, untracked=False)
+    p = env_sub.add_parser("update", parents=[common], help="lay environment files over an environment")
+    _target(p)
+    _files(p, required=True)
+    _mutating(p)
+    p.add_argument("--prune", action="store_true", help="make the environment exactly the files (drop other requests)")
+    p = env_sub.add_parser("export", parents=[common], help="same as `corral export`")
+    _export(p)
+
+    p = sub.add_parser("export", parents=[common], help="write an environment as a file that recreates it")
+    _export(p)
+
+    pip = sub.add_parser("pip", help="PyPI packages with pip's vocabulary (-r, -e, -c, --index-url ...)")
+    pip_sub = pip.add_subparsers(dest="pip_command", metavar="COMMAND")
+    p = pip_sub.add_parser("install", parents=[common], help="add PyPI packages to an environment")
+    _target(p)
+    _mutating(p)
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", help="requirements file")
+    p.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE", help="constraints file")
+    p.add_argument(
+        "-e", "--editable", action="append", default=[], metavar="PATH", help="a local project, installed editable"
+    )
+    _index(p)
+    p.add_argument("requirements", nargs="*", metavar="REQ", help="PyPI requirements, e.g. 'requests>=2'")
+    p = pip_sub.add_parser("uninstall", parents=[common], help="remove requested PyPI packages")
+    _target(p)
+    _mutating(p)
+    p.add_argument("names", nargs="+", metavar="NAME")
+
+    p = sub.add_parser("adopt", parents=[common], help="record PyPI packages installed by hand into the environment")
+    _target(p)
+    _mutating(p, untracked=False)
+
+    p = sub.add_parser(
+        "run",
+        help="run a command in an environment, no shell needed: corral run -n ENV CMD [ARGS] (see corral run --help)",
+        add_help=False,
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    for verb in ("activate", "deactivate"):
+        p = sub.add_parser(verb, parents=[common], help=f"{verb} an environment in this shell (needs the shell hook)")
+        p.add_argument("args", nargs=argparse.REMAINDER)
+
+    shell = sub.add_parser(
+        "shell", parents=[common], help="a subshell with an environment active; hooks for activate/deactivate"
+    )
+    _target(shell)
+    shell_sub = shell.add_subparsers(dest="shell_command", metavar="COMMAND")
+    p = shell_sub.add_parser("hook", help="print the shell function behind `corral activate` (eval it in an rc file)")
+    p.add_argument("shell_name", metavar="SHELL", choices=SHELL_CHOICES, help=", ".join(SHELL_CHOICES))
+    p = shell_sub.add_parser("init", parents=[common], help="add the hook to the shell's rc file (backed up)")
+    p.add_argument("shell_name", metavar="SHELL", choices=SHELL_CHOICES[:-1], help=", ".join(SHELL_CHOICES[:-1]))
+    p.add_argument("--undo", action="store_true", help="remove the hook from the rc file")
+    p.add_argument("--rc", default="", metavar="FILE", help="the rc file to edit (default: the shell's usual one)")
+    for verb in ("activate", "deactivate"):
+        p = shell_sub.add_parser(verb, parents=[common], help=f"print the script that {verb}s (for eval)")
+        if verb == "activate":
+            _target(p)
+            p.add_argument("env", nargs="?", default=None, metavar="ENV", help="a name, or a path (with a /)")
+        p.add_argument("--shell", dest="shell_name", default="bash", choices=SHELL_CHOICES, help="the shell")
+
+    python = sub.add_parser("python", help="Python interpreters found on this machine")
+    python_sub = python.add_subparsers(dest="python_command", metavar="COMMAND")
+    python_sub.add_parser("list", aliases=["ls"], parents=[common], help="list the interpreters corral can use")
+
+    sub.add_parser("info", parents=[common], help="show settings, store location, virtual packages")
+    return parser
+
+
+def main_help(parser: argparse.ArgumentParser, command: str) -> int:
+    """Print a subcommand's help (for `corral env` alone) and return the usage exit code."""
+    with contextlib.suppress(SystemExit):
+        parser.parse_args([command, "--help"])
+    return 2
