@@ -231,12 +231,13 @@ def test_shell_init_is_idempotent_backed_up_and_undone(envs: Corral, tmp_path: P
     assert rc.read_text() == "# my settings\nalias ll='ls -l'\n"
 
 
-def test_corral_shell_subshell_through_tmux(envs: Corral, tmp_path: Path) -> None:
-    if not shutil.which("tmux"):
-        pytest.skip("tmux is not installed")
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_corral_shell_subshell_through_tmux(envs: Corral, tmp_path: Path, shell: str) -> None:
+    if not shutil.which("tmux") or not shutil.which(shell):
+        pytest.skip(f"tmux or {shell} is not installed")
     out = tmp_path / "inside.txt"
     socket = str(tmp_path / "tmux.sock")
-    env = {**envs.env, "SHELL": shutil.which("bash") or "/bin/bash", "HOME": str(tmp_path)}
+    env = {**envs.env, "SHELL": shutil.which(shell) or shell, "HOME": str(tmp_path)}
     command = f"{sys.executable} -m corral shell -n one; echo exited=$? > {tmp_path / 'after.txt'}"
     subprocess.run(
         ["tmux", "-S", socket, "new-session", "-d", "-x", "120", "-y", "30", "bash", "--norc", "-c", command],
@@ -244,8 +245,10 @@ def test_corral_shell_subshell_through_tmux(envs: Corral, tmp_path: Path) -> Non
         check=True,
     )
     try:
-        _wait_for_prompt(socket, "(one)")
-        keys = f'echo "$CONDA_PREFIX|$ACTPKG_ON|$OMP_NUM_THREADS|$(command -v acttool)" > {out}'
+        _wait_for_prompt(socket, "active; `exit` returns here")
+        keys = f'echo "$CONDA_PREFIX|$ACTPKG_ON|$OMP_NUM_THREADS|"(command -v acttool) > {out}'
+        if shell != "fish":
+            keys = keys.replace('|"(command -v acttool)', '|$(command -v acttool)"')
         subprocess.run(["tmux", "-S", socket, "send-keys", keys, "Enter"], check=True)
         subprocess.run(["tmux", "-S", socket, "send-keys", "exit 3", "Enter"], check=True)
         _wait_for(lambda: (tmp_path / "after.txt").exists())

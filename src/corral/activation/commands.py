@@ -96,30 +96,34 @@ def init(shell: str, rc: str = "", *, undo: bool = False) -> InitResult:
 
 
 def subshell(settings: Any, name: str | None, path: str | None) -> NoReturn:
-    """Replace this process with the user's shell, the environment active; `exit` returns to the caller."""
+    """Replace this process with the user's shell, the environment active; `exit` returns to the caller.
+
+    bash, zsh and fish read the user's own startup file first, then activate through corral (so
+    the activation sees PATH as that file left it); other shells get the activated variables.
+    """
     target = target_for(settings, name, path)
     program = os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"
     shell = Path(program).name
     env = dict(os.environ)
-    if shell in ("bash", "zsh", "fish"):
-        script = render(shell, activate_ops(env, target, shell))
-    if shell == "bash":
+    selector = ["-n", name] if name else ["-p", target.link]
+    activate = [*hooks.corral_command(), "shell", "activate", *selector, "--shell", shell]
+    if shell in ("bash", "zsh"):
         folder = Path(tempfile.mkdtemp(prefix="corral-shell-"))
-        rc = folder / "bashrc"
-        rc.write_text(f"[ -f ~/.bashrc ] && . ~/.bashrc\n{script}rm -rf {shlex.quote(str(folder))}\n", encoding="utf-8")
-        argv = [program, "--rcfile", str(rc), "-i"]
-    elif shell == "zsh":
-        folder = Path(tempfile.mkdtemp(prefix="corral-shell-"))
-        home = env.get("ZDOTDIR") or str(Path.home())
-        (folder / ".zshrc").write_text(
-            f'ZDOTDIR={shlex.quote(home)}\n[ -f "$ZDOTDIR/.zshrc" ] && . "$ZDOTDIR/.zshrc"\n{script}'
-            f"rm -rf {shlex.quote(str(folder))}\n",
-            encoding="utf-8",
-        )
-        env["ZDOTDIR"] = str(folder)
-        argv = [program, "-i"]
+        line = f'eval "$({shlex.join(activate)})"\nrm -rf {shlex.quote(str(folder))}\n'
+        if shell == "bash":
+            (folder / "bashrc").write_text(f"[ -f ~/.bashrc ] && . ~/.bashrc\n{line}", encoding="utf-8")
+            argv = [program, "--rcfile", str(folder / "bashrc"), "-i"]
+        else:
+            home = env.get("ZDOTDIR") or str(Path.home())
+            (folder / ".zshrc").write_text(
+                f'ZDOTDIR={shlex.quote(home)}\n[ -f "$ZDOTDIR/.zshrc" ] && . "$ZDOTDIR/.zshrc"\n{line}',
+                encoding="utf-8",
+            )
+            env["ZDOTDIR"] = str(folder)
+            argv = [program, "-i"]
     elif shell == "fish":
-        argv = [program, "-i", "--init-command", script]
+        command = " ".join(hooks.fish_word(w) for w in activate)
+        argv = [program, "-i", "--init-command", f"{command} | source"]
     else:  # any other shell: started with the environment's variables, without activate.d scripts
         from corral.activation.runner import run_environment
 

@@ -39,7 +39,7 @@ corral() {{
 }}
 """
     if shell == "fish":
-        run = " ".join(_fish_word(w) for w in exe)
+        run = " ".join(fish_word(w) for w in exe)
         return f"""# corral shell hook (fish): `corral activate ENV`, `corral deactivate`, the rest unchanged
 function corral
     switch "$argv[1]"
@@ -91,7 +91,8 @@ aliases["corral"] = __corral_main
     raise ValueError(shell)
 
 
-def _fish_word(word: str) -> str:
+def fish_word(word: str) -> str:
+    """A word quoted for fish."""
     return "'" + word.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -117,7 +118,7 @@ def rc_block(shell: str) -> str:
     if shell in ("bash", "zsh"):
         line = f'eval "$({shlex.join(exe)} shell hook {shell})"'
     elif shell == "fish":
-        line = " ".join(_fish_word(w) for w in exe) + " shell hook fish | source"
+        line = " ".join(fish_word(w) for w in exe) + " shell hook fish | source"
     elif shell == "powershell":
         rest = " ".join(f"'{w}'" for w in exe[1:])
         line = f"(& '{exe[0]}' {rest} shell hook powershell) -join \"`n\" | Invoke-Expression"
