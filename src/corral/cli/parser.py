@@ -284,6 +284,18 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("env", nargs="?", default=None, metavar="ENV", help="a name, or a path (with a /)")
         p.add_argument("--shell", dest="shell_name", default="bash", choices=SHELL_CHOICES, help="the shell")
 
+    p = sub.add_parser("du", parents=[common], help="disk usage of environments and caches, hardlinks counted once")
+    _target(p)
+    p = sub.add_parser("clean", parents=[common], help="remove cached packages and old data no environment uses")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--dry-run", action="store_true", help="show what would be removed and freed, and stop")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also cached packages only old generations use (they keep their own links: rollback still works),"
+        " every conda download and PyPI metadata",
+    )
+
     python = sub.add_parser("python", help="Python interpreters found on this machine")
     python_sub = python.add_subparsers(dest="python_command", metavar="COMMAND")
     python_sub.add_parser("list", aliases=["ls"], parents=[common], help="list the interpreters corral can use")

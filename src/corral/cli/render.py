@@ -64,6 +64,8 @@ def plan_lines(plan: Plan) -> str:
 
 def plan(result: Any) -> str:
     """What a mutating command is about to do, shown before asking."""
+    if hasattr(result, "freed"):
+        return clean_plan(result)
     if hasattr(result, "generations") and not hasattr(result, "plan"):
         gens = ", ".join(map(str, result.generations)) or "none"
         return f"Environment {result.env} ({result.path}) will be deleted with its generations: {gens}\n"
@@ -177,6 +179,70 @@ def _lock(result: Any) -> str:
     return out + "".join(f"  {line}\n" for line in result.changes)
 
 
+def size(count: int) -> str:
+    """Bytes for people: 0 B, 512 B, 4.0 KiB, 1.2 MiB, 3.40 GiB."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            if unit == "B":
+                return f"{int(value)} B"
+            return f"{value:.2f} {unit}" if value < 10 else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError
+
+
+def _du(result: Any) -> str:
+    out = [
+        f"Store {result.root}: {size(result.total)} on disk, each file counted once"
+        f" ({size(result.naive)} if hardlinks were counted in every place they appear)",
+        "",
+    ]
+    rows = [
+        [
+            e.env,
+            f"{e.current or '-'} of {e.generations}",
+            size(e.unique),
+            size(e.shared),
+            size(e.apparent),
+            size(e.old_generations),
+        ]
+        for e in result.envs
+    ]
+    out.append(table(rows, ["environment", "generation", "unique", "shared", "apparent", "old generations"]).rstrip())
+    if not result.packages:
+        out.append("")
+        rows = [[c.name, size(c.on_disk), size(c.only_here)] for c in result.caches]
+        out.append(table(rows, ["cache", "on disk", "linked by no environment"]).rstrip())
+        out.append(f"other (records, history, locks): {size(result.other)}")
+        out.append("")
+        out.append("unique: only this environment's generations hold it; shared: also a cache or another environment.")
+        out.append("`corral clean --dry-run` shows what can go.")
+    else:
+        out.append("")
+        rows = [[p.name, p.version, p.kind, size(p.on_disk), size(p.unique)] for p in result.packages[:20]]
+        out.append(table(rows, ["package", "version", "kind", "on disk", "unique"]).rstrip())
+        if len(result.packages) > 20:
+            out.append(f"... and {len(result.packages) - 20} more (--json lists all)")
+    out += [f"warning: cannot read {e}" for e in result.errors[:5]]
+    return "\n".join(out) + "\n"
+
+
+def clean_plan(result: Any) -> str:
+    """What clean removes, grouped by kind, with the bytes each frees."""
+    if not result.items:
+        return "Nothing to clean: every cached package is in use and no leftovers were found.\n"
+    rows = [[i.kind, i.what, size(i.bytes)] for i in result.items]
+    return table(rows, ["kind", "what", "frees"]) + f"Total: {size(result.freed)}\n"
+
+
+def _clean(result: Any) -> str:
+    if result.dry_run:
+        return clean_plan(result) + "Dry run: nothing was removed.\n"
+    if not result.items:
+        return clean_plan(result)
+    return f"Removed {len(result.items)} item(s), freed {size(result.freed)}.\n"
+
+
 def _shell_text(result: Any) -> str:
     return str(result.text)
 
@@ -234,6 +300,8 @@ _RENDERERS = {
     "export": _export,
     "env export": _export,
     "lock": _lock,
+    "du": _du,
+    "clean": _clean,
     "shell hook": _shell_text,
     "shell activate": _shell_text,
     "shell deactivate": _shell_text,

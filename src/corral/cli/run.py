@@ -372,6 +372,18 @@ def _activation_target(args: argparse.Namespace) -> tuple[str | None, str | None
     return args.name, args.prefix
 
 
+def _du(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import disk
+
+    return disk.du(settings, _ref(args, settings) if (args.name or args.prefix) else None)
+
+
+def _clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import disk
+
+    return disk.clean(_context(args, settings, reporter, command), everything=args.all)
+
+
 def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral.activation.commands import hook_missing
 
@@ -394,6 +406,8 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = 
     "export": _export,
     "info": _info,
     "lock": _lock,
+    "du": _du,
+    "clean": _clean,
     "shell": _shell,
     "shell hook": _shell,
     "shell init": _shell,

@@ -16,10 +16,16 @@ from pathlib import Path
 from corral.errors import LockTimeout
 from corral.reporting import Reporter
 
+STORE_LOCK = "store.lock"
+
 
 @contextmanager
 def held(lock_file: Path, label: str, timeout: float, reporter: Reporter) -> Iterator[None]:
-    """Hold the exclusive lock on `lock_file` for the block."""
+    """Hold the exclusive lock on `lock_file` for the block (and the store's lock, shared).
+
+    Changes to different environments run side by side, each holding the store's lock shared;
+    `corral clean` takes it exclusively, so it never runs while a change does.
+    """
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
@@ -27,23 +33,63 @@ def held(lock_file: Path, label: str, timeout: float, reporter: Reporter) -> Ite
         with _held_portable(lock_file, label, timeout, reporter):
             yield
         return
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    store = _acquire(
+        lock_file.parent / STORE_LOCK, fcntl.LOCK_SH, "corral clean is running", "the store", timeout, reporter
+    )
     try:
-        if not _try(fd, fcntl):
-            reporter.warn(f"another corral process is changing {label}; waiting up to {timeout:.0f} s for it")
+        fd = _acquire(lock_file, fcntl.LOCK_EX, f"another corral process is changing {label}", label, timeout, reporter)
+    except BaseException:
+        os.close(store)
+        raise
+    try:
+        yield
+    finally:
+        os.close(fd)  # closing a descriptor releases its lock
+        os.close(store)
+
+
+@contextmanager
+def store_held(locks_dir: Path, timeout: float, reporter: Reporter) -> Iterator[None]:
+    """Hold the store's lock exclusively: no change runs or starts meanwhile (for `corral clean`)."""
+    locks_dir.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    fd = _acquire(
+        locks_dir / STORE_LOCK,
+        fcntl.LOCK_EX,
+        "corral processes are changing environments",
+        "the store",
+        timeout,
+        reporter,
+    )
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
+def _acquire(path: Path, mode: int, busy: str, label: str, timeout: float, reporter: Reporter) -> int:
+    """An open descriptor of `path` holding a flock in `mode`, waiting up to `timeout` (saying `busy`)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if not _try(fd, mode):
+            reporter.warn(f"{busy}; waiting up to {timeout:.0f} s")
             deadline = time.monotonic() + timeout
-            while not _try(fd, fcntl):
+            while not _try(fd, mode):
                 if time.monotonic() >= deadline:
                     raise _timeout(label, timeout)
                 time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
-def _try(fd: int, fcntl: object) -> bool:
+def _try(fd: int, mode: int) -> bool:
+    import fcntl
+
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[attr-defined]
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True

@@ -1,0 +1,394 @@
+"""Use cases `corral du` and `corral clean`: truthful usage with hardlinks, and cleaning what nothing uses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corral.change import ChangeContext
+from corral.errors import Aborted, CorralError
+from corral.settings import Settings
+from corral.store import disk
+from corral.store.disk import Inode, Owner, Scan
+from corral.store.envs import PATHS_DIR
+
+CACHES = (
+    ("conda packages", "conda-pkg", "cache/conda/pkgs"),
+    ("conda downloads", "archive", "cache/conda/archives"),
+    ("conda repodata", "repodata", "cache/conda/repodata"),
+    ("PyPI wheels", "pypi-archive", "cache/pypi/archive-v0"),
+    ("PyPI index and metadata", "pypi-index", "cache/pypi"),
+)
+
+
+@dataclass(frozen=True)
+class EnvUsage:
+    """One environment: what its current generation occupies, alone and shared, and its old generations."""
+
+    env: str
+    generations: int
+    current: str
+    unique: int
+    shared: int
+    apparent: int
+    old_generations: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (bytes)."""
+        return {
+            "env": self.env,
+            "generations": self.generations,
+            "current": self.current,
+            "unique_bytes": self.unique,
+            "shared_bytes": self.shared,
+            "apparent_bytes": self.apparent,
+            "old_generations_bytes": self.old_generations,
+        }
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """One cache: its bytes on disk, and how many of them no environment links to."""
+
+    name: str
+    path: str
+    on_disk: int
+    only_here: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (bytes)."""
+        return {"name": self.name, "path": self.path, "bytes": self.on_disk, "unlinked_bytes": self.only_here}
+
+
+@dataclass(frozen=True)
+class PackageUsage:
+    """One package of an environment (`du -n`): its bytes on disk and those no one else links to."""
+
+    name: str
+    version: str
+    kind: str
+    on_disk: int
+    unique: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (bytes)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "kind": self.kind,
+            "bytes": self.on_disk,
+            "unique_bytes": self.unique,
+        }
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    """`corral du`: the store by inode."""
+
+    root: str
+    total: int
+    naive: int  # what summing every path would say (hardlinks counted each time)
+    envs: tuple[EnvUsage, ...]
+    caches: tuple[CacheUsage, ...]
+    other: int
+    packages: tuple[PackageUsage, ...] = ()  # with -n: the environment's packages
+    errors: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (bytes)."""
+        return {
+            "root": self.root,
+            "total_bytes": self.total,
+            "naive_bytes": self.naive,
+            "environments": [e.to_dict() for e in self.envs],
+            "caches": [c.to_dict() for c in self.caches],
+            "other_bytes": self.other,
+            "packages": [p.to_dict() for p in self.packages],
+            "errors": list(self.errors),
+        }
+
+
+def du(settings: Settings, ref: Any = None) -> DiskUsage:
+    """Usage of the whole store (and, with `ref`, that environment's packages)."""
+    found = disk.scan(settings)
+    current = disk.current_generations(settings)
+    envs = []
+    for key, label in sorted(found.labels.items()):
+        envs.append(_env_usage(found, key, label, current.get(key, "")))
+    if ref is not None:
+        from corral.store.envs import require_existing
+
+        require_existing(ref)
+        key = ref.name or f"{PATHS_DIR}/{ref.home.name}"
+        envs = [e for e in envs if e.env == (ref.name or str(ref.link))]
+        packages = _packages(found, settings, key, current.get(key, ""))
+    else:
+        packages = []
+    caches = tuple(_cache_usage(found, name, kind, path) for name, kind, path in CACHES)
+    other = found.sum(i for i in found.inodes.values() if not _cache_or_env(i))
+    naive = _naive(found)
+    return DiskUsage(
+        str(settings.root),
+        found.total(),
+        naive,
+        tuple(sorted(envs, key=lambda e: (-e.unique - e.shared, e.env))),
+        caches,
+        other,
+        tuple(packages),
+        tuple(found.errors),
+    )
+
+
+def _cache_or_env(inode: Inode) -> bool:
+    return any(o[0] in ("gen", "conda-pkg", "archive", "repodata", "pypi-archive", "pypi-index") for o in inode.owners)
+
+
+def _naive(found: Scan) -> int:
+    """Bytes if each hardlink were counted again (what per-folder `du` runs add up to)."""
+    total = 0
+    for inode in found.inodes.values():
+        total += inode.blocks * max(1, len({o for o in inode.owners if o[0] in ("gen", "conda-pkg", "pypi-archive")}))
+    return total
+
+
+def _env_usage(found: Scan, key: str, label: str, current: str) -> EnvUsage:
+    mine = ("gen", key, current)
+    unique = shared = apparent = old = 0
+    numbers: set[str] = set()
+    for inode in found.inodes.values():
+        gens = {o for o in inode.owners if o[0] == "gen" and o[1] == key}
+        if not gens:
+            continue
+        numbers |= {o[2] for o in gens}
+        outside = any(not (o[0] == "gen" and o[1] == key) for o in inode.owners)
+        if mine in gens:
+            apparent += inode.size if inode.is_file else 0
+            if outside:
+                shared += inode.blocks
+            else:
+                unique += inode.blocks
+        elif not outside:
+            old += inode.blocks
+    return EnvUsage(label, len(numbers), current, unique, shared, apparent, old)
+
+
+def _cache_usage(found: Scan, name: str, kind: str, path: str) -> CacheUsage:
+    on_disk = only = 0
+    for inode in found.inodes.values():
+        if any(o[0] == kind for o in inode.owners):
+            on_disk += inode.blocks
+            if all(o[0] == kind for o in inode.owners):
+                only += inode.blocks
+    return CacheUsage(name, str(found.root / path), on_disk, only)
+
+
+def _packages(found: Scan, settings: Settings, key: str, current: str) -> list[PackageUsage]:
+    """Bytes per package of the current generation, from the records' file lists and the wheels' RECORDs."""
+    from corral.pypi import dists
+    from corral.store import prefix as pfx
+
+    home = settings.generations_dir / key / current
+    groups: list[tuple[str, str, str, list[str]]] = []
+    for record in pfx.read_records(home):
+        groups.append((str(record["name"]), str(record["version"]), "conda", list(record.get("files", ()))))
+    from corral.pypi.resolve import conda_provided
+
+    provided = conda_provided(home, pfx.read_records(home))  # their files are in the conda package's list
+    for dist in dists.installed(home):
+        if dist.name not in provided:
+            groups.append((dist.name, dist.version, "pypi", dists.record_files(home, dist)))
+    out = []
+    mine = ("gen", key, current)
+    for name, version, kind, files in groups:
+        seen: set[tuple[int, int]] = set()
+        on_disk = unique = 0
+        for rel in files:
+            try:
+                st = os.lstat(os.path.join(home, rel))
+            except OSError:
+                continue
+            inode_key = (st.st_dev, st.st_ino)
+            if inode_key in seen:
+                continue
+            seen.add(inode_key)
+            inode = found.inodes.get(inode_key)
+            if inode is None:
+                continue
+            on_disk += inode.blocks
+            if all(o[0] == "gen" and o[1] == key for o in inode.owners) and mine in inode.owners:
+                unique += inode.blocks
+        out.append(PackageUsage(name, version, kind, on_disk, unique))
+    return sorted(out, key=lambda p: (-p.on_disk, p.name))
+
+
+@dataclass(frozen=True)
+class CleanItem:
+    """One thing `clean` removes: what it is, where, and the bytes only it holds."""
+
+    kind: str  # "generation", "conda package", "conda download", "repodata", "PyPI wheel", "PyPI index", "leftover"
+    what: str
+    path: str
+    bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"kind": self.kind, "what": self.what, "path": self.path, "bytes": self.bytes}
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """`corral clean`: what was (or, with --dry-run, would be) removed, and the bytes freed."""
+
+    items: tuple[CleanItem, ...]
+    freed: int
+    dry_run: bool
+    all: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "items": [i.to_dict() for i in self.items],
+            "freed_bytes": self.freed,
+            "dry_run": self.dry_run,
+            "all": self.all,
+        }
+
+
+@dataclass(frozen=True)
+class _Removal:
+    kind: str
+    what: str
+    path: Path
+    owners: frozenset[Owner]
+
+
+def clean(ctx: ChangeContext, *, everything: bool = False) -> CleanResult:
+    """Remove what no kept generation uses; with `everything`, also what only old generations use.
+
+    Holds the store's lock for the whole run, so no change can start or be running meanwhile.
+    """
+    from corral.store import locking
+
+    settings = ctx.settings
+    with locking.store_held(settings.locks_dir, settings.lock_timeout, ctx.reporter):
+        found = disk.scan(settings)
+        removals = _plan(settings, found, everything)
+        freed = _freed(found, removals)
+        items = tuple(
+            CleanItem(r.kind, r.what, str(r.path), _freed(found, [r]))
+            for r in sorted(removals, key=lambda r: (r.kind, r.what))
+        )
+        result = CleanResult(items, freed, ctx.options.dry_run, everything)
+        if ctx.options.dry_run or not items:
+            return result
+        if not ctx.confirm(result):
+            raise Aborted("nothing was removed")
+        for removal in removals:
+            _remove(removal)
+        return result
+
+
+def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
+    root = settings.root
+    current = disk.current_generations(settings)
+    removals: list[_Removal] = []
+    kept: dict[str, list[str]] = {}
+    for key in found.labels:
+        numbers = sorted(
+            {o[2] for i in found.inodes.values() for o in i.owners if o[0] == "gen" and o[1] == key}, key=int
+        )
+        keep = set(numbers[-settings.keep_generations :]) | ({current[key]} if key in current else set())
+        kept[key] = sorted(keep, key=int)
+        for number in numbers:
+            if number not in keep:
+                removals.append(
+                    _Removal(
+                        "generation",
+                        f"{found.labels[key]} generation {number}",
+                        settings.generations_dir / key / number,
+                        frozenset({("gen", key, number)}),
+                    )
+                )
+    owners = {o for i in found.inodes.values() for o in i.owners}
+    for owner in sorted(o for o in owners if o[0] == "leftover"):
+        removals.append(_Removal("leftover", owner[1], root / owner[1], frozenset({owner})))
+    users = {(key, n) for key, numbers in kept.items() for n in numbers}
+    if everything:
+        users = {(key, n) for key, n in users if current.get(key) == n}
+    used_stems = _used_stems(settings, users)
+    used_inodes = {
+        id(i) for i in found.inodes.values() if any(o[0] == "gen" and (o[1], o[2]) in users for o in i.owners)
+    }
+    pkgs = settings.conda_cache
+    for owner in sorted(o for o in owners if o[0] == "conda-pkg"):
+        if owner[1] not in used_stems:
+            removals.append(_Removal("conda package", owner[1], pkgs / owner[1], frozenset({owner})))
+    for owner in sorted(o for o in owners if o[0] == "archive"):
+        stem = owner[1].removesuffix(".conda").removesuffix(".tar.bz2")
+        if everything or stem not in used_stems:
+            removals.append(
+                _Removal("conda download", owner[1], pkgs.parent / "archives" / owner[1], frozenset({owner}))
+            )
+    if ("repodata",) in owners:
+        removals.append(
+            _Removal("repodata", "cached channel indexes", settings.repodata_cache, frozenset({("repodata",)}))
+        )
+    linked = {o for i in found.inodes.values() if id(i) in used_inodes for o in i.owners if o[0] == "pypi-archive"}
+    for owner in sorted(o for o in owners if o[0] == "pypi-archive"):
+        if owner not in linked:
+            path = settings.pypi_cache / "archive-v0" / owner[1]
+            removals.append(_Removal("PyPI wheel", _wheel_label(path), path, frozenset({owner})))
+    for owner in sorted(o for o in owners if o[0] == "pypi-index"):
+        if owner[1].startswith("simple-") or (everything and not owner[1].startswith("interpreter-")):
+            removals.append(_Removal("PyPI index", owner[1], settings.pypi_cache / owner[1], frozenset({owner})))
+    return removals
+
+
+def _wheel_label(path: Path) -> str:
+    """`name version` of an unpacked wheel in uv's cache (its .dist-info), else the entry's id."""
+    try:
+        info = next(p.name for p in path.iterdir() if p.name.endswith(".dist-info"))
+    except (OSError, StopIteration):
+        return path.name
+    name, _, version = info.removesuffix(".dist-info").partition("-")
+    return f"{name} {version}"
+
+
+def _used_stems(settings: Settings, users: Iterable[tuple[str, str]]) -> set[str]:
+    """Package stems (name-version-build) the given generations hold: their conda-meta file names."""
+    stems: set[str] = set()
+    for key, number in users:
+        meta = settings.generations_dir / key / number / "conda-meta"
+        if meta.is_dir():
+            stems |= {p.name.removesuffix(".json") for p in meta.iterdir() if p.name.endswith(".json")}
+    return stems
+
+
+def _freed(found: Scan, removals: Iterable[_Removal]) -> int:
+    """Bytes whose every link is inside what is removed."""
+    gone: set[Owner] = set().union(*(r.owners for r in removals)) if removals else set()
+    if not gone:
+        return 0
+    return sum(i.blocks for i in found.inodes.values() if i.owners and i.owners <= gone)
+
+
+def _remove(removal: _Removal) -> None:
+    """Rename away, then delete: an interruption leaves a `.trash-*` (the next clean removes it), never half."""
+    from corral.store.fsutil import trash_then_remove
+
+    path = removal.path
+    try:
+        trash_then_remove(path, f".trash-clean-{os.getpid()}-{path.name}")
+        if removal.kind == "conda package":
+            lock = path.parent / f"{path.name}.lock"
+            if lock.exists():
+                lock.unlink()
+    except OSError as exc:
+        raise CorralError(
+            f"cannot remove {exc.filename or path}: {exc.strerror}",
+            hint=f"fix its permissions (e.g. chmod -R u+w {path}) and run `corral clean` again; what was removed"
+            " before it stays removed, and nothing is half-removed",
+        ) from exc
