@@ -482,8 +482,12 @@ def _interpreter(ctx: ChangeContext, spec: EnvSpec, old_meta: dict[str, Any], mo
     return find(spec.python, ctx.settings)
 
 
-def apply_locked(ctx: ChangeContext, ref: EnvRef, lock: Any, platform: str) -> ChangeResult:
-    """Create an environment from a lock's section for `platform`: no solving, every artifact's hash checked.
+def apply_locked(
+    ctx: ChangeContext, ref: EnvRef, lock: Any, platform: str, *, creating: bool = True, action: str = "create"
+) -> ChangeResult:
+    """A new generation that is exactly a lock's section for `platform`: no solving, every artifact's hash checked.
+
+    Creates the environment, or (with `creating=False`, for `doctor --fix`) adds a generation to it.
 
     Everything that can be refused is checked before the first file is linked: the platform is in
     the lock, this machine provides the virtual packages the records need, every PyPI package has
@@ -518,14 +522,16 @@ def apply_locked(ctx: ChangeContext, ref: EnvRef, lock: Any, platform: str) -> C
         for e in section.pypi
     ]
     conda = [_locked_info(e) for e in section.conda]
+    previous = None if creating else require_current(ref)
+    old = packages_of(gens.generation_dir(ref, previous)) if previous is not None else []
     result = ChangeResult(
         env=env_label(ref),
         path=str(ref.link),
-        action="create",
-        plan=diff([], [*conda, *(pin_info(p) for p in pins)]),
+        action=action,
+        plan=diff(old, [*conda, *(pin_info(p) for p in pins)]),
         spec=spec,
         generation=gens.next_number(ref),
-        previous=None,
+        previous=previous,
         dry_run=ctx.options.dry_run,
         changed=False,
         python=f"{interpreter.version} ({interpreter.path})" if interpreter is not None else "",
@@ -536,7 +542,8 @@ def apply_locked(ctx: ChangeContext, ref: EnvRef, lock: Any, platform: str) -> C
         raise Aborted("nothing was changed")
     number = result.generation
     assert number is not None
-    gens.register(ref)
+    if creating:
+        gens.register(ref)
     placed: Path | None = None
     try:
         solution = None
@@ -559,9 +566,11 @@ def apply_locked(ctx: ChangeContext, ref: EnvRef, lock: Any, platform: str) -> C
     except BaseException:
         if placed is not None:
             _discard(placed, number)
-        gens.recover(ref)
+        if creating:
+            gens.recover(ref)
         raise
-    return dataclasses.replace(result, changed=True)
+    removed = () if creating else tuple(gens.collect_garbage(ref, ctx.settings.keep_generations))
+    return dataclasses.replace(result, changed=True, removed_generations=removed)
 
 
 def _locked_info(entry: Any) -> PackageInfo:

@@ -296,6 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
         " every conda download and PyPI metadata",
     )
 
+    p = sub.add_parser("doctor", parents=[common], help="check an environment's files, links, lock and caches; repair")
+    _target(p)
+    p.add_argument("--all", action="store_true", help="check every environment")
+    p.add_argument("--fix", action="store_true", help="repair: a fresh generation from the environment's own lock")
+    p.add_argument("--adopt", action="store_true", help="with --fix: record PyPI packages installed by hand first")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
     python = sub.add_parser("python", help="Python interpreters found on this machine")
     python_sub = python.add_subparsers(dest="python_command", metavar="COMMAND")
     python_sub.add_parser("list", aliases=["ls"], parents=[common], help="list the interpreters corral can use")

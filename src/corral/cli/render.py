@@ -76,7 +76,12 @@ def plan(result: Any) -> str:
         head += f" (generation {result.previous} -> {result.generation})"
     if getattr(result, "python", ""):
         head += f" on Python {result.python}"
-    body = plan_lines(result.plan) if not result.plan.is_empty else "  no package changes (only the request changes)\n"
+    same = (
+        "  no package changes: every file is linked afresh from the verified caches\n"
+        if getattr(result, "action", "") == "doctor --fix"
+        else "  no package changes (only the request changes)\n"
+    )
+    body = plan_lines(result.plan) if not result.plan.is_empty else same
     return f"{head}:\n{body}\n"
 
 
@@ -243,6 +248,37 @@ def _clean(result: Any) -> str:
     return f"Removed {len(result.items)} item(s), freed {size(result.freed)}.\n"
 
 
+def _diagnosis(d: Any) -> str:
+    if d.healthy:
+        return f"{d.env}: healthy (generation {d.generation}, every check passed)\n"
+    out = [f"{d.env}: {len(d.problems)} problem(s) in generation {d.generation} ({d.path})"]
+    for check in sorted({p.check for p in d.problems}, key=lambda c: [p.check for p in d.problems].index(c)):
+        found = [p for p in d.problems if p.check == check]
+        out.append(f"  {check} ({len(found)}):")
+        for problem in found[:10]:
+            where = " ".join(x for x in (problem.package, problem.path) if x)
+            out.append(f"    {where}: {problem.detail}")
+            if problem.affects:
+                out.append(f"      affects: {', '.join(problem.affects)}")
+        if len(found) > 10:
+            out.append(f"    ... and {len(found) - 10} more (--json lists all)")
+    return "\n".join(out) + "\n"
+
+
+def _doctor(result: Any) -> str:
+    text = "".join(_diagnosis(d) for d in result.diagnoses)
+    if result.actions:
+        text += "".join(f"fix: {a}\n" for a in result.actions)
+    if result.after and result.fixed:
+        text += "after the repair:\n" + "".join(_diagnosis(d) for d in result.after)
+    elif not result.healthy:
+        for d in result.diagnoses:
+            if not d.healthy:
+                flag = f"-p {d.env}" if "/" in d.env else f"-n {d.env}"
+                text += f"repair {d.env}: corral doctor {flag} --fix (a new generation; this one stays for rollback)\n"
+    return text
+
+
 def _shell_text(result: Any) -> str:
     return str(result.text)
 
@@ -300,6 +336,7 @@ _RENDERERS = {
     "export": _export,
     "env export": _export,
     "lock": _lock,
+    "doctor": _doctor,
     "du": _du,
     "clean": _clean,
     "shell hook": _shell_text,

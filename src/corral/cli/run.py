@@ -52,7 +52,7 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render.text(name, result))
-    return 0
+    return int(getattr(result, "exit_code", 0))
 
 
 def _command_name(args: argparse.Namespace) -> str:
@@ -384,6 +384,22 @@ def _clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command:
     return disk.clean(_context(args, settings, reporter, command), everything=args.all)
 
 
+def _doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import doctor
+    from corral.store.envs import all_envs
+
+    if args.all == bool(args.name or args.prefix):
+        raise UsageError("name one environment (-n NAME or -p PATH) or pass --all")
+    if args.adopt and not args.fix:
+        raise UsageError("--adopt goes with --fix")
+    refs = list(all_envs(settings)) if args.all else [_ref(args, settings)]
+    if not args.fix:
+        return doctor.diagnose_many(settings, refs)
+    if args.all:
+        raise UsageError("--fix repairs one environment at a time", hint="corral doctor -n NAME --fix")
+    return doctor.fix(_context(args, settings, reporter, command), refs[0], adopt=args.adopt)
+
+
 def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral.activation.commands import hook_missing
 
@@ -406,6 +422,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = 
     "export": _export,
     "info": _info,
     "lock": _lock,
+    "doctor": _doctor,
     "du": _du,
     "clean": _clean,
     "shell": _shell,

@@ -1,0 +1,291 @@
+"""`corral doctor`: find what is wrong with an environment, name it, and repair it with a fresh generation."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from corral.change import ChangeContext, ChangeResult, owned_extra_files
+from corral.doctor import checks
+from corral.doctor.checks import Problem
+from corral.errors import CorralError
+from corral.settings import Settings
+from corral.store import generations as gens
+from corral.store import prefix as pfx
+from corral.store.envs import EnvRef, require_existing
+
+CHECKS = (
+    "broken-link",
+    "missing-file",
+    "modified-file",
+    "unreadable-file",
+    "untracked-file",
+    "foreign-dist",
+    "conda-dist-overwritten",
+    "lock-drift",
+    "broken-symlink",
+    "broken-entry-point",
+    "cache-damage",
+)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One environment's health: every problem found, and how many of each kind."""
+
+    env: str
+    path: str
+    generation: int | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def healthy(self) -> bool:
+        """True when nothing was found."""
+        return not self.problems
+
+    def counts(self) -> dict[str, int]:
+        """Problems per check, every check listed (0 when clean)."""
+        return {c: sum(1 for p in self.problems if p.check == c) for c in CHECKS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: schema documented in the guide ("doctor --json")."""
+        return {
+            "env": self.env,
+            "path": self.path,
+            "generation": self.generation,
+            "healthy": self.healthy,
+            "counts": self.counts(),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class DoctorResult:
+    """`corral doctor`: the diagnoses, and with --fix what was done and how each environment is after."""
+
+    diagnoses: tuple[Diagnosis, ...]
+    fixed: tuple[ChangeResult, ...] = ()
+    actions: tuple[str, ...] = ()
+    after: tuple[Diagnosis, ...] = ()
+
+    @property
+    def healthy(self) -> bool:
+        """True when the environments are healthy (after the repair, when there was one)."""
+        return all(d.healthy for d in (self.after or self.diagnoses))
+
+    @property
+    def exit_code(self) -> int:
+        """0 healthy, 1 problems found (or left after a repair)."""
+        return 0 if self.healthy else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "healthy": self.healthy,
+            "environments": [d.to_dict() for d in self.diagnoses],
+            "actions": list(self.actions),
+            "fixed": [r.to_dict() for r in self.fixed],
+            "after": [d.to_dict() for d in self.after],
+        }
+
+
+def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
+    """Run every check on the environment's current generation."""
+    from corral.change import env_label
+    from corral.pypi import dists as pydists
+    from corral.pypi.resolve import conda_provided
+
+    require_existing(ref)
+    label = env_label(ref)
+    current = gens.current_generation(ref)
+    if current is None:
+        target = _link_target(ref)
+        problem = Problem(
+            "broken-link", "", str(ref.link), f"points to {target or 'nothing'}, not a finished generation"
+        )
+        return Diagnosis(label, str(ref.link), None, (problem,))
+    prefix = gens.generation_dir(ref, current)
+    meta = gens.read_meta(prefix)
+    records = pfx.read_records(prefix)
+    hasher = checks.Hasher()
+    installed = pydists.installed(prefix)
+    provided = conda_provided(prefix, records) if records else {}
+    ours = {str(p["name"]) for p in meta.get("pypi", [])}
+    conda_names, conda_infos = checks.conda_dist_infos(records)
+    problems: list[Problem] = []
+    problems += checks.conda_files(prefix, records, hasher)
+    problems += checks.pypi_files(prefix, [d for d in installed if d.name in ours], hasher)
+    untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, meta))
+    problems += checks.foreign(prefix, untracked, installed, ours, conda_names, conda_infos)
+    problems += checks.lock_drift(records, meta, [d for d in installed if d.name not in provided], provided)
+    problems += checks.links(prefix)
+    problems += checks.cache_files(records, hasher)
+    problems += _shared_damage(settings, prefix, problems)
+    return Diagnosis(label, str(ref.link), current, tuple(_unique(problems)))
+
+
+def _link_target(ref: EnvRef) -> str:
+    try:
+        return os.readlink(ref.link)
+    except OSError:
+        return ""
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for problem in problems:
+        key = (problem.check, problem.package, problem.path)
+        if key not in seen:
+            seen.add(key)
+            out.append(problem)
+    return out
+
+
+def _shared_damage(settings: Settings, prefix: Path, problems: list[Problem]) -> list[Problem]:
+    """A modified file that is a hardlink of a cache file damaged the cache and every environment linking it."""
+    modified = [p for p in problems if p.check == "modified-file"]
+    if not modified:
+        return []
+    from corral.store import disk
+
+    found = disk.scan(settings)
+    out = []
+    for problem in modified:
+        try:
+            st = os.lstat(prefix / problem.path)
+        except OSError:
+            continue
+        inode = found.inodes.get((st.st_dev, st.st_ino))
+        if inode is None:
+            continue
+        caches = sorted(o for o in inode.owners if o[0] in ("conda-pkg", "pypi-archive"))
+        if not caches:
+            continue
+        envs = sorted({found.labels.get(o[1], o[1]) + f" (generation {o[2]})" for o in inode.owners if o[0] == "gen"})
+        where = "conda package cache" if caches[0][0] == "conda-pkg" else "PyPI wheel cache"
+        out.append(
+            Problem(
+                "cache-damage",
+                problem.package,
+                problem.path,
+                f"the file is a hardlink of the {where} entry {caches[0][1]}: the edit changed it for every"
+                " environment that links it",
+                tuple(envs),
+            )
+        )
+    return out
+
+
+def diagnose_many(settings: Settings, refs: list[EnvRef]) -> DoctorResult:
+    """`corral doctor` of one or all environments."""
+    return DoctorResult(tuple(diagnose(settings, r) for r in refs))
+
+
+def fix(ctx: ChangeContext, ref: EnvRef, adopt: bool = False) -> DoctorResult:
+    """Repair: the link first; then damaged cache entries go; then a fresh generation from the environment's lock.
+
+    The old generation stays for rollback. Untracked files are left in it unless `adopt` records
+    the stray PyPI distributions as requests first.
+    """
+    before = diagnose(ctx.settings, ref)
+    if before.healthy:
+        return DoctorResult((before,), actions=("healthy: nothing to fix",), after=(before,))
+    actions: list[str] = []
+    if any(p.check == "broken-link" for p in before.problems):
+        actions.append(_repair_link(ctx, ref))
+        before = diagnose(ctx.settings, ref)
+        if before.healthy:
+            return DoctorResult((before,), actions=tuple(actions), after=(before,))
+    actions += _repair_caches(ctx, ref, before)
+    fixed = _rebuild(ctx, ref, before, adopt)
+    actions.append(
+        f"built generation {fixed.generation} from the environment's lock (generation {fixed.previous}"
+        " is kept for rollback)"
+    )
+    after = diagnose(ctx.settings, ref)
+    return DoctorResult((before,), (fixed,), tuple(actions), (after,))
+
+
+def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:
+    from corral.models import HistoryEntry
+    from corral.store import locking
+
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        gens.recover(ref)
+        numbers = gens.generation_numbers(ref)
+        complete = [n for n in numbers if (gens.generation_dir(ref, n) / pfx.GENERATION_FILE).is_file()]
+        if not complete:
+            raise CorralError(
+                f"{ref.label} has no finished generation to point to",
+                hint=f"remove it and create it again: corral env remove {ref.flag}",
+            )
+        target = complete[-1]
+        gens.switch(ref, target)
+        gens.append_history(
+            ref, HistoryEntry(generation=target, time=gens.now(), action="repair", command=ctx.command, previous=None)
+        )
+    return f"pointed the environment's link at generation {target}, the newest finished one"
+
+
+def _repair_caches(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis) -> list[str]:
+    """Remove damaged cache entries (renamed away, then deleted) so the rebuild extracts or fetches them afresh."""
+    from corral.store import locking
+    from corral.store.fsutil import trash_then_remove
+
+    damaged: set[Path] = set()
+    settings = ctx.settings
+    prefix = gens.generation_dir(ref, diagnosis.generation or 0)
+    for problem in diagnosis.problems:
+        if problem.check != "cache-damage":
+            continue
+        if problem.path.startswith(str(settings.conda_cache)):
+            relative = Path(problem.path).relative_to(settings.conda_cache)
+            damaged.add(settings.conda_cache / relative.parts[0])
+            continue
+        try:
+            st = os.lstat(prefix / problem.path)
+        except OSError:
+            continue
+        damaged |= _cache_entries_of(settings, (st.st_dev, st.st_ino))
+    if not damaged:
+        return []
+    with locking.store_held(settings.locks_dir, settings.lock_timeout, ctx.reporter):
+        for entry in sorted(damaged):
+            trash_then_remove(entry, f".trash-doctor-{os.getpid()}-{entry.name}")
+            lock = entry.parent / f"{entry.name}.lock"
+            if lock.exists():
+                lock.unlink()
+    return [f"removed damaged cache entry {e}" for e in sorted(damaged)]
+
+
+def _cache_entries_of(settings: Settings, key: tuple[int, int]) -> set[Path]:
+    from corral.store import disk
+
+    inode = disk.scan(settings).inodes.get(key)
+    out = set()
+    for owner in inode.owners if inode else ():
+        if owner[0] == "conda-pkg":
+            out.add(settings.conda_cache / owner[1])
+        elif owner[0] == "pypi-archive":
+            out.add(settings.pypi_cache / "archive-v0" / owner[1])
+    return out
+
+
+def _rebuild(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis, adopt: bool) -> ChangeResult:
+    from corral.change import apply_locked
+    from corral.lock.platforms import current_platform
+    from corral.lock.usecases import generation_lock
+    from corral.store import locking
+
+    options = replace(ctx.options, discard_untracked=True)
+    ctx = replace(ctx, options=options)
+    if adopt and any(p.check in ("foreign-dist", "conda-dist-overwritten") for p in diagnosis.problems):
+        from corral import api
+
+        return api.adopt(ctx, ref)
+    lock = generation_lock(ctx.settings, ref, ctx.reporter)
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        return apply_locked(ctx, ref, lock, current_platform(), creating=False, action="doctor --fix")

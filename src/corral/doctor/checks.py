@@ -1,0 +1,254 @@
+"""The checks of `corral doctor`: each takes what it needs and returns Problems (data, no printing)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, named: which check found it, the package and file, what is wrong."""
+
+    check: str
+    package: str
+    path: str
+    detail: str
+    affects: tuple[str, ...] = ()  # for damaged cache files: every environment that links to them
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (see the guide for the list of checks)."""
+        return {
+            "check": self.check,
+            "package": self.package,
+            "path": self.path,
+            "detail": self.detail,
+            "affects": list(self.affects),
+        }
+
+
+@dataclass
+class Hasher:
+    """sha256 of files, once per inode (a file hardlinked from the cache is hashed once)."""
+
+    seen: dict[tuple[int, int, int, int], str] = field(default_factory=dict)
+
+    def sha256(self, path: str) -> str:
+        st = os.stat(path)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in self.seen:
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            self.seen[key] = digest.hexdigest()
+        return self.seen[key]
+
+
+def conda_files(prefix: Path, records: Sequence[Mapping[str, Any]], hasher: Hasher) -> list[Problem]:
+    """Files of conda packages that are missing, or whose content is not what the package installed."""
+    out = []
+    base = str(prefix) + os.sep
+    for record in records:
+        name = str(record["name"])
+        for entry in (record.get("paths_data") or {}).get("paths", []):
+            rel = str(entry.get("_path", ""))
+            full = base + rel
+            kind = entry.get("path_type", "hardlink")
+            if not os.path.lexists(full):
+                out.append(Problem("missing-file", name, rel, "listed by the package, not on disk"))
+                continue
+            expected = entry.get("sha256_in_prefix") or entry.get("sha256")
+            if kind in ("softlink", "directory") or not expected or os.path.islink(full):
+                continue
+            try:
+                found = hasher.sha256(full)
+            except OSError as exc:
+                out.append(Problem("unreadable-file", name, rel, str(exc.strerror)))
+                continue
+            if found != expected:
+                out.append(
+                    Problem("modified-file", name, rel, f"sha256 {found[:16]}..., the package has {expected[:16]}...")
+                )
+    return out
+
+
+def record_hashes(prefix: Path, dist_info: str) -> list[tuple[str, str]]:
+    """(path relative to the prefix, sha256 hex) for each RECORD line that carries a sha256."""
+    info = prefix / dist_info
+    try:
+        with open(info / "RECORD", encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except OSError:
+        return []
+    out = []
+    for row in rows:
+        if len(row) < 2 or not row[1].startswith("sha256="):
+            continue
+        digest = base64.urlsafe_b64decode(row[1][7:] + "=" * (-len(row[1][7:]) % 4)).hex()
+        full = os.path.normpath(info.parent / row[0])
+        rel = os.path.relpath(full, prefix)
+        if not rel.startswith(".."):
+            out.append((rel.replace(os.sep, "/"), digest))
+    return out
+
+
+def pypi_files(prefix: Path, dists: Iterable[Any], hasher: Hasher) -> list[Problem]:
+    """Files of PyPI distributions that are missing or changed, against their RECORD."""
+    out = []
+    for dist in dists:
+        if not (prefix / dist.dist_info / "RECORD").is_file():
+            out.append(Problem("missing-file", dist.name, f"{dist.dist_info}/RECORD", "the distribution's file list"))
+            continue
+        for rel, expected in record_hashes(prefix, dist.dist_info):
+            full = os.path.join(prefix, rel)
+            if not os.path.lexists(full):
+                out.append(Problem("missing-file", dist.name, rel, "listed in RECORD, not on disk"))
+            elif not os.path.islink(full):
+                found = hasher.sha256(full)
+                if found != expected:
+                    out.append(
+                        Problem(
+                            "modified-file", dist.name, rel, f"sha256 {found[:16]}..., RECORD has {expected[:16]}..."
+                        )
+                    )
+    return out
+
+
+def foreign(
+    prefix: Path,
+    untracked: Sequence[str],
+    dists: Iterable[Any],
+    ours: set[str],
+    conda_dists: Mapping[str, str],
+    conda_dist_infos: set[str],
+) -> list[Problem]:
+    """Files no record owns; distributions another tool installed; conda's distributions replaced by another tool."""
+    out = [
+        Problem("untracked-file", "", rel, "no package record owns it") for rel in untracked if ".dist-info/" not in rel
+    ]
+    for dist in dists:
+        if dist.dist_info in conda_dist_infos or dist.name in ours:
+            continue
+        installer = dist.installer or "an unknown tool"
+        if dist.name in conda_dists:
+            out.append(
+                Problem(
+                    "conda-dist-overwritten",
+                    dist.name,
+                    dist.dist_info,
+                    f"{installer} installed {dist.name} {dist.version} over conda package {conda_dists[dist.name]}",
+                )
+            )
+        else:
+            out.append(
+                Problem(
+                    "foreign-dist",
+                    dist.name,
+                    dist.dist_info,
+                    f"{dist.name} {dist.version} was installed by {installer}, not corral",
+                )
+            )
+    return out
+
+
+def lock_drift(
+    records: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], dists: Iterable[Any], provided: Mapping[str, Any]
+) -> list[Problem]:
+    """Where the environment differs from what its generation recorded (its lock): missing, extra, other version."""
+    out = []
+    section = (meta.get("lock") or {}).get("section") or {}
+    locked = {str(e["name"]): f"{e['version']}={e['build']}" for e in section.get("conda", [])}
+    installed = {str(r["name"]): f"{r['version']}={r.get('build', '')}" for r in records}
+    for name in sorted(locked.keys() | installed.keys() if locked else set()):
+        want, have = locked.get(name), installed.get(name)
+        if want != have:
+            what = "missing" if have is None else "not in the lock" if want is None else f"{have}, the lock has {want}"
+            out.append(Problem("lock-drift", name, "", f"conda package {what}"))
+    pins = {str(p["name"]): str(p.get("version", "")) for p in meta.get("pypi", [])}
+    present = {d.name: d for d in dists}
+    for name, version in sorted(pins.items()):
+        dist = present.get(name)
+        if dist is None:
+            out.append(Problem("lock-drift", name, "", f"PyPI package missing (the lock has {version or 'it'})"))
+        elif version and dist.version != version and not dist.editable:
+            out.append(
+                Problem("lock-drift", name, dist.dist_info, f"PyPI package at {dist.version}, the lock has {version}")
+            )
+    return out
+
+
+def links(prefix: Path) -> list[Problem]:
+    """Symlinks that point nowhere, and scripts in bin/ whose #! interpreter is gone."""
+    out = []
+    root = str(prefix)
+    for folder, dirs, files in os.walk(root):
+        for name in [*files, *dirs]:
+            full = os.path.join(folder, name)
+            if os.path.islink(full) and not os.path.exists(full):
+                out.append(Problem("broken-symlink", "", os.path.relpath(full, root), f"points to {os.readlink(full)}"))
+    bin_dir = prefix / "bin"
+    if bin_dir.is_dir():
+        for script in sorted(bin_dir.iterdir()):
+            if script.is_symlink() or not script.is_file():
+                continue
+            try:
+                with open(script, "rb") as handle:
+                    head = handle.readline(512)
+            except OSError:
+                continue
+            if not head.startswith(b"#!"):
+                continue
+            words = head[2:].decode(errors="replace").split()
+            interpreter = words[0] if words else ""
+            if interpreter == "/bin/sh" and len(words) > 1:
+                continue
+            if interpreter and interpreter.startswith("/") and not os.path.exists(interpreter):
+                out.append(
+                    Problem("broken-entry-point", "", f"bin/{script.name}", f"its interpreter {interpreter} is gone")
+                )
+    return out
+
+
+def cache_files(records: Sequence[Mapping[str, Any]], hasher: Hasher) -> list[Problem]:
+    """Files of the extracted packages in the cache that no longer match the package's own paths.json."""
+    out = []
+    for record in records:
+        folder = record.get("extracted_package_dir") or ""
+        if not folder:
+            continue
+        try:
+            paths = json.loads((Path(folder) / "info" / "paths.json").read_text(encoding="utf-8")).get("paths", [])
+        except (OSError, ValueError):
+            continue  # the entry is gone (cleaned): nothing links to it any more
+        for entry in paths:
+            if entry.get("path_type", "hardlink") != "hardlink" or not entry.get("sha256"):
+                continue
+            full = os.path.join(folder, entry["_path"])
+            if not os.path.lexists(full):
+                out.append(Problem("cache-damage", str(record["name"]), full, "missing from the package cache"))
+            elif hasher.sha256(full) != entry["sha256"]:
+                out.append(Problem("cache-damage", str(record["name"]), full, "changed in the package cache"))
+    return out
+
+
+def conda_dist_infos(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, str], set[str]]:
+    """PyPI names conda packages provide (name -> conda package) and their .dist-info folders."""
+    from corral.models import pypi_name
+
+    names: dict[str, str] = {}
+    infos: set[str] = set()
+    for record in records:
+        for rel in record.get("files", ()):
+            if ".dist-info/" in rel:
+                info = rel.split(".dist-info/", 1)[0] + ".dist-info"
+                infos.add(info)
+                names[pypi_name(info.rsplit("/", 1)[-1].rsplit("-", 1)[0])] = str(record["name"])
+    return names, infos
