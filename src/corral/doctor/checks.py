@@ -250,5 +250,6 @@ def conda_dist_infos(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, st
             if ".dist-info/" in rel:
                 info = rel.split(".dist-info/", 1)[0] + ".dist-info"
                 infos.add(info)
-                names[pypi_name(info.rsplit("/", 1)[-1].rsplit("-", 1)[0])] = str(record["name"])
+                folder = info.rsplit("/", 1)[-1].removesuffix(".dist-info")
+                names[pypi_name(folder.rsplit("-", 1)[0])] = str(record["name"])
     return names, infos
