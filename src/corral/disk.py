@@ -263,6 +263,7 @@ class _Removal:
     what: str
     path: Path
     owners: frozenset[Owner]
+    first: tuple[Path, ...] = ()  # removed before `path` (uv's pointers to an unpacked wheel)
 
 
 def clean(ctx: ChangeContext, *, everything: bool = False) -> CleanResult:
@@ -337,10 +338,15 @@ def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
             _Removal("repodata", "cached channel indexes", settings.repodata_cache, frozenset({("repodata",)}))
         )
     linked = {o for i in found.inodes.values() if id(i) in used_inodes for o in i.owners if o[0] == "pypi-archive"}
-    for owner in sorted(o for o in owners if o[0] == "pypi-archive"):
-        if owner not in linked:
-            path = settings.pypi_cache / "archive-v0" / owner[1]
-            removals.append(_Removal("PyPI wheel", _wheel_label(path), path, frozenset({owner})))
+    unused = [o[1] for o in sorted(owners) if o[0] == "pypi-archive" and o not in linked]
+    pointers = disk.uv_pointers(settings.pypi_cache, unused)
+    for archive in unused:
+        path = settings.pypi_cache / "archive-v0" / archive
+        removals.append(
+            _Removal(
+                "PyPI wheel", _wheel_label(path), path, frozenset({("pypi-archive", archive)}), tuple(pointers[archive])
+            )
+        )
     for owner in sorted(o for o in owners if o[0] == "pypi-index"):
         if owner[1].startswith("simple-") or (everything and not owner[1].startswith("interpreter-")):
             removals.append(_Removal("PyPI index", owner[1], settings.pypi_cache / owner[1], frozenset({owner})))
@@ -381,6 +387,8 @@ def _remove(removal: _Removal) -> None:
 
     path = removal.path
     try:
+        for pointer in removal.first:
+            pointer.unlink(missing_ok=True)
         trash_then_remove(path, f".trash-clean-{os.getpid()}-{path.name}")
         if removal.kind == "conda package":
             lock = path.parent / f"{path.name}.lock"

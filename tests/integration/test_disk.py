@@ -166,3 +166,14 @@ def test_clean_names_the_path_it_cannot_remove(store: Corral, monkeypatch: pytes
         _remove(_Removal("conda package", "oldapp-1.0-0", target, frozenset()))
     assert str(target) in caught.value.message and "Permission denied" in caught.value.message
     assert stat.S_ISDIR(os.lstat(target).st_mode)
+
+
+def test_clean_of_pypi_wheels_keeps_uv_able_to_install_them_again(corral: Corral, channel: Path, wheels: Path) -> None:
+    pip = ("--pip", "six", "--no-index", "--find-links", str(wheels))
+    ok(corral, "create", "-n", "p", "-c", str(channel), "python=3.12", *pip, "-y")
+    ok(corral, "env", "remove", "-n", "p", "-y")
+    done = corral("clean", "-y", "--json").json()["result"]
+    assert any(i["kind"] == "PyPI wheel" and i["what"] == "six 1.17.0" for i in done["items"])
+    # uv reaches its unpacked wheels through pointer files: they went with the wheel, so uv fetches it again.
+    ok(corral, "create", "-n", "p2", "-c", str(channel), "python=3.12", *pip, "-y")
+    assert corral("run", "-n", "p2", "python", "-c", "import six").code == 0

@@ -92,6 +92,7 @@ def test_damage_is_named_and_fix_restores_a_working_environment(ml: Corral, whee
     (ml.link("ml") / "share" / "liba" / "liba.txt").unlink()
     (packages / "six.py").write_text("raise SystemExit('tampered')\n")  # replaced: a new inode, only here
     (packages / "tinylib" / "__init__.py").unlink()
+    (packages / "tinyapp" / "__init__.py").open("a").write("# edited\n")  # a hardlink of uv's cache
     (packages / "notes.txt").write_text("mine\n")
     os.symlink("/nonexistent/target", ml.link("ml") / "bin" / "dangling")
     script = ml.link("ml") / "bin" / "oldtool"
@@ -103,6 +104,7 @@ def test_damage_is_named_and_fix_restores_a_working_environment(ml: Corral, whee
     modified = {(p["package"], p["path"]) for p in problems(document, "modified-file")}
     assert ("platformdirs", "lib/python3.12/site-packages/platformdirs/version.py") in modified
     assert ("six", "lib/python3.12/site-packages/six.py") in modified
+    assert ("tinyapp", "lib/python3.12/site-packages/tinyapp/__init__.py") in modified
     missing = {(p["package"], p["path"]) for p in problems(document, "missing-file")}
     assert ("liba", "share/liba/liba.txt") in missing
     assert ("tinylib", "lib/python3.12/site-packages/tinylib/__init__.py") in missing
@@ -110,6 +112,10 @@ def test_damage_is_named_and_fix_restores_a_working_environment(ml: Corral, whee
     assert {"lib/python3.12/site-packages/notes.txt", "bin/dangling", "bin/oldtool"} <= untracked
     assert [p["path"] for p in problems(document, "broken-symlink")] == ["bin/dangling"]
     assert [p["path"] for p in problems(document, "broken-entry-point")] == ["bin/oldtool"]
+    assert any(
+        p["path"].endswith("tinyapp/__init__.py") and "PyPI wheel cache" in p["detail"]
+        for p in problems(document, "cache-damage")
+    )
     damage = [p for p in problems(document, "cache-damage") if p["path"].endswith("platformdirs/version.py")]
     shared = next(p for p in damage if p["affects"])
     assert set(shared["affects"]) == {"ml (generation 1)", "other (generation 1)"}

@@ -252,7 +252,13 @@ def _repair_caches(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis) -> lis
         damaged |= _cache_entries_of(settings, (st.st_dev, st.st_ino))
     if not damaged:
         return []
+    from corral.store.disk import uv_pointers
+
     with locking.store_held(settings.locks_dir, settings.lock_timeout, ctx.reporter):
+        archives = [e.name for e in damaged if e.parent.name == "archive-v0"]
+        for pointers in uv_pointers(settings.pypi_cache, archives).values():
+            for pointer in pointers:
+                pointer.unlink(missing_ok=True)  # uv must not reach for an entry that is gone
         for entry in sorted(damaged):
             trash_then_remove(entry, f".trash-doctor-{os.getpid()}-{entry.name}")
             lock = entry.parent / f"{entry.name}.lock"

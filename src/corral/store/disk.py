@@ -159,3 +159,34 @@ def current_generations(settings: Settings) -> dict[str, str]:
             key = home.name if home.parent == base else f"{PATHS_DIR}/{home.name}"
             out[key] = target.name
     return out
+
+
+def uv_pointers(pypi_cache: Path, ids: Iterable[str]) -> dict[str, list[Path]]:
+    """For each unpacked-wheel id in uv's cache, the pointer files (wheels-*, sdists-*) that name it.
+
+    uv reaches an `archive-v0/<id>` entry only through these small files, and fails rather than
+    re-fetching when one points at an entry that is gone: an archive entry is removed together
+    with its pointers, pointers first.
+    """
+    wanted = {i: i.encode() for i in ids}
+    out: dict[str, list[Path]] = {i: [] for i in wanted}
+    if not wanted or not pypi_cache.is_dir():
+        return out
+    for bucket in pypi_cache.iterdir():
+        if not bucket.name.startswith(("wheels-", "sdists-")) or not bucket.is_dir():
+            continue
+        for folder, _, files in os.walk(bucket):
+            for name in files:
+                path = Path(folder) / name
+                if name.endswith(".lock"):
+                    continue
+                try:
+                    if path.stat().st_size > 1 << 20:
+                        continue
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                for key, needle in wanted.items():
+                    if needle in data:
+                        out[key].append(path)
+    return out
