@@ -251,10 +251,7 @@ def _build_and_switch(
             meta["pypi"] = resolution.to_meta()
         _finish(ctx, ref, placed, result, meta, interpreter)
     except BaseException:
-        if placed is not None:
-            _discard(placed, number)
-        if creating:
-            gens.recover(ref)
+        _undo(ref, placed, number, creating)
         raise
     removed = gens.collect_garbage(ref, ctx.settings.keep_generations)
     return dataclasses.replace(result, changed=True, dry_run=False, removed_generations=tuple(removed))
@@ -288,6 +285,14 @@ def _build_base(
 
 def _discard(placed: Path, number: int) -> None:
     trash_then_remove(placed, f".trash-build-{number}")
+
+
+def _undo(ref: EnvRef, placed: Path | None, number: int, creating: bool) -> None:
+    """After a failed build: drop the placed generation, and a new environment's registration with it."""
+    if placed is not None:
+        _discard(placed, number)
+    if creating:
+        gens.recover(ref)
 
 
 def _resolve_pypi(
@@ -564,10 +569,7 @@ def apply_locked(
         }
         _finish(ctx, ref, placed, result, meta, interpreter)
     except BaseException:
-        if placed is not None:
-            _discard(placed, number)
-        if creating:
-            gens.recover(ref)
+        _undo(ref, placed, number, creating)
         raise
     removed = () if creating else tuple(gens.collect_garbage(ref, ctx.settings.keep_generations))
     return dataclasses.replace(result, changed=True, removed_generations=removed)

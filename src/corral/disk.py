@@ -382,18 +382,10 @@ def _freed(found: Scan, removals: Iterable[_Removal]) -> int:
 
 
 def _remove(removal: _Removal) -> None:
-    """Rename away, then delete: an interruption leaves a `.trash-*` (the next clean removes it), never half."""
-    from corral.store.fsutil import trash_then_remove
-
+    """Remove one item (see disk.remove_entry); a path that cannot be removed is named."""
     path = removal.path
     try:
-        for pointer in removal.first:
-            pointer.unlink(missing_ok=True)
-        trash_then_remove(path, f".trash-clean-{os.getpid()}-{path.name}")
-        if removal.kind == "conda package":
-            lock = path.parent / f"{path.name}.lock"
-            if lock.exists():
-                lock.unlink()
+        disk.remove_entry(path, removal.first, "clean")
     except OSError as exc:
         raise CorralError(
             f"cannot remove {exc.filename or path}: {exc.strerror}",

@@ -132,9 +132,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
     platforms = [rattler.Subdir.current(), rattler.Subdir("noarch")]
     virtual = detect_virtual_packages()
     gateway = make_gateway(settings)
-    priority = (
-        rattler.ChannelPriority.Strict if settings.channel_priority == "strict" else rattler.ChannelPriority.Disabled
-    )
+    priority = channel_priority(settings)
     attempts = _attempts(installed, request)
 
     async def run() -> list[Any]:
@@ -188,9 +186,7 @@ def solve_for_platforms(
     specs = sorted(parse_specs(spec.specs), key=lambda s: (spec_name(s), s))
     channels = [rattler.Channel(c) for c in spec.channels]
     gateway = make_gateway(settings)
-    priority = (
-        rattler.ChannelPriority.Strict if settings.channel_priority == "strict" else rattler.ChannelPriority.Disabled
-    )
+    priority = channel_priority(settings)
 
     async def one(platform: str, virtual: Sequence[str]) -> list[Any]:
         subdirs = [rattler.Subdir(platform), rattler.Subdir("noarch")]
@@ -254,6 +250,13 @@ def detect_virtual_packages() -> list[Any]:
     import rattler
 
     return list(rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides.from_env()))
+
+
+def channel_priority(settings: Settings) -> Any:
+    """rattler's ChannelPriority for the `channel-priority` setting."""
+    import rattler
+
+    return rattler.ChannelPriority.Strict if settings.channel_priority == "strict" else rattler.ChannelPriority.Disabled
 
 
 def make_gateway(settings: Settings) -> Any:

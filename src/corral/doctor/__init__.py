@@ -233,7 +233,6 @@ def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:
 def _repair_caches(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis) -> list[str]:
     """Remove damaged cache entries (renamed away, then deleted) so the rebuild extracts or fetches them afresh."""
     from corral.store import locking
-    from corral.store.fsutil import trash_then_remove
 
     damaged: set[Path] = set()
     settings = ctx.settings
@@ -252,18 +251,12 @@ def _repair_caches(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis) -> lis
         damaged |= _cache_entries_of(settings, (st.st_dev, st.st_ino))
     if not damaged:
         return []
-    from corral.store.disk import uv_pointers
+    from corral.store.disk import remove_entry, uv_pointers
 
     with locking.store_held(settings.locks_dir, settings.lock_timeout, ctx.reporter):
-        archives = [e.name for e in damaged if e.parent.name == "archive-v0"]
-        for pointers in uv_pointers(settings.pypi_cache, archives).values():
-            for pointer in pointers:
-                pointer.unlink(missing_ok=True)  # uv must not reach for an entry that is gone
+        pointers = uv_pointers(settings.pypi_cache, [e.name for e in damaged if e.parent.name == "archive-v0"])
         for entry in sorted(damaged):
-            trash_then_remove(entry, f".trash-doctor-{os.getpid()}-{entry.name}")
-            lock = entry.parent / f"{entry.name}.lock"
-            if lock.exists():
-                lock.unlink()
+            remove_entry(entry, pointers.get(entry.name, ()), "doctor")
     return [f"removed damaged cache entry {e}" for e in sorted(damaged)]
 
 

@@ -190,3 +190,19 @@ def uv_pointers(pypi_cache: Path, ids: Iterable[str]) -> dict[str, list[Path]]:
                     if needle in data:
                         out[key].append(path)
     return out
+
+
+def remove_entry(path: Path, pointers: Iterable[Path], tag: str) -> None:
+    """Remove a store or cache entry so that an interruption never leaves half of it in place.
+
+    uv's pointers to it go first; the entry is renamed to a `.trash-*` sibling (which the next
+    clean removes if this is cut short) and deleted; an extracted conda package's `.lock` goes last.
+    """
+    from corral.store.fsutil import trash_then_remove
+
+    for pointer in pointers:
+        pointer.unlink(missing_ok=True)
+    trash_then_remove(path, f".trash-{tag}-{os.getpid()}-{path.name}")
+    lock = path.parent / f"{path.name}.lock"
+    if path.parent.name == "pkgs" and lock.exists():
+        lock.unlink()
