@@ -441,11 +441,20 @@ class History:
 def history(settings: Settings, ref: EnvRef) -> History:
     """The environment's history."""
     require_existing(ref)
+    entries = gens.read_history(ref)
+    current = gens.current_generation(ref)
+    if current is not None and (not entries or entries[-1].generation != current):
+        # A switch whose recording was cut short (a kill, a full disk): record it now, as any change would.
+        from corral.reporting import NullReporter
+
+        with locking.held(ref.lock_file, ref.label, settings.lock_timeout, NullReporter()):
+            gens.recover(ref)
+        entries, current = gens.read_history(ref), gens.current_generation(ref)
     return History(
         env=env_label(ref),
-        current=gens.current_generation(ref),
+        current=current,
         available=tuple(gens.generation_numbers(ref)),
-        entries=tuple(gens.read_history(ref)),
+        entries=tuple(entries),
     )
 
 
@@ -504,8 +513,7 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
             return result
         if not ctx.confirm(result):
             raise Aborted("nothing was changed")
-        gens.switch(ref, target)
-        gens.append_history(
+        gens.switch_recorded(
             ref,
             HistoryEntry(
                 generation=target,

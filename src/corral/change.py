@@ -250,11 +250,11 @@ def _build_and_switch(
                 Uv(ctx.settings, ctx.reporter).install(placed / "bin" / "python", resolution.pins, result.spec.index)
             meta["pypi"] = resolution.to_meta()
         _finish(ctx, ref, placed, result, meta, interpreter)
-    except BaseException:
-        _undo(ref, placed, number, creating)
+    except BaseException as exc:
+        _undo_unless_switched(ref, placed, number, creating, exc)
         raise
-    removed = gens.collect_garbage(ref, ctx.settings.keep_generations)
-    return dataclasses.replace(result, changed=True, dry_run=False, removed_generations=tuple(removed))
+    removed = _collect_garbage(ctx, ref)
+    return dataclasses.replace(result, changed=True, dry_run=False, removed_generations=removed)
 
 
 def _build_base(
@@ -285,6 +285,27 @@ def _build_base(
 
 def _discard(placed: Path, number: int) -> None:
     trash_then_remove(placed, f".trash-build-{number}")
+
+
+def _undo_unless_switched(ref: EnvRef, placed: Path | None, number: int, creating: bool, exc: BaseException) -> None:
+    """After a failure: undo the build, unless the link already points at it.
+
+    Once the switch happened the new generation is the environment: it is never deleted, and the
+    error says where the environment is (what is missing after it, `recover` adds).
+    """
+    if not gens.is_current(ref, number):
+        _undo(ref, placed, number, creating)
+        return
+    raise gens.incomplete(ref, number, exc) from exc
+
+
+def _collect_garbage(ctx: ChangeContext, ref: EnvRef) -> tuple[int, ...]:
+    """Delete old generations; after a successful switch a failure here is only a warning."""
+    try:
+        return tuple(gens.collect_garbage(ref, ctx.settings.keep_generations))
+    except OSError as exc:
+        ctx.reporter.warn(f"could not delete old generations ({exc}); `corral clean` retries")
+        return ()
 
 
 def _undo(ref: EnvRef, placed: Path | None, number: int, creating: bool) -> None:
@@ -418,8 +439,7 @@ def _finish(
         **meta,
     }
     gens.write_meta(prefix, full_meta)
-    gens.switch(ref, number)
-    gens.append_history(
+    gens.switch_recorded(
         ref,
         HistoryEntry(
             generation=number,
@@ -568,10 +588,10 @@ def apply_locked(
             "lock": {"sha256": lock.input_hash, "platform": platform, "section": section.to_dict()},
         }
         _finish(ctx, ref, placed, result, meta, interpreter)
-    except BaseException:
-        _undo(ref, placed, number, creating)
+    except BaseException as exc:
+        _undo_unless_switched(ref, placed, number, creating, exc)
         raise
-    removed = () if creating else tuple(gens.collect_garbage(ref, ctx.settings.keep_generations))
+    removed = () if creating else _collect_garbage(ctx, ref)
     return dataclasses.replace(result, changed=True, removed_generations=removed)
 
 

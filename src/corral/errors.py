@@ -165,3 +165,9 @@ class StaleLock(CorralError):
     """`corral lock --check`: the lock was made from another request than the files give now."""
 
     code = "stale-lock"
+
+
+class IncompleteChange(CorralError):
+    """The environment was switched to its new generation, but a later step (history) failed."""
+
+    code = "incomplete-change"

@@ -62,6 +62,11 @@ class Settings:
         return self.root / "cache" / "interpreters.json"
 
     @property
+    def run_dir(self) -> Path:
+        """Notes of running child processes (uv), so that recovery can end those a killed corral left."""
+        return self.root / "run"
+
+    @property
     def locks_dir(self) -> Path:
         """Per-environment lock files."""
         return self.root / "locks"

@@ -14,6 +14,7 @@ import sys
 import tarfile
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -123,8 +124,11 @@ def collect_build_wheels(folder: Path, cache: Path, download: bool = True) -> bo
 
 
 @contextlib.contextmanager
-def serve_simple_index(wheels: Path) -> Iterator[str]:
-    """Serve the wheels of a folder as a PEP 503 simple index on loopback; yield its URL (…/simple)."""
+def serve_simple_index(wheels: Path, delay: float = 0.0) -> Iterator[str]:
+    """Serve the wheels of a folder as a PEP 503 simple index on loopback; yield its URL (…/simple).
+
+    `delay` seconds pass before each file is served (a slow index, to catch a change mid-download).
+    """
     with tempfile.TemporaryDirectory(prefix="corral-index-") as tmp:
         root = Path(tmp)
         by_project: dict[str, list[Path]] = {}
@@ -138,7 +142,8 @@ def serve_simple_index(wheels: Path) -> Iterator[str]:
             (root / "files").mkdir(exist_ok=True)
             for f in files:
                 (root / "files" / f.name).write_bytes(f.read_bytes())
-        handler = functools.partial(_QuietHandler, directory=str(root))
+        handler = functools.partial(_SlowHandler if delay else _QuietHandler, directory=str(root))
+        _SlowHandler.delay = delay
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -152,3 +157,13 @@ def serve_simple_index(wheels: Path) -> Iterator[str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Requests are not logged to the test output."""
+
+
+class _SlowHandler(_QuietHandler):
+    delay = 0.0
+
+    def do_GET(self) -> None:
+        """Files wait `delay` seconds; index pages come at once."""
+        if self.path.startswith("/files/"):
+            time.sleep(self.delay)
+        super().do_GET()

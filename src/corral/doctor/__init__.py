@@ -223,8 +223,7 @@ def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:
                 hint=f"remove it and create it again: corral env remove {ref.flag}",
             )
         target = complete[-1]
-        gens.switch(ref, target)
-        gens.append_history(
+        gens.switch_recorded(
             ref, HistoryEntry(generation=target, time=gens.now(), action="repair", command=ctx.command, previous=None)
         )
     return f"pointed the environment's link at generation {target}, the newest finished one"

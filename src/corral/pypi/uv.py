@@ -6,7 +6,6 @@ import functools
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from corral.models import PypiIndex, pypi_name
 from corral.redact import redact
 from corral.reporting import Reporter
 from corral.settings import Settings
+from corral.store import children
 
 # Variables that would make uv act on another environment or configuration than the one given.
 _STRIPPED_PREFIXES = ("UV_", "VIRTUAL_ENV", "CONDA_", "PYTHON", "PIP_")
@@ -208,9 +208,7 @@ class Uv:
         argv = [uv_binary(), *args, *self._common(python, index)]
         self.reporter.status(status)
         try:
-            done = subprocess.run(
-                argv, capture_output=True, text=True, env=child_environment(), stdin=subprocess.DEVNULL, check=False
-            )
+            done = children.run(argv, child_environment(), self.settings.run_dir)
         except OSError as exc:
             raise PypiError(f"cannot run uv: {exc}", hint="reinstall corral, which ships uv") from exc
         if done.returncode != 0:

@@ -25,6 +25,7 @@ class EnvRef:
     link: Path
     home: Path
     lock_file: Path
+    run_dir: Path  # where the store notes running child processes (see store/children.py)
 
     @property
     def label(self) -> str:
@@ -56,6 +57,7 @@ def env_ref(settings: Settings, name: str | None = None, path: str | os.PathLike
             link=settings.envs_dir / name,
             home=settings.generations_dir / name,
             lock_file=settings.locks_dir / f"{name}.lock",
+            run_dir=settings.run_dir,
         )
     assert path is not None
     import hashlib
@@ -69,6 +71,7 @@ def env_ref(settings: Settings, name: str | None = None, path: str | os.PathLike
         link=link,
         home=settings.generations_dir / PATHS_DIR / key,
         lock_file=settings.locks_dir / f"{PATHS_DIR}-{key}.lock",
+        run_dir=settings.run_dir,
     )
 
 

@@ -7,12 +7,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from corral.models import HistoryEntry
+from corral.errors import CorralError, IncompleteChange
+from corral.models import Change, HistoryEntry
+from corral.store.children import reap
 from corral.store.envs import ENV_FILE, EnvRef
 from corral.store.fsutil import atomic_write_json, read_json, remove_tree, trash_then_remove
 from corral.store.prefix import GENERATION_FILE
 
 HISTORY_FILE = "history.json"
+NUMBERS_FILE = "numbers.json"  # the highest generation number ever handed to a build
+PENDING_FILE = "pending.json"  # the history entry of a switch under way (recover finishes it)
 SCHEMA = 1
 
 
@@ -45,13 +49,28 @@ def current_generation(ref: EnvRef) -> int | None:
 
 
 def next_number(ref: EnvRef) -> int:
-    """One past every generation ever made (on disk or in history), so numbers are never reused."""
-    known = generation_numbers(ref) + [e.generation for e in read_history(ref)]
+    """One past every generation ever made or handed to a build, so numbers (and paths) are never reused.
+
+    A killed build's generation is deleted by `recover`, but a process it left behind (a uv that
+    outlived its corral) may still write to that path: a later build must never be put there.
+    """
+    known = generation_numbers(ref) + [e.generation for e in read_history(ref)] + [_reserved(ref)]
     return max(known, default=0) + 1
 
 
+def _reserved(ref: EnvRef) -> int:
+    try:
+        data = read_json(ref.home / NUMBERS_FILE)
+    except (OSError, ValueError):
+        return 0
+    last = data.get("last") if isinstance(data, dict) else None
+    return last if isinstance(last, int) and not isinstance(last, bool) else 0
+
+
 def build_dir(ref: EnvRef, number: int) -> Path:
-    """A fresh directory to build generation `number` in; only commit() makes it a generation."""
+    """A fresh directory to build generation `number` in (its number reserved first); only commit() places it."""
+    if number > _reserved(ref):
+        atomic_write_json(ref.home / NUMBERS_FILE, {"schema": SCHEMA, "last": number})
     path = ref.home / f".build-{number}-{os.getpid()}"
     remove_tree(path)
     path.mkdir(parents=True)
@@ -76,6 +95,11 @@ def switch(ref: EnvRef, number: int) -> None:
     os.symlink(target, tmp, target_is_directory=True)
     os.replace(tmp, ref.link)
     _fsync_dir(ref.link.parent)
+
+
+def is_current(ref: EnvRef, number: int) -> bool:
+    """True when the stable link already points at generation `number` (it must never be deleted then)."""
+    return current_generation(ref) == number
 
 
 def register(ref: EnvRef) -> None:
@@ -105,6 +129,48 @@ def read_meta(prefix: Path) -> dict[str, Any]:
 def write_meta(prefix: Path, meta: dict[str, Any]) -> None:
     """Write a generation's own record inside it."""
     atomic_write_json(prefix / GENERATION_FILE, {"schema": SCHEMA, **meta})
+
+
+def switch_recorded(ref: EnvRef, entry: HistoryEntry) -> None:
+    """Switch the link to `entry.generation` and record the switch in history.
+
+    The entry is written down first (`pending.json`), so a kill or a failure after the switch
+    leaves what `recover` needs to record it exactly; a failure after the switch raises
+    IncompleteChange, which tells the truth (the environment is on the new generation).
+    """
+    pending = ref.home / PENDING_FILE
+    atomic_write_json(pending, {"schema": SCHEMA, **entry.to_dict()})
+    try:
+        switch(ref, entry.generation)
+    except BaseException:
+        if not is_current(ref, entry.generation):
+            pending.unlink(missing_ok=True)
+        raise
+    try:
+        append_history(ref, entry)
+        pending.unlink(missing_ok=True)
+    except BaseException as exc:
+        raise incomplete(ref, entry.generation, exc) from exc
+
+
+def incomplete(ref: EnvRef, number: int, exc: BaseException) -> IncompleteChange:
+    """The error for a failure once the link points at generation `number`: it is in place, and stays."""
+    if isinstance(exc, IncompleteChange):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        reason = "interrupted"
+    elif isinstance(exc, CorralError):
+        reason = exc.message
+    else:
+        reason = str(exc) or type(exc).__name__
+    error = IncompleteChange(
+        f"{ref.label} is now on generation {number}, but finishing the change failed ({reason})",
+        hint="nothing is lost: the next corral command on it records the switch in its history"
+        f" (`corral history {ref.flag}`); `corral rollback {ref.flag}` goes back",
+    )
+    if isinstance(exc, KeyboardInterrupt):
+        error.exit_code = 130
+    return error
 
 
 def read_history(ref: EnvRef) -> list[HistoryEntry]:
@@ -140,6 +206,8 @@ def recover(ref: EnvRef) -> list[str]:
     environment whose first generation never finished is removed entirely.
     """
     notes: list[str] = []
+    for pid in reap(ref.run_dir):
+        notes.append(f"ended process {pid}, left running by a corral that was killed")
     if not ref.home.is_dir():
         return notes
     for entry in ref.home.iterdir():
@@ -152,20 +220,11 @@ def recover(ref: EnvRef) -> list[str]:
     current = current_generation(ref)
     history = read_history(ref)
     known = {e.generation for e in history}
-    if current is not None and current not in known:
-        meta = read_meta(generation_dir(ref, current))
-        append_history(
-            ref,
-            HistoryEntry(
-                generation=current,
-                time=str(meta.get("created", now())),
-                action=str(meta.get("action", "recovered")),
-                command=str(meta.get("command", "")),
-                previous=meta.get("parent"),
-            ),
-        )
+    if current is not None and (not history or history[-1].generation != current):
+        append_history(ref, _lost_entry(ref, current))
         known.add(current)
-        notes.append(f"recorded generation {current} in history")
+        notes.append(f"recorded the switch to generation {current} in history")
+    (ref.home / PENDING_FILE).unlink(missing_ok=True)
     for number in generation_numbers(ref):
         if number != current and number not in known:
             trash_then_remove(generation_dir(ref, number), f".trash-{number}-{os.getpid()}")
@@ -174,6 +233,35 @@ def recover(ref: EnvRef) -> list[str]:
         remove_tree(ref.home)
         notes.append("removed an environment whose creation never finished")
     return notes
+
+
+def _lost_entry(ref: EnvRef, current: int) -> HistoryEntry:
+    """The history entry of a switch whose recording was cut short: the pending one, else the generation's own."""
+    try:
+        pending = HistoryEntry.from_dict(read_json(ref.home / PENDING_FILE))
+    except (OSError, ValueError, KeyError, TypeError):
+        pending = None
+    if pending is not None and pending.generation == current:
+        return pending
+    meta = read_meta(generation_dir(ref, current))
+    return HistoryEntry(
+        generation=current,
+        time=str(meta.get("created", now())),
+        action=str(meta.get("action", "recovered")),
+        command=str(meta.get("command", "")),
+        previous=meta.get("parent"),
+        changes=_changes(meta.get("changes")),
+    )
+
+
+def _changes(data: Any) -> tuple[Change, ...]:
+    """The changes a generation's record lists, for a history entry rebuilt from it."""
+    if not isinstance(data, list):
+        return ()
+    try:
+        return tuple(Change.from_dict(c) for c in data)
+    except (KeyError, TypeError, ValueError):
+        return ()
 
 
 def _fsync_dir(path: Path) -> None:
