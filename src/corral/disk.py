@@ -339,18 +339,41 @@ def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
         )
     linked = {o for i in found.inodes.values() if id(i) in used_inodes for o in i.owners if o[0] == "pypi-archive"}
     unused = [o[1] for o in sorted(owners) if o[0] == "pypi-archive" and o not in linked]
-    pointers = disk.uv_pointers(settings.pypi_cache, unused)
+    pointers = disk.uv_pointers(settings.pypi_cache, [*unused, *(o[1] for o in linked)])
+    cache = settings.pypi_cache
     for archive in unused:
-        path = settings.pypi_cache / "archive-v0" / archive
-        removals.append(
-            _Removal(
-                "PyPI wheel", _wheel_label(path), path, frozenset({("pypi-archive", archive)}), tuple(pointers[archive])
-            )
-        )
-    for owner in sorted(o for o in owners if o[0] == "pypi-index"):
-        if owner[1].startswith("simple-") or (everything and not owner[1].startswith("interpreter-")):
-            removals.append(_Removal("PyPI index", owner[1], settings.pypi_cache / owner[1], frozenset({owner})))
+        path = cache / "archive-v0" / archive
+        owners_of = frozenset({("pypi-archive", archive), *(_pointer_owner(cache, p) for p in pointers[archive])})
+        removals.append(_Removal("PyPI wheel", _wheel_label(path), path, owners_of, tuple(pointers[archive])))
+    held = {p for o in linked for p in pointers[o[1]]}
+    for bucket in sorted({o[1] for o in owners if o[0] == "pypi-index"}):
+        mine = frozenset(o for o in owners if o[0] == "pypi-index" and o[1] == bucket)
+        pointer_bucket = bucket.startswith(("wheels-", "sdists-"))
+        other = not pointer_bucket and not bucket.startswith("interpreter-")
+        if bucket.startswith("simple-") or (everything and other):
+            removals.append(_Removal("PyPI index", bucket, cache / bucket, mine))
+        elif everything and pointer_bucket:
+            # Metadata goes, but never the pointers of a wheel a kept generation links: uv reaches an
+            # unpacked wheel only through them, and offline it cannot fetch it again.
+            files = [cache / bucket / o[2] for o in sorted(mine) if len(o) == 3]
+            pinned = {(p.parent, _pointer_stem(p.name)) for p in held}  # a pointer with its .http/.msgpack siblings
+            files = [f for f in files if f.is_file() and (f.parent, _pointer_stem(f.name)) not in pinned]
+            files = [f for f in files if not f.name.endswith(".lock")]
+            if files:
+                owners_of = frozenset(_pointer_owner(cache, f) for f in files)
+                removals.append(_Removal("PyPI index", f"{bucket} metadata", files[0], owners_of, tuple(files[1:])))
     return removals
+
+
+def _pointer_stem(name: str) -> str:
+    for suffix in (".http", ".msgpack", ".rev", ".lock"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _pointer_owner(cache: Path, path: Path) -> Owner:
+    rel = path.relative_to(cache).parts
+    return ("pypi-index", rel[0], "/".join(rel[1:]))
 
 
 def _wheel_label(path: Path) -> str:

@@ -79,6 +79,8 @@ def owner_of(rel: tuple[str, ...]) -> Owner:
                 return ("pypi-archive", rel[3]) if len(rel) >= 4 else ("store",)
             if rel[2].startswith(("CACHEDIR", ".")):
                 return ("store",)
+            if rel[2].startswith(("wheels-", "sdists-")) and len(rel) >= 4:
+                return ("pypi-index", rel[2], "/".join(rel[3:]))  # uv's pointers, each on its own
             return ("pypi-index", rel[2])
     return ("store",)
 
@@ -175,15 +177,18 @@ def uv_pointers(pypi_cache: Path, ids: Iterable[str]) -> dict[str, list[Path]]:
     for bucket in pypi_cache.iterdir():
         if not bucket.name.startswith(("wheels-", "sdists-")) or not bucket.is_dir():
             continue
-        for folder, _, files in os.walk(bucket):
-            for name in files:
+        for folder, dirs, files in os.walk(bucket):
+            for name in [*files, *dirs]:
                 path = Path(folder) / name
                 if name.endswith(".lock"):
                     continue
                 try:
-                    if path.stat().st_size > 1 << 20:
+                    if path.is_symlink():  # uv 0.13 points with a symlink to the archive entry
+                        data = os.readlink(path).encode()
+                    elif name in dirs or path.stat().st_size > 1 << 20:
                         continue
-                    data = path.read_bytes()
+                    else:
+                        data = path.read_bytes()
                 except OSError:
                     continue
                 for key, needle in wanted.items():
