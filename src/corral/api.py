@@ -229,8 +229,7 @@ def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: 
     wanted = [n.lower() for n in names]
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
-        prefix = gens.generation_dir(ref, require_current(ref))
-        packages = packages_of(prefix)
+        packages = packages_of(ref, require_current(ref))
         conda = {p.name for p in packages if p.kind == "conda"}
         pypi = {p.name for p in packages if p.kind == "pypi"}
         for name in wanted:
@@ -253,9 +252,10 @@ def adopt(ctx: ChangeContext, ref: EnvRef) -> ChangeResult:
 
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
-        prefix = gens.generation_dir(ref, require_current(ref))
-        meta = gens.read_meta(prefix)
-        ours = {str(p["name"]) for p in meta.get("pypi", [])} | set(conda_provided(prefix, pfx.read_records(prefix)))
+        number = require_current(ref)
+        prefix = gens.generation_dir(ref, number)
+        record = gens.read_record(ref, number)
+        ours = record.pypi_names() | set(conda_provided(prefix, pfx.read_records(prefix)))
         strays = [d for d in dists.installed(prefix) if d.name not in ours]
         if not strays:
             raise NothingToDo(
@@ -276,13 +276,12 @@ def adopt(ctx: ChangeContext, ref: EnvRef) -> ChangeResult:
         return apply(ctx, ref, spec, action="adopt", notes=(f"adopted: {adopted}",))
 
 
-def _installed_packages(prefix: Path, meta: dict[str, Any]) -> list[PackageInfo]:
+def _installed_packages(prefix: Path, ours: set[str]) -> list[PackageInfo]:
     """Conda records plus the PyPI distributions conda does not provide (`untracked` when not installed by corral)."""
     from corral.pypi import dists
     from corral.pypi.resolve import conda_provided
 
     provided = conda_provided(prefix, pfx.read_records(prefix))
-    ours = {str(p["name"]) for p in meta.get("pypi", [])}
     out = pfx.read_packages(prefix)
     for dist in dists.installed(prefix):
         if dist.name in provided:
@@ -313,8 +312,7 @@ def list_pythons(settings: Settings) -> PythonList:
 def _current_spec(ref: EnvRef) -> EnvSpec:
     require_existing(ref)
     gens.recover(ref)
-    meta = gens.read_meta(gens.generation_dir(ref, require_current(ref)))
-    return EnvSpec.from_dict(meta.get("spec", {}))
+    return gens.read_record(ref, require_current(ref)).spec
 
 
 @dataclass(frozen=True)
@@ -351,13 +349,13 @@ def list_packages(settings: Settings, ref: EnvRef) -> PackageList:
     require_existing(ref)
     current = require_current(ref)
     prefix = gens.generation_dir(ref, current)
-    meta = gens.read_meta(prefix)
-    spec = EnvSpec.from_dict(meta.get("spec", {}))
+    record = gens.read_record(ref, current)
+    spec = record.spec
     return PackageList(
         env=env_label(ref),
         path=str(ref.link),
         generation=current,
-        packages=tuple(_installed_packages(prefix, meta)),
+        packages=tuple(_installed_packages(prefix, record.pypi_names())),
         requested=spec.specs,
         requested_pypi=spec.pypi,
     )
@@ -506,8 +504,8 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
                 f"generation {target} of {ref.label} {why}",
                 hint=f"available generations: {', '.join(map(str, available))}",
             )
-        old = packages_of(gens.generation_dir(ref, current)) if current is not None else []
-        plan = diff(old, packages_of(gens.generation_dir(ref, target)))
+        old = packages_of(ref, current) if current is not None else []
+        plan = diff(old, packages_of(ref, target))
         result = RollbackResult(env_label(ref), str(ref.link), current, target, plan, ctx.options.dry_run)
         if ctx.options.dry_run or target == current:
             return result
@@ -607,16 +605,16 @@ def export(
     from corral.specs import export as writers
 
     require_existing(ref)
-    prefix = gens.generation_dir(ref, require_current(ref))
-    meta = gens.read_meta(prefix)
+    number = require_current(ref)
+    prefix = gens.generation_dir(ref, number)
+    record = gens.read_record(ref, number)
     records = writers.sort_records(pfx.read_records(prefix))
-    python = meta.get("python") or {}
     env = writers.Exportable(
         name=ref.name or "",
-        spec=EnvSpec.from_dict(meta.get("spec", {})),
+        spec=record.spec,
         records=records,
-        pins=tuple(sorted(meta.get("pypi", []), key=lambda p: str(p["name"]))),
-        python=str(python.get("version", "")),
+        pins=tuple(_pin(e) for e in sorted(record.locked.pypi, key=lambda e: e.name)),
+        python=record.python.version if record.python else "",
         platform=_platform_of(records),
     )
     if format == "environment.yml":
@@ -624,7 +622,7 @@ def export(
     elif format == "requirements.txt":
         text = writers.requirements_txt(env, from_history=from_history)
     elif format == "pylock.toml":
-        text = _pylock(settings, prefix, env, from_history or no_builds)
+        text = _pylock(settings, ref, env, from_history or no_builds)
     elif format == "explicit":
         if from_history or no_builds:
             raise UsageError("--from-history and --no-builds do not apply to explicit files", hint="drop them")
@@ -662,10 +660,15 @@ def _exported(env: str, format: str, text: str, output: str) -> Exported:
     return Exported(env, format, text, str(Path(output).resolve()) if output else "")
 
 
-def _pylock(settings: Settings, prefix: Path, env: Any, bad_flags: bool) -> str:
-    """The PyPI side as PEP 751 pylock.toml; uv finds each pinned artifact's URL and hash in the indexes."""
-    from corral.pypi.resolve import pins_from_meta
-    from corral.pypi.uv import Uv
+def _pin(entry: Any) -> dict[str, str]:
+    """A PyPI entry as the export writers take it."""
+    return {"name": entry.name, "version": entry.version, "url": entry.direct, "editable": entry.editable}
+
+
+def _pylock(settings: Settings, ref: EnvRef, env: Any, bad_flags: bool) -> str:
+    """The PyPI side as PEP 751 pylock.toml, written from the artifacts the generation recorded."""
+    from corral.lock.pypi import pylock_text
+    from corral.lock.usecases import generation_lock
     from corral.reporting import NullReporter
 
     if bad_flags:
@@ -675,12 +678,12 @@ def _pylock(settings: Settings, prefix: Path, env: Any, bad_flags: bool) -> str:
             f"{env.name or 'the environment'} holds no PyPI packages, so a pylock.toml would be empty",
             hint="export --format environment.yml or explicit for its conda packages",
         )
-    text = Uv(settings, NullReporter()).pylock(prefix / "bin" / "python", pins_from_meta(env.pins), env.spec.index)
+    section = generation_lock(settings, ref, NullReporter()).platforms[0]
     conda = ", ".join(f"{r['name']} {r['version']}" for r in env.records)
     head = f"# PyPI packages of {env.name or 'the environment'} (corral export --format pylock.toml)\n"
     if conda:
         head += f"# conda packages (not in this file; export --format environment.yml for them): {conda}\n"
-    return head + text
+    return head + pylock_text(section.pypi, section.python)
 
 
 def _platform_of(records: Sequence[Any]) -> str:

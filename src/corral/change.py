@@ -1,4 +1,4 @@
-"""One change of an environment: solve (conda, then PyPI), plan, confirm, build a generation, verify, switch."""
+"""One solved change of an environment: solve (conda, then PyPI) into a locked platform, plan, confirm, materialize."""
 
 from __future__ import annotations
 
@@ -9,23 +9,27 @@ from pathlib import Path
 from typing import Any
 
 from corral import __version__
+from corral import materialize as mat
 from corral.errors import (
     Aborted,
     CorralError,
+    DamagedGeneration,
     GenerationNotFound,
     PypiConflict,
     SpecError,
     UntrackedChanges,
     VerificationError,
 )
-from corral.models import ChangeOptions, EnvSpec, HistoryEntry, PackageInfo, Plan
+from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
+from corral.models import ChangeOptions, EnvSpec, PackageInfo, Plan
+from corral.record import FoundPython, GenerationRecord
 from corral.redact import redact
 from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
-from corral.store.fsutil import trash_then_remove
+from corral.store.layout import python_path
 
 Confirm = Callable[[Any], bool]
 
@@ -110,24 +114,45 @@ def require_current(ref: EnvRef) -> int:
     return current
 
 
-def packages_of(prefix: Path, meta: dict[str, Any] | None = None) -> list[PackageInfo]:
-    """A generation's packages for plans: its conda records and the PyPI pins it recorded."""
-    from corral.pypi.resolve import pin_info, pins_from_meta
+def packages_of(ref: EnvRef, number: int) -> list[PackageInfo]:
+    """A generation's packages for plans: its conda records, and its PyPI entries (installed dists if unrecorded).
 
-    meta = gens.read_meta(prefix) if meta is None else meta
-    return sorted([*pfx.read_packages(prefix), *(pin_info(p) for p in pins_from_meta(meta.get("pypi", [])))])
+    Works on a generation whose record is damaged (rollback is a repair, so it must show its plan).
+    """
+    from corral.pypi.resolve import entry_info
+
+    prefix = gens.generation_dir(ref, number)
+    try:
+        pypi = [entry_info(e) for e in gens.read_record(ref, number).locked.pypi]
+    except DamagedGeneration:
+        from corral.pypi import dists
+
+        pypi = [PackageInfo(d.name, d.version, "", "pypi", kind="pypi") for d in dists.installed(prefix)]
+    return sorted([*pfx.read_packages(prefix), *pypi])
 
 
-def owned_extra_files(prefix: Path, meta: dict[str, Any]) -> list[str]:
+def owned_extra_files(prefix: Path, record: GenerationRecord) -> list[str]:
     """Files corral put in a generation besides conda records: its own files and the PyPI packages it installed."""
     from corral.pypi import dists
 
-    wanted = {str(p["name"]) for p in meta.get("pypi", [])}
-    owned = list(meta.get("extra_files", []))
+    wanted = record.pypi_names()
+    owned = list(record.extra_files)
     for dist in dists.installed(prefix):
         if dist.name in wanted:
             owned += [*dists.record_files(prefix, dist), dist.dist_info + "/RECORD"]
     return owned
+
+
+@dataclass(frozen=True)
+class _Start:
+    """The environment before a change: its current generation and that generation's record."""
+
+    number: int | None = None
+    record: GenerationRecord | None = None
+
+    @property
+    def spec(self) -> EnvSpec | None:
+        return self.record.spec if self.record else None
 
 
 def apply(
@@ -141,7 +166,7 @@ def apply(
     notes: Sequence[str] = (),
     expected: Mapping[str, tuple[str, str]] | None = None,
 ) -> ChangeResult:
-    """Solve, plan, confirm, then build, verify and switch to a new generation. The lock must be held.
+    """Solve, plan, confirm, then materialize, verify and switch to a new generation. The lock must be held.
 
     `expected` (from an explicit file) maps package names to the (sha256, md5) they must have.
     """
@@ -149,94 +174,91 @@ def apply(
 
     for note in notes:
         ctx.reporter.warn(note)
-    previous = None if creating else require_current(ref)
-    old_prefix = None if previous is None else gens.generation_dir(ref, previous)
-    old_meta = gens.read_meta(old_prefix) if old_prefix else {}
-    if old_prefix is not None and not ctx.options.discard_untracked:
-        _check_untracked(ref, old_prefix, old_meta)
-    _check_sides(ref, spec, old_meta)
+    start = _Start()
+    if not creating:
+        number = require_current(ref)
+        start = _Start(number, gens.read_record(ref, number))  # a damaged record is refused, never guessed
+    old_prefix = None if start.number is None else gens.generation_dir(ref, start.number)
+    if old_prefix is not None and start.record is not None and not ctx.options.discard_untracked:
+        _check_untracked(ref, old_prefix, start.record)
+    _check_sides(ref, spec, start.record)
     solution = None
     if spec.specs:  # rattler is imported only for environments with conda packages
         from corral.conda.solver import SolveRequest, solve
 
         solution = solve(SolveRequest(spec, old_prefix, motion.free, motion.upgrade), ctx.settings, ctx.reporter)
-    conda_packages = list(solution.packages()) if solution else []
+    conda = solution.entries() if solution else ()
     if expected:
         _check_expected(solution.hashes() if solution else {}, expected)
-    if spec.has_pypi and spec.specs and not any(p.name == "python" for p in conda_packages):
+    if spec.has_pypi and spec.specs and not any(e.name == "python" for e in conda):
         raise SpecError(
             "PyPI packages need a Python in the environment, and the conda packages bring none",
             hint="add python to the conda specs (e.g. python=3.12), or drop the conda specs and use --python",
         )
-    old_packages = packages_of(old_prefix, old_meta) if old_prefix else []
+    old_packages = packages_of(ref, start.number) if start.number is not None else []
     result = ChangeResult(
         env=env_label(ref),
         path=str(ref.link),
         action=action,
-        plan=Plan(),
+        plan=diff(old_packages, mat.conda_infos(conda)) if not spec.has_pypi else Plan(),
         spec=spec,
         generation=gens.next_number(ref),
-        previous=previous,
+        previous=start.number,
         dry_run=ctx.options.dry_run,
         changed=False,
         warnings=tuple(notes),
     )
-    unchanged_request = not creating and EnvSpec.from_dict(old_meta.get("spec", {})) == spec
+    unchanged_request = start.spec == spec
     if not spec.has_pypi:
-        result = dataclasses.replace(result, plan=diff(old_packages, conda_packages))
         if ctx.options.dry_run:
             return result
         if result.plan.is_empty and unchanged_request:
-            return dataclasses.replace(result, generation=previous)  # nothing to do: no new generation
+            return dataclasses.replace(result, generation=start.number)  # nothing to do: no new generation
         if not ctx.confirm(result):
             raise Aborted("nothing was changed")
-        return _build_and_switch(ctx, ref, result, solution, None, None, creating)
+        return _build(ctx, ref, result, conda, None, None, creating)
     still = unchanged_request and motion.pypi_upgrade == () and not motion.upgrade
-    if still and not diff([p for p in old_packages if p.kind == "conda"], conda_packages).changes:
-        return dataclasses.replace(result, generation=previous)  # same request, same conda side: nothing to do
-    interpreter = None if spec.specs else _interpreter(ctx, spec, old_meta, motion)
-    return _build_and_switch(ctx, ref, result, solution, interpreter, (old_prefix, old_meta, motion), creating)
+    old_conda = [p for p in old_packages if p.kind == "conda"]
+    if still and not diff(old_conda, mat.conda_infos(conda)).changes:
+        return dataclasses.replace(result, generation=start.number)  # same request, same conda side: nothing to do
+    interpreter = None if spec.specs else _interpreter(ctx, spec, start.record, motion)
+    return _build(ctx, ref, result, conda, interpreter, (start, old_packages, motion), creating)
 
 
-def _build_and_switch(
+def _build(
     ctx: ChangeContext,
     ref: EnvRef,
     result: ChangeResult,
-    solution: Any,
-    interpreter: Any,
-    pypi: tuple[Path | None, dict[str, Any], Motion] | None,
+    conda: Sequence[CondaEntry],
+    interpreter: FoundPython | None,
+    pypi: tuple[_Start, list[PackageInfo], Motion] | None,
     creating: bool,
 ) -> ChangeResult:
-    """Build generation `result.generation`; with a PyPI side, resolve it there and confirm before installing."""
+    """Materialize generation `result.generation`; with a PyPI side, resolve it there and confirm before installing."""
+    from corral.conda.solver import describe_platform
     from corral.plan import diff
 
     number = result.generation
     assert number is not None
     if creating:
         gens.register(ref)
-    placed: Path | None = None
     if interpreter is not None:
         result = dataclasses.replace(result, python=f"{interpreter.version} ({interpreter.path})")
+    platform, virtual = describe_platform()
+    placed: Path | None = None
     try:
-        placed = _build_base(ctx, ref, number, solution, interpreter, result.spec.specs)
-        meta: dict[str, Any] = {"pypi": [], "python": interpreter.to_dict() if interpreter else None}
+        placed = mat.place(ctx.settings, ctx.reporter, ref, number, conda, interpreter, result.spec.specs)
+        entries: tuple[PypiEntry, ...] = ()
         if pypi is not None:
-            old_prefix, old_meta, motion = pypi
-            # Nothing to confirm and no earlier PyPI versions to keep: uv resolves and installs at once.
-            direct = ctx.options.yes and not ctx.options.dry_run and not old_meta.get("pypi")
-            placed, solution, resolution = _resolve_pypi(
-                ctx, ref, result.spec, placed, solution, interpreter, old_prefix, old_meta, motion, direct
-            )
-            old = packages_of(old_prefix, old_meta) if old_prefix else []
-            new = [*(solution.packages() if solution else ()), *resolution.packages()]
+            start, old_packages, motion = pypi
+            placed, conda, resolution = _resolve_pypi(ctx, ref, result.spec, placed, conda, interpreter, start, motion)
             satisfied = tuple(f"already provided by conda: {s}" for s in resolution.satisfied_by_conda)
-            result = dataclasses.replace(result, plan=diff(old, new), warnings=result.warnings + satisfied)
+            plan = diff(old_packages, [*mat.conda_infos(conda), *resolution.packages()])
+            result = dataclasses.replace(result, plan=plan, warnings=result.warnings + satisfied)
             for warning in satisfied:
                 ctx.reporter.warn(warning)
-            if ctx.options.dry_run or (
-                result.plan.is_empty and EnvSpec.from_dict(old_meta.get("spec", {})) == result.spec
-            ):
-                _discard(placed, number)
+            if ctx.options.dry_run or (plan.is_empty and start.spec == result.spec):
+                mat.discard(placed, number)
                 if creating:
                     gens.recover(ref)
                 if ctx.options.dry_run:
@@ -244,76 +266,27 @@ def _build_and_switch(
                 return dataclasses.replace(result, generation=result.previous)
             if not ctx.confirm(result):
                 raise Aborted("nothing was changed")
-            if not direct:
-                from corral.pypi.uv import Uv
-
-                Uv(ctx.settings, ctx.reporter).install(placed / "bin" / "python", resolution.pins, result.spec.index)
-            meta["pypi"] = resolution.to_meta()
-        _finish(ctx, ref, placed, result, meta, interpreter)
+            entries = resolution.entries
+        python = interpreter.version if interpreter else next((e.version for e in conda if e.name == "python"), "")
+        mat.install_pypi(ctx.settings, ctx.reporter, placed, entries, result.spec.index, python, platform, True)
+        record = GenerationRecord(
+            number=number,
+            created=gens.now(),
+            action=result.action,
+            command=redact(ctx.command),
+            spec=result.spec,
+            locked=LockedPlatform(platform, tuple(sorted(virtual)), python, tuple(conda), entries),
+            parent=result.previous,
+            changes=result.plan.changes,
+            python=interpreter,
+            corral_version=__version__,
+        )
+        mat.finish(ref, placed, record, env_label(ref))
     except BaseException as exc:
-        _undo_unless_switched(ref, placed, number, creating, exc)
+        mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise
-    removed = _collect_garbage(ctx, ref)
+    removed = mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
     return dataclasses.replace(result, changed=True, dry_run=False, removed_generations=removed)
-
-
-def _build_base(
-    ctx: ChangeContext, ref: EnvRef, number: int, solution: Any, interpreter: Any, requested: Sequence[str]
-) -> Path:
-    """Link the conda packages (or lay out a venv on `interpreter`) and move the result to its generation path.
-
-    A generation directory is not in use until the link is switched to it; a killed run leaves one
-    that `recover` deletes, since it never made it into history.
-    """
-    built = gens.build_dir(ref, number)
-    try:
-        if solution is not None:
-            from corral.conda.installer import install as link_packages
-
-            final = gens.generation_dir(ref, number)
-            link_packages(solution, built, final, list(requested), ctx.settings, ctx.reporter)
-        elif interpreter is not None:
-            from corral.pypi.venv import make_venv
-
-            make_venv(built, interpreter)
-        (built / pfx.CORRAL_META).mkdir(parents=True, exist_ok=True)
-        return gens.commit(ref, built, number)
-    except BaseException:
-        trash_then_remove(built, f".trash-build-{number}")
-        raise
-
-
-def _discard(placed: Path, number: int) -> None:
-    trash_then_remove(placed, f".trash-build-{number}")
-
-
-def _undo_unless_switched(ref: EnvRef, placed: Path | None, number: int, creating: bool, exc: BaseException) -> None:
-    """After a failure: undo the build, unless the link already points at it.
-
-    Once the switch happened the new generation is the environment: it is never deleted, and the
-    error says where the environment is (what is missing after it, `recover` adds).
-    """
-    if not gens.is_current(ref, number):
-        _undo(ref, placed, number, creating)
-        return
-    raise gens.incomplete(ref, number, exc) from exc
-
-
-def _collect_garbage(ctx: ChangeContext, ref: EnvRef) -> tuple[int, ...]:
-    """Delete old generations; after a successful switch a failure here is only a warning."""
-    try:
-        return tuple(gens.collect_garbage(ref, ctx.settings.keep_generations))
-    except OSError as exc:
-        ctx.reporter.warn(f"could not delete old generations ({exc}); `corral clean` retries")
-        return ()
-
-
-def _undo(ref: EnvRef, placed: Path | None, number: int, creating: bool) -> None:
-    """After a failed build: drop the placed generation, and a new environment's registration with it."""
-    if placed is not None:
-        _discard(placed, number)
-    if creating:
-        gens.recover(ref)
 
 
 def _resolve_pypi(
@@ -321,30 +294,26 @@ def _resolve_pypi(
     ref: EnvRef,
     spec: EnvSpec,
     placed: Path,
-    solution: Any,
-    interpreter: Any,
-    old_prefix: Path | None,
-    old_meta: dict[str, Any],
+    conda: Sequence[CondaEntry],
+    interpreter: FoundPython | None,
+    start: _Start,
     motion: Motion,
-    direct: bool = False,
-) -> tuple[Path, Any, Any]:
+) -> tuple[Path, Sequence[CondaEntry], Any]:
     """Resolve the PyPI side in the built generation; on a conflict with conda, try once to move the conda side."""
-    from corral.pypi.resolve import ConflictsWithConda, conda_provided, install_directly, pins_from_meta, resolve
+    from corral.pypi.resolve import ConflictsWithConda, conda_provided, resolve
     from corral.pypi.uv import Uv
 
     uv = Uv(ctx.settings, ctx.reporter)
-    previous = pins_from_meta(old_meta.get("pypi", []))
+    previous = start.record.locked.pypi if start.record else ()
 
     def attempt(prefix: Path) -> Any:
-        provided = conda_provided(prefix, pfx.read_records(prefix)) if solution is not None else {}
-        if direct:
-            return install_directly(uv, prefix, spec, provided)
-        return resolve(uv, prefix / "bin" / "python", spec, provided, previous, motion.pypi_upgrade)
+        provided = conda_provided(prefix, pfx.read_records(prefix)) if conda else {}
+        return resolve(uv, python_path(prefix), spec, provided, previous, motion.pypi_upgrade)
 
     try:
-        return placed, solution, attempt(placed)
+        return placed, conda, attempt(placed)
     except ConflictsWithConda as conflict:
-        if solution is None:
+        if not conda:
             raise
         first = conflict
     extra = [_conda_spec(c) for c in first.conflicts]
@@ -352,24 +321,25 @@ def _resolve_pypi(
     ctx.reporter.status("The PyPI requests need other versions of conda packages; trying to move the conda side")
     from corral.conda.solver import SolveRequest, solve
 
+    old_prefix = gens.generation_dir(ref, start.number) if start.number is not None else None
     try:
         moved = solve(
             SolveRequest(spec.with_specs(extra), old_prefix, motion.free | names, motion.upgrade),
             ctx.settings,
             ctx.reporter,
-        )
+        ).entries()
     except CorralError as exc:
         raise _refusal(ref, first, f"the conda channels cannot provide it: {exc.message}") from exc
     number = int(placed.name)
-    _discard(placed, number)
-    placed = _build_base(ctx, ref, number, moved, interpreter, spec.specs)
+    mat.discard(placed, number)
+    placed = mat.place(ctx.settings, ctx.reporter, ref, number, moved, interpreter, spec.specs)
     try:
         return placed, moved, attempt(placed)
     except ConflictsWithConda as again:
-        _discard(placed, number)
+        mat.discard(placed, number)
         raise _refusal(ref, again, "moving the conda side did not resolve it") from again.cause
     except BaseException:
-        _discard(placed, number)
+        mat.discard(placed, number)
         raise
 
 
@@ -403,55 +373,6 @@ def _refusal(ref: EnvRef, conflict: Any, tried: str) -> PypiConflict:
     )
 
 
-def _finish(
-    ctx: ChangeContext, ref: EnvRef, prefix: Path, result: ChangeResult, meta: dict[str, Any], interpreter: Any
-) -> None:
-    """Mark, verify and describe the placed generation, then switch the link to it and record history."""
-    from corral.pypi import dists
-
-    number = result.generation
-    assert number is not None
-    records = pfx.read_records(prefix)
-    marker = pfx.mark_externally_managed(prefix, records, env_label(ref), ref.flag)
-    extra = [marker] if marker else []
-    if interpreter is not None:
-        minor = interpreter.minor
-        extra += ["pyvenv.cfg", "lib64", "bin/python", "bin/python3", f"bin/python{minor}"]
-    missing = pfx.find_missing(prefix, records)
-    installed = {d.name for d in dists.installed(prefix)}
-    missing += [f"{p['name']}: not installed" for p in meta["pypi"] if p["name"] not in installed]
-    if missing:
-        raise VerificationError(
-            f"the new generation is missing {len(missing)} file(s) or package(s); it was not switched to",
-            hint="run `corral clean` to drop damaged cache entries, then retry",
-            details=missing[:20],
-        )
-    full_meta = {
-        "number": number,
-        "created": gens.now(),
-        "action": result.action,
-        "command": redact(ctx.command),
-        "parent": result.previous,
-        "spec": result.spec.to_dict(),
-        "changes": [c.to_dict() for c in result.plan.changes],
-        "extra_files": extra,
-        "corral_version": __version__,
-        **meta,
-    }
-    gens.write_meta(prefix, full_meta)
-    gens.switch_recorded(
-        ref,
-        HistoryEntry(
-            generation=number,
-            time=str(full_meta["created"]),
-            action=result.action,
-            command=redact(ctx.command),
-            previous=result.previous,
-            changes=result.plan.changes,
-        ),
-    )
-
-
 def _check_expected(found: Mapping[str, tuple[str, str, str]], expected: Mapping[str, tuple[str, str]]) -> None:
     """Every package an explicit file names is in the solution with the hash the file gives."""
     problems = []
@@ -472,8 +393,8 @@ def _check_expected(found: Mapping[str, tuple[str, str, str]], expected: Mapping
         )
 
 
-def _check_untracked(ref: EnvRef, prefix: Path, meta: dict[str, Any]) -> None:
-    untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, meta))
+def _check_untracked(ref: EnvRef, prefix: Path, record: GenerationRecord) -> None:
+    untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, record))
     if untracked:
         raise UntrackedChanges(
             f"{ref.label} holds {len(untracked)} file(s) that corral did not install"
@@ -485,11 +406,11 @@ def _check_untracked(ref: EnvRef, prefix: Path, meta: dict[str, Any]) -> None:
         )
 
 
-def _check_sides(ref: EnvRef, spec: EnvSpec, old_meta: dict[str, Any]) -> None:
+def _check_sides(ref: EnvRef, spec: EnvSpec, record: GenerationRecord | None) -> None:
     """An environment on a found interpreter holds no conda packages (they would bring their own Python)."""
-    python = old_meta.get("python") or {}
+    python = record.python if record else None
     if spec.specs and spec.python:
-        where = f" (Python {python.get('version')} at {python.get('path')})" if python else ""
+        where = f" (Python {python.version} at {python.path})" if python else ""
         raise SpecError(
             f"{ref.label} runs on a found interpreter{where}; it cannot hold conda packages",
             hint="install PyPI packages with --pip, or create a conda-based environment (-c CHANNEL python=3.12 ...)",
@@ -497,112 +418,11 @@ def _check_sides(ref: EnvRef, spec: EnvSpec, old_meta: dict[str, Any]) -> None:
         )
 
 
-def _interpreter(ctx: ChangeContext, spec: EnvSpec, old_meta: dict[str, Any], motion: Motion) -> Any:
+def _interpreter(ctx: ChangeContext, spec: EnvSpec, record: GenerationRecord | None, motion: Motion) -> FoundPython:
     """The found interpreter for a PyPI-only environment: the recorded one while it exists, else found anew."""
-    from corral.pypi.interpreters import Interpreter, find
+    from corral.pypi.interpreters import find
 
-    recorded = old_meta.get("python")
-    if recorded and Path(str(recorded.get("path", ""))).exists() and motion.pypi_upgrade is not None:
-        return Interpreter(**recorded)
-    return find(spec.python, ctx.settings)
-
-
-def apply_locked(
-    ctx: ChangeContext, ref: EnvRef, lock: Any, platform: str, *, creating: bool = True, action: str = "create"
-) -> ChangeResult:
-    """A new generation that is exactly a lock's section for `platform`: no solving, every artifact's hash checked.
-
-    Creates the environment, or (with `creating=False`, for `doctor --fix`) adds a generation to it.
-
-    Everything that can be refused is checked before the first file is linked: the platform is in
-    the lock, this machine provides the virtual packages the records need, every PyPI package has
-    a wheel for this machine (nothing is built), and every conda archive matches its sha256.
-    """
-    from corral.errors import LockError
-    from corral.lock.conda import check_machine, restore_urls, verified_records
-    from corral.lock.pypi import install_lines
-    from corral.plan import diff
-    from corral.pypi.resolve import pin_info, pin_to_dict
-    from corral.pypi.uv import Pin
-
-    section = lock.platform(platform)
-    if section is None:
-        raise LockError(
-            f"the lock has no section for this machine's platform {platform} (it covers"
-            f" {', '.join(lock.platform_names())})",
-            hint=f"add it: corral lock -f FILE --platform {platform} (with the platforms it has)",
-        )
-    spec = lock.spec
-    check_machine(section.conda)
-    interpreter = None
-    if not section.conda and (spec.python or section.pypi):
-        from corral.pypi.interpreters import find
-
-        interpreter = find(section.python or spec.python, ctx.settings)
-    python = interpreter.version if interpreter is not None else section.python
-    lines = install_lines(section.pypi, python, platform)
-    editables = [e.editable for e in section.pypi if e.editable]
-    pins = [
-        Pin(name=e.name, editable=e.editable) if e.editable else Pin(name=e.name, version=e.version)
-        for e in section.pypi
-    ]
-    conda = [_locked_info(e) for e in section.conda]
-    previous = None if creating else require_current(ref)
-    old = packages_of(gens.generation_dir(ref, previous)) if previous is not None else []
-    result = ChangeResult(
-        env=env_label(ref),
-        path=str(ref.link),
-        action=action,
-        plan=diff(old, [*conda, *(pin_info(p) for p in pins)]),
-        spec=spec,
-        generation=gens.next_number(ref),
-        previous=previous,
-        dry_run=ctx.options.dry_run,
-        changed=False,
-        python=f"{interpreter.version} ({interpreter.path})" if interpreter is not None else "",
-    )
-    if ctx.options.dry_run:
-        return result
-    if not ctx.confirm(result):
-        raise Aborted("nothing was changed")
-    number = result.generation
-    assert number is not None
-    if creating:
-        gens.register(ref)
-    placed: Path | None = None
-    try:
-        solution = None
-        if section.conda:
-            from corral.conda.solver import Solution
-
-            solution = Solution(records=verified_records(section.conda, ctx.settings, ctx.reporter))
-        placed = _build_base(ctx, ref, number, solution, interpreter, spec.specs)
-        restore_urls(placed, section.conda)
-        if lines or editables:
-            from corral.pypi.uv import Uv
-
-            Uv(ctx.settings, ctx.reporter).install_locked(placed / "bin" / "python", lines, spec.index, editables)
-        meta = {
-            "pypi": [pin_to_dict(p) for p in pins],
-            "python": interpreter.to_dict() if interpreter else None,
-            "lock": {"sha256": lock.input_hash, "platform": platform, "section": section.to_dict()},
-        }
-        _finish(ctx, ref, placed, result, meta, interpreter)
-    except BaseException as exc:
-        _undo_unless_switched(ref, placed, number, creating, exc)
-        raise
-    removed = () if creating else _collect_garbage(ctx, ref)
-    return dataclasses.replace(result, changed=True, removed_generations=removed)
-
-
-def _locked_info(entry: Any) -> PackageInfo:
-    from corral.conda.channels import channel_display
-
-    return PackageInfo(
-        name=entry.name,
-        version=entry.version,
-        build=entry.build,
-        build_number=entry.build_number,
-        channel=channel_display(entry.channel),
-        subdir=entry.subdir,
-    )
+    recorded = record.python if record else None
+    if recorded is not None and Path(recorded.path).exists() and motion.pypi_upgrade is not None:
+        return recorded
+    return FoundPython(**find(spec.python, ctx.settings).to_dict())

@@ -171,3 +171,9 @@ class IncompleteChange(CorralError):
     """The environment was switched to its new generation, but a later step (history) failed."""
 
     code = "incomplete-change"
+
+
+class DamagedGeneration(CorralError):
+    """A generation's own record (generation.json) cannot be read: corral will not guess what it holds."""
+
+    code = "damaged-generation"

@@ -11,6 +11,7 @@ from typing import Any
 
 from corral.errors import ConfigError
 from corral.locations import default_config_file, default_root
+from corral.store import layout
 
 DEFAULT_CHANNELS = ("conda-forge",)
 
@@ -34,42 +35,42 @@ class Settings:
     @property
     def envs_dir(self) -> Path:
         """Where the stable links of named environments live."""
-        return self.root / "envs"
+        return self.root / layout.ENVS
 
     @property
     def generations_dir(self) -> Path:
         """Where every environment's generations live."""
-        return self.root / "generations"
+        return self.root / layout.GENERATIONS
 
     @property
     def conda_cache(self) -> Path:
         """rattler's package cache (extracted packages, hardlinked into prefixes)."""
-        return self.root / "cache" / "conda" / "pkgs"
+        return self.root / layout.CONDA_PKGS
 
     @property
     def repodata_cache(self) -> Path:
         """rattler's repodata cache."""
-        return self.root / "cache" / "conda" / "repodata"
+        return self.root / layout.CONDA_REPODATA
 
     @property
     def pypi_cache(self) -> Path:
         """uv's cache (wheels, built projects; hardlinked into prefixes)."""
-        return self.root / "cache" / "pypi"
+        return self.root / layout.PYPI_CACHE
 
     @property
     def interpreter_cache(self) -> Path:
         """What corral learned about each interpreter it found, keyed by path and mtime."""
-        return self.root / "cache" / "interpreters.json"
+        return self.root / layout.INTERPRETERS
 
     @property
     def run_dir(self) -> Path:
         """Notes of running child processes (uv), so that recovery can end those a killed corral left."""
-        return self.root / "run"
+        return self.root / layout.RUN
 
     @property
     def locks_dir(self) -> Path:
         """Per-environment lock files."""
-        return self.root / "locks"
+        return self.root / layout.LOCKS
 
 
 _ENV_VARS: dict[str, str] = {

@@ -72,6 +72,7 @@ def test_healthy_environment_and_stable_json(ml: Corral) -> None:
     assert env["env"] == "ml" and env["generation"] == 1 and env["problems"] == []
     assert set(env["counts"]) == {
         "broken-link",
+        "damaged-record",
         "missing-file",
         "modified-file",
         "unreadable-file",

@@ -163,7 +163,7 @@ def test_tampered_hashes_are_refused_and_nothing_is_created(
     (corral.cwd / "edited.lock").write_text(edited)
     refused = corral("create", "-n", "bad", "--lock", "edited.lock", "-y")
     assert refused.code == 1
-    assert "liba-1.0-0" in refused.err and "do not match the lock" in refused.err
+    assert "liba-1.0-0" in refused.err and "do not match their recorded sha256" in refused.err
     assert not corral.link("bad").exists() and not (corral.root / "generations" / "bad").exists()
 
     # The channel's file changes under the lock: refused too.

@@ -42,6 +42,7 @@ class PackageDef:
     files: Mapping[str, FileEntry] = field(default_factory=dict)
     link_json: Mapping[str, object] | None = None
     timestamp: int = 1_700_000_000_000
+    extra_index: Mapping[str, object] = field(default_factory=dict)  # more index.json keys, as real packages have
 
 
 def write_conda_package(channel: Path, pkg: PackageDef, compresslevel: int = 9) -> Path:
@@ -60,6 +61,7 @@ def write_conda_package(channel: Path, pkg: PackageDef, compresslevel: int = 9) 
         "subdir": pkg.subdir,
         "license": "MIT",
         "timestamp": pkg.timestamp,
+        **pkg.extra_index,
     }
     if pkg.noarch and pkg.subdir == "noarch":
         index["noarch"] = pkg.noarch
@@ -122,3 +124,34 @@ def index_channel(channel: Path) -> None:
 def simple_package(name: str, version: str, depends: Sequence[str] = (), **kw: object) -> PackageDef:
     """A small noarch package with one data file, enough for solver and store tests."""
     return PackageDef(name=name, version=version, depends=tuple(depends), **kw)  # type: ignore[arg-type]
+
+
+FREE_THREADED_SITE = "lib/python3.99t/site-packages"
+
+
+def free_threaded_python(subdir: str) -> PackageDef:
+    """A `python` package whose record names its own site-packages (as conda-forge's free-threaded builds do)."""
+    return PackageDef(
+        name="python",
+        version="3.99.99",
+        build="0_cp399t",
+        subdir=subdir,
+        noarch=None,
+        files={
+            "bin/python3.99": FileEntry(b"#!/bin/sh\necho python 3.99.99\n", mode=0o755),
+            f"{FREE_THREADED_SITE}/README.txt": FileEntry(b"site-packages of a free-threaded python\n"),
+        },
+        extra_index={"python_site_packages_path": FREE_THREADED_SITE, "track_features": "py_freethreading"},
+    )
+
+
+def sample_noarch_python() -> PackageDef:
+    """A `noarch: python` package with one module: where it lands depends on the interpreter's record."""
+    return PackageDef(
+        name="sample_noarch_python",
+        version="1.0",
+        depends=("python",),
+        noarch="python",
+        files={"site-packages/sample.py": FileEntry(b"VALUE = 42\n")},
+        link_json={"noarch": {"type": "python"}, "package_metadata_version": 1},
+    )

@@ -6,7 +6,9 @@ import json
 import os
 from pathlib import Path
 
-from corral.models import HistoryEntry
+from corral.lock.lockfile import LockedPlatform
+from corral.models import EnvSpec, HistoryEntry
+from corral.record import GenerationRecord
 from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
@@ -23,7 +25,8 @@ def make_generation(ref: EnvRef, number: int, files: dict[str, str] | None = Non
         (built / rel).write_text(text)
     record = {"name": "a", "version": "1", "build": "0", "channel": "file:///c/", "files": sorted(files)}
     (built / "conda-meta" / "a-1-0.json").write_text(json.dumps(record))
-    gens.write_meta(built, {"number": number, "action": "install", "command": "test", "spec": {}})
+    locked = LockedPlatform("linux-64")
+    gens.write_record(built, GenerationRecord(number, gens.now(), "install", "test", EnvSpec(channels=()), locked))
     return gens.commit(ref, built, number)
 
 

@@ -137,12 +137,10 @@ def _int(text: str | None) -> int:
 
 def target_for(settings: Any, name: str | None, path: str | None) -> Target:
     """The Target of `-n NAME` / `-p PATH` (or a bare NAME or PATH): an existing environment."""
-    from corral.models import EnvSpec
     from corral.store import generations as gens
     from corral.store.envs import env_ref, require_existing
 
     ref = require_existing(env_ref(settings, name=name, path=path))
     current = gens.current_generation(ref)
-    meta = gens.read_meta(gens.generation_dir(ref, current)) if current is not None else {}
-    variables = EnvSpec.from_dict(meta.get("spec", {})).variables
+    variables = gens.read_record(ref, current).spec.variables if current is not None else ()
     return Target(link=str(ref.link), label=ref.name or str(ref.link), variables=variables)

@@ -13,12 +13,14 @@ import json
 import os
 import sys
 
+from corral.store.layout import ACTIVATION_CACHE as CACHE
+from corral.store.layout import GENERATION_FILE
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing import at run time: `corral run` is on a fast path
     from collections.abc import Mapping, Sequence
     from typing import Any, NoReturn
 
-CACHE = os.path.join("conda-meta", "corral", "activation.json")
 CACHE_VERSION = 1
 # Variables bash sets for itself; not part of what the scripts changed.
 _SHELL_OWN = frozenset({"SHLVL", "_", "PWD", "OLDPWD"})
@@ -156,7 +158,7 @@ def make_activation(link: str, label: str, generation: str, environ: Mapping[str
 
     variables: dict[str, str] = {}
     try:
-        with open(os.path.join(generation, "conda-meta", "corral", "generation.json"), encoding="utf-8") as handle:
+        with open(os.path.join(generation, GENERATION_FILE), encoding="utf-8") as handle:
             variables = {str(k): str(v) for k, v in dict(json.load(handle)["spec"].get("variables", {})).items()}
     except (OSError, ValueError, KeyError):
         pass

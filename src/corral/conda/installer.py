@@ -1,13 +1,14 @@
-"""Materialize solved records into an empty prefix with rattler (hardlinks from the package cache)."""
+"""Link conda entries into an empty prefix with rattler (hardlinks from the package cache), hashes checked first."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from corral.conda.solver import Solution
 from corral.errors import InstallError
+from corral.lock.lockfile import CondaEntry
 from corral.reporting import Reporter
 from corral.settings import Settings
 
@@ -34,28 +35,30 @@ class _ProgressAdapter:
         raise AttributeError(name)
 
 
-def install(
-    solution: Solution,
+def link(
+    entries: Sequence[CondaEntry],
     prefix: Path,
     final_prefix: Path,
-    requested: list[str],
+    requested: Sequence[str],
     settings: Settings,
     reporter: Reporter,
 ) -> None:
-    """Link every record of `solution` into the empty directory `prefix`, noting the requested specs.
+    """Link exactly `entries` into the empty directory `prefix`, noting the requested specs.
 
-    Files that embed their prefix get `final_prefix`, where the directory will be renamed to.
+    Every archive is checked against its sha256 first (`records.checked_records`). Files that
+    embed their prefix get `final_prefix`, where the directory will be renamed to.
     """
     import rattler
 
-    if settings.offline:
-        _check_cached(solution.records, settings.conda_cache)
+    from corral.conda.records import checked_records
+
+    records = checked_records(entries, settings, reporter)
     # py-rattler 0.28 accepts only the inner spec object here.
     specs = [rattler.MatchSpec(s)._match_spec for s in requested]
 
     async def run() -> None:
         await rattler.install(
-            solution.records,
+            records,
             target_prefix=prefix,
             alternative_target_prefix=final_prefix,
             cache_dir=settings.conda_cache,
@@ -74,18 +77,3 @@ def install(
             hint="the environment was not changed; check the network, or run `corral clean` if the"
             " package cache is damaged",
         ) from exc
-
-
-def _check_cached(records: list[Any], cache: Path) -> None:
-    """With --offline, every non-local package must already be extracted in the cache."""
-    missing = []
-    for record in records:
-        url = str(record.url)
-        stem = str(record.file_name).removesuffix(".tar.bz2").removesuffix(".conda")
-        if not url.startswith("file://") and not (cache / stem / "info" / "index.json").is_file():
-            missing.append(f"{record.name.normalized}-{record.version}-{record.build}")
-    if missing:
-        raise InstallError(
-            f"--offline: {len(missing)} package(s) are not in the cache: {', '.join(missing[:10])}",
-            hint="run the command once without --offline to download them",
-        )

@@ -24,6 +24,7 @@ from corral.errors import (
     SpecError,
     Unsatisfiable,
 )
+from corral.lock.lockfile import CondaEntry
 from corral.models import ALL, EnvSpec, PackageInfo, spec_name
 from corral.reporting import Reporter
 from corral.settings import Settings
@@ -52,6 +53,12 @@ class Solution:
     def packages(self) -> tuple[PackageInfo, ...]:
         """The solution as corral values, sorted by name."""
         return tuple(sorted(package_info(r) for r in self.records))
+
+    def entries(self) -> tuple[CondaEntry, ...]:
+        """The solution as lock entries (every field of every record), sorted by name."""
+        from corral.conda.records import entry_from_record
+
+        return tuple(sorted((entry_from_record(r) for r in self.records), key=lambda e: (e.name, e.subdir)))
 
     def hashes(self) -> dict[str, tuple[str, str, str]]:
         """name -> (sha256, md5, url) as the channels' repodata gives them."""

@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from corral.change import ChangeContext, ChangeResult, owned_extra_files
+from corral.change import ChangeContext, ChangeResult, owned_extra_files, require_current
 from corral.doctor import checks
 from corral.doctor.checks import Problem
-from corral.errors import CorralError
+from corral.errors import CorralError, DamagedGeneration
 from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
@@ -18,6 +18,7 @@ from corral.store.envs import EnvRef, require_existing
 
 CHECKS = (
     "broken-link",
+    "damaged-record",
     "missing-file",
     "modified-file",
     "unreadable-file",
@@ -107,19 +108,23 @@ def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
         )
         return Diagnosis(label, str(ref.link), None, (problem,))
     prefix = gens.generation_dir(ref, current)
-    meta = gens.read_meta(prefix)
+    try:
+        record = gens.read_record(ref, current)
+    except DamagedGeneration as exc:
+        problem = Problem("damaged-record", "", str(prefix / pfx.GENERATION_FILE), exc.message)
+        return Diagnosis(label, str(ref.link), current, (problem,))
     records = pfx.read_records(prefix)
     hasher = checks.Hasher()
     installed = pydists.installed(prefix)
     provided = conda_provided(prefix, records) if records else {}
-    ours = {str(p["name"]) for p in meta.get("pypi", [])}
+    ours = record.pypi_names()
     conda_names, conda_infos = checks.conda_dist_infos(records)
     problems: list[Problem] = []
     problems += checks.conda_files(prefix, records, hasher)
     problems += checks.pypi_files(prefix, [d for d in installed if d.name in ours], hasher)
-    untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, meta))
+    untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, record))
     problems += checks.foreign(prefix, untracked, installed, ours, conda_names, conda_infos)
-    problems += checks.lock_drift(records, meta, [d for d in installed if d.name not in provided], provided)
+    problems += checks.lock_drift(records, record.locked, [d for d in installed if d.name not in provided], provided)
     problems += checks.links(prefix)
     problems += checks.cache_files(records, hasher)
     problems += _shared_damage(settings, prefix, problems)
@@ -273,9 +278,13 @@ def _cache_entries_of(settings: Settings, key: tuple[int, int]) -> set[Path]:
 
 
 def _rebuild(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis, adopt: bool) -> ChangeResult:
-    from corral.change import apply_locked
-    from corral.lock.platforms import current_platform
-    from corral.lock.usecases import generation_lock
+    """A fresh generation from the current one's own record, read under the environment's lock.
+
+    Holding the lock while reading means a change that lands meanwhile is rebuilt from, never
+    undone. A damaged record is rebuilt from what the generation holds (its conda-meta records
+    and installed distributions), the request with it.
+    """
+    from corral.frozen import apply_locked
     from corral.store import locking
 
     options = replace(ctx.options, discard_untracked=True)
@@ -284,6 +293,71 @@ def _rebuild(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis, adopt: bool)
         from corral import api
 
         return api.adopt(ctx, ref)
-    lock = generation_lock(ctx.settings, ref, ctx.reporter)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        return apply_locked(ctx, ref, lock, current_platform(), creating=False, action="doctor --fix")
+        gens.recover(ref)
+        current = require_current(ref)
+        try:
+            record = gens.read_record(ref, current)
+        except DamagedGeneration:
+            record = _from_contents(ref, current)
+            ctx.reporter.warn(
+                f"the record of generation {current} was damaged: its request was rebuilt from what is installed"
+            )
+        return apply_locked(
+            ctx,
+            ref,
+            record.spec,
+            record.locked,
+            lock_sha256=record.lock_sha256,
+            creating=False,
+            action="doctor --fix",
+            allow_build=not record.lock_sha256,
+            interpreter=record.python,
+        )
+
+
+def _from_contents(ref: EnvRef, number: int) -> Any:
+    """A record for a generation whose own is damaged: conda-meta records, installed distributions, pyvenv.cfg."""
+    from corral.models import EnvSpec
+    from corral.pypi import dists
+    from corral.pypi.resolve import conda_provided
+    from corral.record import GenerationRecord
+
+    prefix = gens.generation_dir(ref, number)
+    records = pfx.read_records(prefix)
+    provided = conda_provided(prefix, records) if records else {}
+    pins = [d for d in dists.installed(prefix) if d.name not in provided]
+    channels = tuple(dict.fromkeys(str(r.get("channel", "")) for r in records if r.get("channel")))
+    requested = tuple(str(r["requested_spec"]) for r in records if r.get("requested_spec"))
+    python = _found_python(prefix) if not records else None
+    spec = EnvSpec(
+        channels=channels,
+        specs=requested,
+        pypi=tuple(f"{d.name}=={d.version}" for d in pins if not d.editable),
+        editables=tuple(d.editable for d in pins if d.editable),
+        python=python.minor if python is not None else "",
+    )
+    data = {
+        "schema": 1,
+        "number": number,
+        "created": gens.now(),
+        "action": "doctor --fix",
+        "spec": spec.to_dict(),
+        "pypi": [{"name": d.name, "version": d.version, "editable": d.editable, "url": d.url} for d in pins],
+        "python": python.to_dict() if python is not None else None,
+    }
+    return GenerationRecord.from_dict(data, records)
+
+
+def _found_python(prefix: Path) -> Any:
+    """The interpreter a venv-style generation names in its pyvenv.cfg (None when it has none)."""
+    from corral.pypi.interpreters import Interpreter
+
+    try:
+        lines = (prefix / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    values = dict(line.split(" = ", 1) for line in lines if " = " in line)
+    if "executable" not in values:
+        return None
+    return Interpreter(values["executable"], values.get("version", ""), values.get("implementation", "cpython"), "")

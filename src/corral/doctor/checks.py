@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from corral.lock.lockfile import LockedPlatform
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -160,28 +162,40 @@ def foreign(
 
 
 def lock_drift(
-    records: Sequence[Mapping[str, Any]], meta: Mapping[str, Any], dists: Iterable[Any], provided: Mapping[str, Any]
+    records: Sequence[Mapping[str, Any]], locked: LockedPlatform, dists: Iterable[Any], provided: Mapping[str, Any]
 ) -> list[Problem]:
-    """Where the environment differs from what its generation recorded (its lock): missing, extra, other version."""
+    """Where the environment differs from what its generation recorded (its locked platform).
+
+    Conda packages missing, extra or at another build; PyPI packages missing or at another
+    version; and noarch: python files outside the site-packages the interpreter's record names
+    (a free-threaded python keeps them in lib/python3.Xt/site-packages).
+    """
     out = []
-    section = (meta.get("lock") or {}).get("section") or {}
-    locked = {str(e["name"]): f"{e['version']}={e['build']}" for e in section.get("conda", [])}
+    want_conda = {e.name: f"{e.version}={e.build}" for e in locked.conda}
     installed = {str(r["name"]): f"{r['version']}={r.get('build', '')}" for r in records}
-    for name in sorted(locked.keys() | installed.keys() if locked else set()):
-        want, have = locked.get(name), installed.get(name)
+    for name in sorted(want_conda.keys() | installed.keys()):
+        want, have = want_conda.get(name), installed.get(name)
         if want != have:
             what = "missing" if have is None else "not in the lock" if want is None else f"{have}, the lock has {want}"
             out.append(Problem("lock-drift", name, "", f"conda package {what}"))
-    pins = {str(p["name"]): str(p.get("version", "")) for p in meta.get("pypi", [])}
+    site = next((e.python_site_packages_path for e in locked.conda if e.name == "python"), "")
+    if site:
+        for record in records:
+            if record.get("noarch") != "python" and (record.get("noarch") or {}) != {"type": "python"}:
+                continue
+            stray = [f for f in record.get("files", ()) if "/site-packages/" in f and not f.startswith(site + "/")]
+            if stray:
+                out.append(Problem("lock-drift", str(record["name"]), stray[0], f"noarch: python files outside {site}"))
     present = {d.name: d for d in dists}
-    for name, version in sorted(pins.items()):
-        dist = present.get(name)
+    for entry in sorted(locked.pypi, key=lambda e: e.name):
+        dist = present.get(entry.name)
         if dist is None:
-            out.append(Problem("lock-drift", name, "", f"PyPI package missing (the lock has {version or 'it'})"))
-        elif version and dist.version != version and not dist.editable:
             out.append(
-                Problem("lock-drift", name, dist.dist_info, f"PyPI package at {dist.version}, the lock has {version}")
+                Problem("lock-drift", entry.name, "", f"PyPI package missing (the lock has {entry.version or 'it'})")
             )
+        elif entry.version and dist.version != entry.version and not dist.editable:
+            what = f"PyPI package at {dist.version}, the lock has {entry.version}"
+            out.append(Problem("lock-drift", entry.name, dist.dist_info, what))
     return out
 
 

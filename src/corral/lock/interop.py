@@ -37,7 +37,7 @@ def read_foreign(path: Path, settings: Settings, reporter: Reporter) -> tuple[Lo
 def _read_pixi(path: Path, settings: Settings) -> tuple[Lock, tuple[str, ...]]:
     import rattler
 
-    from corral.lock.conda import entry_from_record
+    from corral.conda.records import entry_from_record
 
     try:
         document = rattler.LockFile.from_path(path)
@@ -94,7 +94,7 @@ def pixi_text(lock: Lock) -> str:
     """The lock as a pixi.lock (written by py-rattler; PyPI sha256 added, which its API cannot write)."""
     import rattler
 
-    from corral.lock.conda import to_record
+    from corral.conda.records import to_record
 
     platforms = {
         p.platform: rattler.LockPlatform(p.platform, virtual_packages=list(p.virtual_packages)) for p in lock.platforms
@@ -320,7 +320,7 @@ def _sha256_at(location: str, settings: Settings) -> str:
     import hashlib
     import urllib.request
 
-    from corral.lock.conda import local_path, sha256_of
+    from corral.conda.records import local_path, sha256_of
 
     local = local_path(location)
     if local is not None:

@@ -52,11 +52,45 @@ class CondaEntry:
     noarch: str = ""
     license: str = ""
     timestamp: int = 0
+    # Fields rattler needs to link exactly as a solve would: where noarch: python files go (a
+    # free-threaded python says lib/python3.13t/site-packages), feature tracking, and the license
+    # family. (arch and platform are not kept: rattler derives them from the subdir.)
+    python_site_packages_path: str = ""
+    track_features: tuple[str, ...] = ()
+    features: str = ""
+    license_family: str = ""
 
     @property
     def file_name(self) -> str:
         """The archive's file name (the last part of its URL)."""
         return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> CondaEntry:
+        """An entry from a record's JSON (a conda-meta file, or rattler's `to_json()`), every field kept."""
+        timestamp = record.get("timestamp") or 0
+        track = record.get("track_features") or ()
+        return cls(
+            name=str(record["name"]),
+            version=str(record["version"]),
+            build=str(record["build"]),
+            build_number=int(record.get("build_number", 0)),
+            subdir=str(record.get("subdir", "")),
+            channel=str(record.get("channel", "") or ""),
+            url=str(record.get("url", "")),
+            sha256=str(record.get("sha256", "") or ""),
+            md5=str(record.get("md5", "") or ""),
+            size=int(record.get("size", 0) or 0),
+            depends=tuple(str(d) for d in record.get("depends", ())),
+            constrains=tuple(str(d) for d in record.get("constrains", ())),
+            noarch=_noarch(record.get("noarch")),
+            license=str(record.get("license", "") or ""),
+            timestamp=int(timestamp) if isinstance(timestamp, (int, float)) else 0,
+            python_site_packages_path=str(record.get("python_site_packages_path", "") or ""),
+            track_features=tuple(track.replace(",", " ").split() if isinstance(track, str) else map(str, track)),
+            features=str(record.get("features", "") or ""),
+            license_family=str(record.get("license_family", "") or ""),
+        )
 
     @property
     def label(self) -> str:
@@ -86,7 +120,20 @@ class CondaEntry:
             out["license"] = self.license
         if self.timestamp:
             out["timestamp"] = self.timestamp
+        optional: dict[str, Any] = {
+            "python_site_packages_path": self.python_site_packages_path,
+            "track_features": list(self.track_features),
+            "features": self.features,
+            "license_family": self.license_family,
+        }
+        out.update({k: v for k, v in optional.items() if v})
         return out
+
+
+def _noarch(value: Any) -> str:
+    if value in (None, False, ""):
+        return ""
+    return "generic" if value is True else str(value)
 
 
 @dataclass(frozen=True)
@@ -110,7 +157,9 @@ class Artifact:
 class PypiEntry:
     """One PyPI distribution for one platform: its wheels for that platform, and its sdist if any.
 
-    `editable` entries are the user's own projects (a path, no hash), installed editable.
+    `editable` entries are the user's own projects (a path, no hash), installed editable; `direct`
+    entries are direct references that cannot be pinned by a hash (a VCS URL at a commit), made by
+    solved changes only (`corral lock` refuses them).
     """
 
     name: str
@@ -119,12 +168,16 @@ class PypiEntry:
     wheels: tuple[Artifact, ...] = ()
     sdist: Artifact | None = None
     editable: str = ""
+    direct: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as written."""
         out: dict[str, Any] = {"name": self.name}
         if self.editable:
             out["editable"] = self.editable
+            return out
+        if self.direct:
+            out["direct"] = self.direct
             return out
         out["version"] = self.version
         if self.requires_python:
@@ -248,10 +301,16 @@ def from_dict(data: Any, where: str) -> Lock:
         )
     platforms = []
     for name, section in check.mapping(root.get("platforms"), "platforms").items():
-        platforms.append(_platform(check, str(name), check.mapping(section, f"platforms.{name}")))
+        platforms.append(section_from_dict(str(name), section, where))
     if not platforms:
         raise LockError(f"{where}: the lock covers no platform", hint="make it again: corral lock -f FILE --platform P")
     return Lock(spec=spec, platforms=tuple(platforms), sources=sources, input_hash=recorded)
+
+
+def section_from_dict(name: str, data: Any, where: str) -> LockedPlatform:
+    """One platform's section (as LockedPlatform.to_dict writes it), checked; errors name `where` and the entry."""
+    check = _Checker(where)
+    return _platform(check, name, check.mapping(data, f"platforms.{name}"))
 
 
 def _platform(check: _Checker, name: str, section: Mapping[str, Any]) -> LockedPlatform:
@@ -289,6 +348,10 @@ def _conda(check: _Checker, item: Mapping[str, Any], at: str) -> CondaEntry:
         noarch=str(item.get("noarch", "") or ""),
         license=str(item.get("license", "") or ""),
         timestamp=check.integer(item, "timestamp", at, required=False),
+        python_site_packages_path=str(item.get("python_site_packages_path", "") or ""),
+        track_features=tuple(str(t) for t in check.sequence(item.get("track_features", []), f"{at}.track_features")),
+        features=str(item.get("features", "") or ""),
+        license_family=str(item.get("license_family", "") or ""),
     )
     stem = entry.file_name.removesuffix(".conda").removesuffix(".tar.bz2")
     if stem != entry.label:
@@ -304,6 +367,8 @@ def _pypi(check: _Checker, item: Mapping[str, Any], at: str) -> PypiEntry:
     at = f"{at} ({name})"
     if item.get("editable"):
         return PypiEntry(name=name, editable=str(item["editable"]))
+    if item.get("direct"):
+        return PypiEntry(name=name, direct=str(item["direct"]))
     wheels = tuple(
         _artifact(check, check.mapping(w, f"{at}.wheels[{i}]"), f"{at}.wheels[{i}]")
         for i, w in enumerate(check.sequence(item.get("wheels", []), f"{at}.wheels"))

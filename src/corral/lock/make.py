@@ -64,8 +64,8 @@ def make(request: LockRequest, settings: Settings, reporter: Reporter) -> Lock:
 def _solve_conda(
     request: LockRequest, targets: Mapping[str, Sequence[str]], settings: Settings, reporter: Reporter
 ) -> dict[str, list[CondaEntry]]:
+    from corral.conda.records import entry_from_record, to_record
     from corral.conda.solver import solve_for_platforms
-    from corral.lock.conda import entry_from_record, to_record
 
     preferred = {}
     if request.previous is not None:

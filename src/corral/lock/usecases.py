@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from corral.change import ChangeContext, ChangeResult, apply_locked, require_current
+from corral.change import ChangeContext, ChangeResult, require_current
 from corral.errors import CorralError, LockError, NothingToDo, StaleLock, UsageError
 from corral.lock import lockfile
 from corral.lock.lockfile import Lock, LockedPlatform
@@ -218,67 +218,50 @@ def _import(
 
 def create_from_lock(ctx: ChangeContext, ref: EnvRef, path: str, platform: str = "") -> ChangeResult:
     """`corral create --lock FILE`: a new environment that is exactly the lock's section for this machine."""
+    from corral.frozen import apply_locked
     from corral.lock.platforms import current_platform
 
     locked = lockfile.load(Path(path))
+    chosen = platform or current_platform()
+    section = locked.platform(chosen)
+    if section is None:
+        raise LockError(
+            f"the lock has no section for this machine's platform {chosen} (it covers"
+            f" {', '.join(locked.platform_names())})",
+            hint=f"add it: corral lock -f FILE --platform {chosen} (with the platforms it has)",
+        )
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         gens.recover(ref)
         require_absent(ref)
-        return apply_locked(ctx, ref, locked, platform or current_platform())
+        return apply_locked(ctx, ref, locked.spec, section, lock_sha256=locked.input_hash)
 
 
 def generation_lock(settings: Settings, ref: EnvRef, reporter: Reporter) -> Lock:
-    """The lock of an environment's current generation, for this machine's platform.
+    """The lock of an environment's current generation: the locked platform its record keeps.
 
-    A generation made from a lock keeps that lock's section and gives it back unchanged; otherwise
-    the lock is assembled from its conda records (which carry URL, sha256, md5, depends) and its
-    PyPI pins, whose artifacts uv looks up in the indexes.
+    No index is asked: every generation records the exact artifacts it was built from. Only a
+    generation made by a corral before records kept them lacks PyPI artifacts; those are looked
+    up once with uv (the one case that asks an index).
     """
-    from corral.conda.solver import describe_platform
-    from corral.lock.conda import entry_from_dict
-    from corral.store import prefix as pfx
-
     require_existing(ref)
-    prefix = gens.generation_dir(ref, require_current(ref))
-    meta = gens.read_meta(prefix)
-    spec = EnvSpec.from_dict(meta.get("spec", {}))
-    platform, virtual = describe_platform()
-    kept = meta.get("lock") or {}
-    if kept.get("sha256") == lockfile.spec_hash(spec) and kept.get("section"):
-        section = lockfile.from_dict(
-            {
-                "version": lockfile.LOCK_VERSION,
-                "input": {"sha256": kept["sha256"], "spec": spec.to_dict()},
-                "platforms": {kept["platform"]: kept["section"]},
-            },
-            f"generation {prefix.name}",
-        ).platforms[0]
-        return Lock(spec=spec, platforms=(section,))
-    records = pfx.read_records(prefix)
-    conda = tuple(entry_from_dict(r) for r in records)
-    interpreter = meta.get("python") or {}
-    python = next((e.version for e in conda if e.name == "python"), str(interpreter.get("version", "")))
-    pypi: tuple[Any, ...] = ()
-    if meta.get("pypi"):
-        pypi = _pypi_entries(settings, reporter, prefix, meta, spec)
-    section = LockedPlatform(platform, tuple(virtual), python, conda, pypi)
-    return Lock(spec=spec, platforms=(section,))
+    number = require_current(ref)
+    record = gens.read_record(ref, number)
+    section = record.locked
+    if any(not (e.editable or e.direct or e.wheels or e.sdist) for e in section.pypi):
+        section = replace(section, pypi=_looked_up(settings, reporter, gens.generation_dir(ref, number), record))
+    return Lock(spec=record.spec, platforms=(section,))
 
 
-def _pypi_entries(settings: Settings, reporter: Reporter, prefix: Path, meta: dict[str, Any], spec: EnvSpec) -> Any:
-    from corral.lock.lockfile import PypiEntry
+def _looked_up(settings: Settings, reporter: Reporter, prefix: Path, record: Any) -> tuple[Any, ...]:
     from corral.lock.pypi import entries_from_pylock
-    from corral.pypi.resolve import pins_from_meta
+    from corral.pypi.resolve import entry_pin
     from corral.pypi.uv import Uv
+    from corral.store.layout import python_path
 
-    pins = pins_from_meta(meta["pypi"])
-    editables = tuple(PypiEntry(name=p.name, editable=p.editable) for p in pins if p.editable)
-    released = [p for p in pins if not p.editable]
-    found: tuple[PypiEntry, ...] = ()
-    if released:
-        text = Uv(settings, reporter).pylock(prefix / "bin" / "python", released, spec.index)
-        found = entries_from_pylock(text)
-    return tuple(sorted((*found, *editables), key=lambda e: e.name))
+    kept = [e for e in record.locked.pypi if e.editable or e.direct or e.wheels or e.sdist]
+    bare = [entry_pin(e) for e in record.locked.pypi if e not in kept]
+    text = Uv(settings, reporter).pylock(python_path(prefix), bare, record.spec.index)
+    return tuple(sorted((*kept, *entries_from_pylock(text)), key=lambda e: e.name))
 
 
 def export_lock(

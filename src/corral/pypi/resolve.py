@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.errors import CorralError
+from corral.lock.lockfile import PypiEntry
 from corral.models import EnvSpec, PackageInfo, pypi_name
 from corral.pypi import dists
 from corral.pypi.uv import Pin, Uv
@@ -35,43 +36,30 @@ class ConflictsWithConda(Exception):
 
 @dataclass(frozen=True)
 class Resolution:
-    """What the PyPI side installs, and which requests conda already satisfies."""
+    """What the PyPI side installs (artifacts with their sha256), and which requests conda already satisfies."""
 
-    pins: tuple[Pin, ...]  # to install with uv
+    entries: tuple[PypiEntry, ...]
     satisfied_by_conda: tuple[str, ...]  # "filelock 3.12.0 (conda package filelock)"
 
     def packages(self) -> list[PackageInfo]:
-        """The pins as plan entries."""
-        return [pin_info(p) for p in self.pins]
-
-    def to_meta(self) -> list[dict[str, str]]:
-        """The pins as recorded in the generation."""
-        return [pin_to_dict(p) for p in self.pins]
+        """The entries as plan entries."""
+        return [entry_info(e) for e in self.entries]
 
 
-def pin_info(pin: Pin) -> PackageInfo:
-    """A pin as a PackageInfo of kind pypi."""
-    if pin.editable:
-        return PackageInfo(name=pin.name, version="", build="editable", channel=pin.editable, kind="pypi")
-    return PackageInfo(name=pin.name, version=pin.version or "", build="", channel="pypi", kind="pypi")
+def entry_info(entry: PypiEntry) -> PackageInfo:
+    """A PyPI entry as a PackageInfo of kind pypi."""
+    if entry.editable:
+        return PackageInfo(name=entry.name, version="", build="editable", channel=entry.editable, kind="pypi")
+    return PackageInfo(name=entry.name, version=entry.version or "", build="", channel="pypi", kind="pypi")
 
 
-def pin_to_dict(pin: Pin) -> dict[str, str]:
-    """JSON-ready form of a pin."""
-    return {"name": pin.name, "version": pin.version, "url": pin.url, "editable": pin.editable}
-
-
-def pins_from_meta(data: Sequence[Mapping[str, Any]]) -> list[Pin]:
-    """Inverse of pin_to_dict for a list."""
-    return [
-        Pin(
-            name=str(d["name"]),
-            version=str(d.get("version", "")),
-            url=str(d.get("url", "")),
-            editable=str(d.get("editable", "")),
-        )
-        for d in data
-    ]
+def entry_pin(entry: PypiEntry) -> Pin:
+    """The requirement an entry stands for (`name==version`, `name @ URL`, or an editable path)."""
+    if entry.editable:
+        return Pin(name=entry.name, editable=entry.editable)
+    if entry.direct:
+        return Pin(name=entry.name, url=entry.direct)
+    return Pin(name=entry.name, version=entry.version)
 
 
 def conda_provided(prefix: Path, records: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, str]]:
@@ -89,26 +77,35 @@ def resolve(
     python: Path,
     spec: EnvSpec,
     provided: Mapping[str, tuple[str, str]],
-    previous: Sequence[Pin],
+    previous: Sequence[PypiEntry],
     upgrade: Sequence[str] | None,
 ) -> Resolution:
-    """Resolve the spec's PyPI side; distributions conda provides stay exactly as conda installed them.
+    """Resolve the spec's PyPI side to artifacts; distributions conda provides stay exactly as conda installed them.
 
-    uv compiles the requests with conda's distributions left out (and earlier versions preferred),
-    then a dry run in the new generation, where conda's distributions are installed and held with
-    `==`, checks that the result works with them and would uninstall none of them. Raises
-    ConflictsWithConda when the requests need other versions of conda's distributions.
+    uv compiles the requests for this interpreter into a pylock.toml (each package's wheels for
+    this machine and its sdist, with sha256) with conda's distributions left out and earlier
+    versions preferred; then a dry run in the new generation, where conda's distributions are
+    installed and held with `==`, checks that the result works with them and would uninstall none
+    of them. Raises ConflictsWithConda when the requests need other versions of conda's distributions.
     """
+    from corral.lock.pypi import entries_from_pylock
+
     names = sorted(provided)
-    preferences = [p for p in previous if p.name not in provided]
-    pins = uv.compile(
-        python, spec.pypi, spec.editables, spec.pypi_constraints, spec.index, preferences, upgrade, excludes=names
+    keep = [(e.name, e.version) for e in previous if e.version and e.name not in provided]
+    text = uv.lock(
+        python,
+        None,
+        (spec.pypi, spec.editables, spec.pypi_constraints),
+        spec.index,
+        excludes=names,
+        preferences=keep,
+        upgrade=upgrade,
     )
-    ours = tuple(p for p in pins if p.name not in provided)
-    if provided and ours:
+    entries = tuple(e for e in entries_from_pylock(text, spec.editables, direct=True) if e.name not in provided)
+    if provided and entries:
         held = _held(provided)
         try:
-            changes = uv.dry_run(python, ours, [*spec.pypi_constraints, *held], spec.index)
+            changes = uv.dry_run(python, [entry_pin(e) for e in entries], [*spec.pypi_constraints, *held], spec.index)
         except CorralError as error:
             conflicts = _find_conflicts(uv, python, spec, provided)
             if not conflicts:
@@ -120,42 +117,7 @@ def resolve(
                 f"uv planned to remove conda-provided distributions: {', '.join(replaced)}",
                 hint="report this; the environment was not changed",
             )
-    return Resolution(pins=ours, satisfied_by_conda=_satisfied(spec, provided))
-
-
-def install_directly(uv: Uv, prefix: Path, spec: EnvSpec, provided: Mapping[str, tuple[str, str]]) -> Resolution:
-    """Resolve and install the PyPI side in one uv call into a generation not yet in use; read back the pins.
-
-    Used when nothing needs confirming and no earlier PyPI versions are to be kept: uv does one
-    resolution instead of three. Conda's distributions are held with `==` as in resolve(), and are
-    checked afterwards: a generation in which one moved is never switched to.
-    """
-    held = _held(provided)
-    python = prefix / "bin" / "python"
-    try:
-        uv.install_requests(python, spec.pypi, spec.editables, [*spec.pypi_constraints, *held], spec.index)
-    except CorralError as error:
-        conflicts = _find_conflicts(uv, python, spec, provided) if provided else []
-        if conflicts:
-            raise ConflictsWithConda(conflicts, error) from error
-        raise
-    present = {d.name: d for d in dists.installed(prefix)}
-    moved = sorted(n for n, (v, _) in provided.items() if n not in present or present[n].version != v)
-    if moved:
-        raise CorralError(
-            f"uv changed conda-provided distributions: {', '.join(moved)}; the generation was not switched to",
-            hint="report this; the environment was not changed",
-        )
-    pins = tuple(
-        Pin(name=d.name, editable=d.editable)
-        if d.editable
-        else Pin(name=d.name, url=d.url)
-        if d.url
-        else Pin(name=d.name, version=d.version)
-        for d in present.values()
-        if d.name not in provided
-    )
-    return Resolution(pins=pins, satisfied_by_conda=_satisfied(spec, provided))
+    return Resolution(entries=entries, satisfied_by_conda=_satisfied(spec, provided))
 
 
 def _held(provided: Mapping[str, tuple[str, str]]) -> list[str]:

@@ -119,33 +119,6 @@ class Uv:
         except ValueError as exc:
             raise PypiError("uv's dry run gave no readable plan", details=[out[:500]]) from exc
 
-    def install_requests(
-        self,
-        python: Path,
-        requirements: Sequence[str],
-        editables: Sequence[str],
-        constraints: Sequence[str],
-        index: PypiIndex,
-    ) -> None:
-        """Resolve and install the requests (with dependencies) into the environment of `python` in one go."""
-        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
-            folder = Path(tmp)
-            args = ["pip", "install", "--link-mode", "hardlink"]
-            args += ["-r", _file(folder, "requirements.in", _request_lines(requirements, editables))]
-            args += _optional(folder, "constraints.txt", constraints, "--constraints")
-            self._run(args, python, index, "Resolving and installing PyPI packages")
-
-    def install(self, python: Path, pins: Sequence[Pin], index: PypiIndex, no_build: bool = False) -> None:
-        """Install exactly `pins` (no dependency resolution) into the environment of `python`."""
-        if not pins:
-            return
-        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
-            args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
-            args += ["-r", _file(Path(tmp), "pins.txt", [p.requirement() for p in pins])]
-            if no_build:
-                args.append("--no-build")
-            self._run(args, python, index, f"Installing {len(pins)} PyPI package(s)")
-
     def pylock(self, python: Path, pins: Sequence[Pin], index: PypiIndex) -> str:
         """A PEP 751 pylock.toml of exactly `pins` for `python`: uv looks up each artifact's URL and hash."""
         with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
@@ -159,18 +132,19 @@ class Uv:
     def lock(
         self,
         python: Path,
-        target: tuple[str, str],
+        target: tuple[str, str] | None,
         requests: tuple[Sequence[str], Sequence[str], Sequence[str]],
         index: PypiIndex,
         excludes: Sequence[str] = (),
         preferences: Sequence[tuple[str, str]] = (),
-        upgrade: Sequence[str] = (),
+        upgrade: Sequence[str] | None = (),
     ) -> str:
-        """A pylock.toml resolution of `requests` (requirements, editables, constraints) for another machine.
+        """A pylock.toml resolution of `requests` (requirements, editables, constraints).
 
-        `target` is (uv's --python-platform, --python-version); uv lists, for each package, the
-        wheels that fit that target, with URLs and hashes. `preferences` (name, version) are kept
-        where they still fit, except the names in `upgrade`.
+        `target` is (uv's --python-platform, --python-version) of another machine, or None for
+        the interpreter `python` itself; uv lists, for each package, the wheels that fit the
+        target and its sdist, with URLs and hashes. `preferences` (name, version) are kept where
+        they still fit, except the names in `upgrade` (None: every package may move).
         """
         requirements, editables, constraints = requests
         with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
@@ -181,24 +155,46 @@ class Uv:
                 output.write_text('lock-version = "1.0"\ncreated-by = "corral"\n\n' + "\n".join(kept))
             args = ["pip", "compile", _file(folder, "requirements.in", _request_lines(requirements, editables))]
             args += ["--format", "pylock.toml", "--output-file", str(output), "--no-header"]
-            args += ["--python-platform", target[0], "--python-version", target[1]]
+            if target is not None:
+                args += ["--python-platform", target[0], "--python-version", target[1]]
             args += _optional(folder, "constraints.txt", constraints, "--constraints")
             args += _optional(folder, "excludes.txt", excludes, "--excludes")
-            for name in upgrade:
-                args += ["--upgrade-package", name]
-            self._run(args, python, index, f"Resolving PyPI packages for {target[0]}")
+            if upgrade is None:
+                args.append("--upgrade")
+            else:
+                for name in upgrade:
+                    args += ["--upgrade-package", name]
+            where = f" for {target[0]}" if target is not None else ""
+            self._run(args, python, index, f"Resolving PyPI packages{where}")
             return output.read_text()
 
-    def install_locked(self, python: Path, lines: Sequence[str], index: PypiIndex, editables: Sequence[str]) -> None:
-        """Install exact artifacts (`name @ URL --hash=sha256:...` lines): hashes required, no builds, no resolution.
+    def install_exact(
+        self,
+        python: Path,
+        hashed: Sequence[str],
+        plain: Sequence[str],
+        editables: Sequence[str],
+        index: PypiIndex,
+        allow_build: bool,
+    ) -> None:
+        """Install exact artifacts into the environment of `python`, with no dependency resolution.
 
-        Editable projects (the user's own code) are installed after, and are the only thing built.
+        `hashed` lines (`name @ URL --hash=sha256:...`) are installed with every hash required (and
+        nothing built unless `allow_build`); `plain` lines are direct references no hash can pin
+        (a VCS URL at a commit, or a version recorded before artifacts were); `editables` are the
+        user's own projects, installed last.
         """
         with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
-            if lines:
-                args = ["pip", "install", "--no-deps", "--require-hashes", "--no-build", "--link-mode", "hardlink"]
-                args += ["-r", _file(Path(tmp), "locked.txt", lines)]
-                self._run(args, python, index, f"Installing {len(lines)} locked PyPI package(s)")
+            if hashed:
+                args = ["pip", "install", "--no-deps", "--require-hashes", "--link-mode", "hardlink"]
+                args += ["-r", _file(Path(tmp), "locked.txt", hashed)]
+                if not allow_build:
+                    args.append("--no-build")
+                self._run(args, python, index, f"Installing {len(hashed)} PyPI package(s)")
+            if plain:
+                args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
+                args += ["-r", _file(Path(tmp), "direct.txt", plain)]
+                self._run(args, python, index, f"Installing {len(plain)} direct reference(s)")
             if editables:
                 args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
                 args += ["-r", _file(Path(tmp), "editables.txt", [f"-e {e}" for e in editables])]
@@ -288,6 +284,7 @@ def project_name(path: Path) -> str:
     return pypi_name(str(name or path.name))
 
 
+_NOT_CACHED = re.compile(r"\b(\S+) was not found in the cache")
 _NOT_FOUND = re.compile(r"\b(\S+) was not found in the (?:package registry|provided package locations)")
 
 
@@ -319,6 +316,15 @@ def translate_error(stderr: str, index: PypiIndex) -> CorralError:
             details=_condense_build_output(details)[:30],
         )
     details = details[:30]
+    uncached = _NOT_CACHED.search(text)
+    if uncached or "network was disabled" in text:
+        what = f"PyPI package '{uncached.group(1)}' is" if uncached else "some PyPI packages are"
+        return PackageNotFound(
+            f"{what} not in the cache, and --offline forbids downloading",
+            hint="run the command once without --offline to download it; `corral clean --all` keeps only what"
+            " environments use",
+            details=details,
+        )
     missing = _NOT_FOUND.search(text)
     if missing:
         return PackageNotFound(

@@ -473,7 +473,8 @@ def _read_pylock(path: Path, text: str) -> EnvFile:
         if package.marker is not None:
             requirement += f"; {package.marker}"
         request.requirements.append(requirement)
-        urls = [w.url or "" for w in package.wheels or ()] + ([package.sdist.url or ""] if package.sdist else [])
+        artifacts: list[Any] = [*(package.wheels or ()), *([package.sdist] if package.sdist else [])]
+        urls = [a.url or ((path.parent / a.path).resolve().as_uri() if a.path else "") for a in artifacts]
         for url in urls:
             if url.startswith("file://"):
                 request.add_index(PypiIndex(find_links=(str(Path(url.removeprefix("file://")).parent),)))

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from corral.errors import EnvironmentExists, EnvironmentNotFound, UsageError
 from corral.settings import Settings
+from corral.store import layout
 from corral.store.fsutil import read_json
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-ENV_FILE = "env.json"
-PATHS_DIR = "_paths"
+ENV_FILE = layout.ENV_FILE
+PATHS_DIR = layout.PATHS
 
 
 @dataclass(frozen=True)

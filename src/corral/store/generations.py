@@ -7,16 +7,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-from corral.errors import CorralError, IncompleteChange
+from corral.errors import CorralError, DamagedGeneration, IncompleteChange
 from corral.models import Change, HistoryEntry
+from corral.store import layout
 from corral.store.children import reap
 from corral.store.envs import ENV_FILE, EnvRef
 from corral.store.fsutil import atomic_write_json, read_json, remove_tree, trash_then_remove
 from corral.store.prefix import GENERATION_FILE
 
-HISTORY_FILE = "history.json"
-NUMBERS_FILE = "numbers.json"  # the highest generation number ever handed to a build
-PENDING_FILE = "pending.json"  # the history entry of a switch under way (recover finishes it)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from corral.record import GenerationRecord
+
+HISTORY_FILE = layout.HISTORY_FILE
+NUMBERS_FILE = layout.NUMBERS_FILE  # the highest generation number ever handed to a build
+PENDING_FILE = layout.PENDING_FILE  # the history entry of a switch under way (recover finishes it)
 SCHEMA = 1
 
 
@@ -117,18 +122,48 @@ def env_created(ref: EnvRef) -> str:
         return ""
 
 
-def read_meta(prefix: Path) -> dict[str, Any]:
-    """A generation's own record (spec, command, changes), or {} when it has none."""
+def read_record(ref: EnvRef, number: int) -> GenerationRecord:
+    """Generation `number`'s own record; a missing or damaged one is an error naming the file and the repair."""
+    from corral.record import DamagedRecord, GenerationRecord
+    from corral.store import prefix as pfx
+
+    prefix = generation_dir(ref, number)
+    path = prefix / GENERATION_FILE
+    try:
+        data = read_json(path)
+        legacy = pfx.read_records(prefix) if isinstance(data, dict) and data.get("schema") == 1 else []
+        return GenerationRecord.from_dict(data, legacy)
+    except FileNotFoundError:
+        reason = "the file is missing"
+    except UnicodeDecodeError:
+        reason = "the file is not UTF-8 text"
+    except DamagedRecord as exc:
+        reason = str(exc)
+    except ValueError as exc:  # JSON syntax
+        reason = f"not valid JSON ({exc})"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    raise DamagedGeneration(
+        f"the record of generation {number} of {ref.label} is damaged: {reason}; corral will not guess what the"
+        " generation holds",
+        hint=f"go back to a sound generation with `corral rollback {ref.flag}`, or build a fresh one from what is"
+        f" installed with `corral doctor {ref.flag} --fix`",
+        details=[str(path)],
+    )
+
+
+def write_record(prefix: Path, record: GenerationRecord) -> None:
+    """Write a generation's own record inside it."""
+    atomic_write_json(prefix / GENERATION_FILE, record.to_dict())
+
+
+def _raw_record(prefix: Path) -> dict[str, Any]:
+    """A record's fields as JSON, {} when unreadable: only to rebuild a history entry, never to build from."""
     try:
         data = read_json(prefix / GENERATION_FILE)
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def write_meta(prefix: Path, meta: dict[str, Any]) -> None:
-    """Write a generation's own record inside it."""
-    atomic_write_json(prefix / GENERATION_FILE, {"schema": SCHEMA, **meta})
 
 
 def switch_recorded(ref: EnvRef, entry: HistoryEntry) -> None:
@@ -243,7 +278,7 @@ def _lost_entry(ref: EnvRef, current: int) -> HistoryEntry:
         pending = None
     if pending is not None and pending.generation == current:
         return pending
-    meta = read_meta(generation_dir(ref, current))
+    meta = _raw_record(generation_dir(ref, current))
     return HistoryEntry(
         generation=current,
         time=str(meta.get("created", now())),

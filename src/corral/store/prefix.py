@@ -10,9 +10,10 @@ from typing import Any
 
 from corral.conda.channels import channel_display
 from corral.models import PackageInfo
+from corral.store import layout
 
-CORRAL_META = Path("conda-meta") / "corral"
-GENERATION_FILE = CORRAL_META / "generation.json"
+CORRAL_META = Path(layout.CORRAL_META)
+GENERATION_FILE = Path(layout.GENERATION_FILE)
 
 # Written by tools into every prefix, never by packages; not worth a warning (.lock is uv's).
 _IGNORED_TOP = {"conda-meta", "CACHEDIR.TAG", ".lock"}

@@ -1,0 +1,184 @@
+"""Conda records and lock entries, both ways, and the checks made before linking one (hashes, this machine)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import urllib.parse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from corral.errors import InstallError, VerificationError
+from corral.lock.lockfile import CondaEntry
+from corral.reporting import Reporter
+from corral.settings import Settings
+
+
+def entry_from_record(record: Any) -> CondaEntry:
+    """A lock entry from a rattler RepoDataRecord."""
+    return CondaEntry.from_record(json.loads(record.to_json()))
+
+
+def to_record(entry: CondaEntry, url: str | None = None) -> Any:
+    """A rattler RepoDataRecord built from the entry alone (no repodata); `url` replaces where it is fetched from."""
+    import rattler
+
+    package = rattler.PackageRecord(
+        name=entry.name,
+        version=entry.version,
+        build=rattler.BuildString(entry.build),
+        build_number=entry.build_number,
+        subdir=entry.subdir,
+        noarch=entry.noarch or None,  # type: ignore[arg-type]
+        depends=list(entry.depends),
+        constrains=list(entry.constrains),
+        sha256=bytes.fromhex(entry.sha256),
+        md5=bytes.fromhex(entry.md5) if entry.md5 else None,
+        size=entry.size or None,
+        features=entry.features or None,  # type: ignore[arg-type]
+        license=entry.license or None,
+        license_family=entry.license_family or None,
+        python_site_packages_path=entry.python_site_packages_path or None,
+    )
+    if entry.track_features:
+        package.track_features = list(entry.track_features)
+    if entry.timestamp:
+        package.timestamp = datetime.datetime.fromtimestamp(entry.timestamp / 1000, tz=datetime.timezone.utc)
+    return rattler.RepoDataRecord(package, entry.file_name, url or entry.url, entry.channel)
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def local_path(url: str) -> Path | None:
+    """The file a file:// URL (or a plain path) names; None for remote URLs."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        return Path(urllib.parse.unquote(parsed.path))
+    if parsed.scheme == "":
+        return Path(url)
+    return None
+
+
+def is_cached(cache: Path, entry: CondaEntry) -> bool:
+    """True when rattler's cache holds the package extracted."""
+    stem = entry.file_name.removesuffix(".tar.bz2").removesuffix(".conda")
+    return (cache / stem / "info" / "index.json").is_file()
+
+
+def checked_records(entries: Sequence[CondaEntry], settings: Settings, reporter: Reporter) -> list[Any]:
+    """The entries as rattler records, each archive's sha256 checked before anything is linked.
+
+    Remote archives are fetched and checked by rattler itself (its client: credentials, mirrors,
+    and a sha256 check over HTTP). rattler links a local (file://) archive without checking it,
+    so corral hashes each one first, remembering the hash by the file's size, mtime and inode so a
+    warm change does not hash the same archive again. With --offline a remote package must already
+    be extracted in the cache. A mismatch stops everything, naming every package at fault.
+    """
+    problems: list[str] = []
+    known = _HashMemo(settings.conda_cache.parent / "local-hashes.json")
+    reporter.start("Checking package hashes", len(entries))
+    try:
+        for entry in entries:
+            source = local_path(entry.url)
+            if source is None:
+                if settings.offline and not is_cached(settings.conda_cache, entry):
+                    problems.append(f"{entry.label}: not in the cache (--offline)")
+            elif not source.is_file():
+                if not is_cached(settings.conda_cache, entry):
+                    problems.append(f"{entry.label}: {source} does not exist and the package is not in the cache")
+            elif (found := known.sha256(source)) != entry.sha256:
+                problems.append(f"{entry.label}: the record says sha256 {entry.sha256}, {source} has {found}")
+            reporter.advance()
+    finally:
+        reporter.finish()
+        known.save()
+    if problems:
+        offline = any("--offline" in p for p in problems)
+        raise VerificationError(
+            f"{len(problems)} package(s) do not match their recorded sha256 or cannot be found; nothing was installed",
+            hint="run once without --offline to download them"
+            if offline
+            else "the channel's files changed since the packages were solved or locked: if that is expected,"
+            " solve again (or make the lock again with `corral lock -f FILE`)",
+            details=problems[:20],
+        )
+    return [to_record(e) for e in entries]
+
+
+class _HashMemo:
+    """sha256 of local archives keyed by path, size, mtime and inode (a changed file is hashed again)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.changed = False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.known: dict[str, list[Any]] = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            self.known = {}
+
+    def sha256(self, source: Path) -> str:
+        st = source.stat()
+        key = [st.st_size, st.st_mtime_ns, st.st_ino]
+        seen = self.known.get(str(source))
+        if isinstance(seen, list) and len(seen) == 4 and seen[:3] == key:
+            return str(seen[3])
+        digest = sha256_of(source)
+        self.known[str(source)] = [*key, digest]
+        self.changed = True
+        return digest
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        from corral.store.fsutil import atomic_write_json
+
+        with contextlib.suppress(OSError):  # a cache of hashes: losing it costs only time
+            atomic_write_json(self.path, self.known)
+
+
+def check_machine(entries: Sequence[CondaEntry]) -> None:
+    """Every `__name` dependency of the packages is met by this machine's virtual packages."""
+    needs = [(e, d) for e in entries for d in e.depends if d.startswith("__")]
+    if not needs:
+        return
+    import rattler
+
+    from corral.conda.solver import detect_virtual_packages
+
+    have = {}
+    for package in detect_virtual_packages():
+        generic = package.into_generic()
+        have[generic.name.normalized] = rattler.PackageRecord(
+            name=generic.name.normalized,
+            version=str(generic.version),
+            build=rattler.BuildString(str(generic.build_string)),
+            build_number=0,
+            subdir="noarch",
+        )
+    problems = []
+    for entry, dependency in needs:
+        spec = rattler.MatchSpec(dependency)
+        name = spec.name.normalized if spec.name is not None else dependency
+        record = have.get(name)
+        if record is None:
+            problems.append(f"{entry.label} needs {dependency}; this machine has no {name}")
+        elif not spec.matches(record):
+            problems.append(f"{entry.label} needs {dependency}; this machine has {name} {record.version}")
+    if problems:
+        raise InstallError(
+            "this machine cannot run some locked packages; nothing was installed",
+            hint="lock with system requirements that match this machine (system-requirements: in the file,"
+            " or CORRAL_SYSTEM_REQUIREMENTS), or set CONDA_OVERRIDE_* if the detection is wrong",
+            details=problems[:20],
+        )

@@ -1,0 +1,106 @@
+"""A change that installs a locked platform exactly as it is: `create --lock`, and `doctor --fix` from a record.
+
+No solving: the section's conda entries are linked and its PyPI entries installed by the same
+materializer a solved change uses, every artifact's hash checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from corral import __version__
+from corral import materialize as mat
+from corral.change import ChangeContext, ChangeResult, env_label, packages_of, require_current
+from corral.errors import Aborted
+from corral.lock.lockfile import LockedPlatform
+from corral.models import EnvSpec
+from corral.record import FoundPython, GenerationRecord
+from corral.redact import redact
+from corral.store import generations as gens
+from corral.store.envs import EnvRef
+
+
+def apply_locked(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    spec: EnvSpec,
+    section: LockedPlatform,
+    *,
+    lock_sha256: str = "",
+    creating: bool = True,
+    action: str = "create",
+    allow_build: bool = False,
+    interpreter: FoundPython | None = None,
+) -> ChangeResult:
+    """A new generation that is exactly `section`: no solving, every artifact's hash checked.
+
+    Creates the environment, or (with `creating=False`, for `doctor --fix`) adds a generation to it.
+    Everything that can be refused is checked before the first file is linked: this machine
+    provides the virtual packages the records need, and every PyPI package has a wheel for this
+    machine unless `allow_build` (a section a solved change made, which built some of them).
+    """
+    from corral.lock.pypi import install_plan
+    from corral.plan import diff
+    from corral.pypi.resolve import entry_info
+
+    if section.conda:
+        from corral.conda.records import check_machine
+
+        check_machine(section.conda)
+    if interpreter is None and not section.conda and (spec.python or section.pypi):
+        from corral.pypi.interpreters import find
+
+        interpreter = FoundPython(**find(section.python or spec.python, ctx.settings).to_dict())
+    if not section.platform:  # a section rebuilt from a record made before records kept their platform
+        from corral.lock.platforms import current_platform
+
+        section = dataclasses.replace(section, platform=current_platform())
+    python = interpreter.version if interpreter is not None else section.python
+    install_plan(section.pypi, python, section.platform, allow_build)  # fails fast, before anything is linked
+    previous = None if creating else require_current(ref)
+    old = packages_of(ref, previous) if previous is not None else []
+    result = ChangeResult(
+        env=env_label(ref),
+        path=str(ref.link),
+        action=action,
+        plan=diff(old, [*mat.conda_infos(section.conda), *(entry_info(e) for e in section.pypi)]),
+        spec=spec,
+        generation=gens.next_number(ref),
+        previous=previous,
+        dry_run=ctx.options.dry_run,
+        changed=False,
+        python=f"{interpreter.version} ({interpreter.path})" if interpreter is not None else "",
+    )
+    if ctx.options.dry_run:
+        return result
+    if not ctx.confirm(result):
+        raise Aborted("nothing was changed")
+    number = result.generation
+    assert number is not None
+    if creating:
+        gens.register(ref)
+    placed = None
+    try:
+        placed = mat.place(ctx.settings, ctx.reporter, ref, number, section.conda, interpreter, spec.specs)
+        mat.install_pypi(
+            ctx.settings, ctx.reporter, placed, section.pypi, spec.index, python, section.platform, allow_build
+        )
+        record = GenerationRecord(
+            number=number,
+            created=gens.now(),
+            action=action,
+            command=redact(ctx.command),
+            spec=spec,
+            locked=section,
+            parent=previous,
+            changes=result.plan.changes,
+            python=interpreter,
+            lock_sha256=lock_sha256,
+            corral_version=__version__,
+        )
+        mat.finish(ref, placed, record, env_label(ref))
+    except BaseException as exc:
+        mat.undo_unless_switched(ref, placed, number, creating, exc)
+        raise
+    removed = () if creating else mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
+    return dataclasses.replace(result, changed=True, removed_generations=removed)

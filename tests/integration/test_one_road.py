@@ -1,0 +1,142 @@
+"""One road to a generation (issue 14): a solve, a lock and `doctor --fix` build the same tree, from one record.
+
+Pins: every generation records its locked platform with every field rattler gives (here
+`python_site_packages_path` and `track_features`), `create --lock` and `doctor --fix` hand that
+section to the same materializer, `export --format lock` is a read of it (no index asked), and a
+damaged record is refused rather than read as an empty request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import Corral
+from tests.support.channel import (
+    FREE_THREADED_SITE,
+    free_threaded_python,
+    index_channel,
+    sample_noarch_python,
+    write_conda_package,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _subdir() -> str:
+    import rattler
+
+    return str(rattler.Subdir.current())
+
+
+@pytest.fixture
+def ft_channel(tmp_path: Path) -> Path:
+    chan = tmp_path / "ftchan"
+    for subdir in {_subdir(), "osx-arm64"}:
+        write_conda_package(chan, free_threaded_python(subdir))
+    write_conda_package(chan, sample_noarch_python())
+    index_channel(chan)
+    return chan
+
+
+def tree(env: Path) -> list[str]:
+    """Every file of an environment, without corral's own bookkeeping."""
+    root = env.resolve()
+    out = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            rel = os.path.relpath(os.path.join(folder, name), root)
+            if not rel.startswith(("conda-meta", "EXTERNALLY-MANAGED")) and not rel.endswith("EXTERNALLY-MANAGED"):
+                out.append(rel)
+    return sorted(out)
+
+
+def test_a_solve_a_lock_and_doctor_fix_build_the_same_tree(corral: Corral, ft_channel: Path) -> None:
+    made = corral("create", "-n", "nap", "-c", str(ft_channel), "python=3.99.99", "sample_noarch_python", "-y")
+    assert made.code == 0, made.err
+    solved = tree(corral.link("nap"))
+    assert f"{FREE_THREADED_SITE}/sample.py" in solved
+    assert not any(p.startswith("lib/python3.99/") for p in solved)
+
+    exported = corral("export", "-n", "nap", "--format", "lock")
+    assert exported.code == 0, exported.err
+    section = yaml.safe_load(exported.out)["platforms"][_subdir()]
+    python = next(e for e in section["conda"] if e["name"] == "python")
+    assert python["python_site_packages_path"] == FREE_THREADED_SITE
+    assert python["track_features"] == ["py_freethreading"]
+    (corral.cwd / "nap.lock").write_text(exported.out)
+
+    relocked = corral("create", "-n", "nap2", "--lock", "nap.lock", "-y")
+    assert relocked.code == 0, relocked.err
+    assert tree(corral.link("nap2")) == solved
+
+    # doctor --fix rebuilds from the generation's own record: same tree, and doctor calls it healthy.
+    fixed = corral("doctor", "-n", "nap2", "--fix", "--json")
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert tree(corral.link("nap2")) == solved
+    assert corral("doctor", "-n", "nap2").code == 0
+
+
+def test_export_lock_of_a_locked_environment_is_its_section_byte_for_byte(corral: Corral, ft_channel: Path) -> None:
+    env = corral.cwd / "environment.yml"
+    env.write_text(f"channels: [{ft_channel}]\ndependencies: [python=3.99.99, sample_noarch_python]\n")
+    assert corral("lock", "-f", str(env), "--platform", _subdir(), "--platform", "osx-arm64").code == 0
+    original = (corral.cwd / "corral.lock").read_text()
+    assert corral("create", "-n", "l", "--lock", "corral.lock", "-y").code == 0
+    exported = corral("export", "-n", "l", "--format", "lock").out
+
+    def section_text(text: str) -> str:
+        body = yaml.safe_load(text)["platforms"][_subdir()]
+        return yaml.safe_dump(body, sort_keys=False, width=10_000)
+
+    assert section_text(exported) == section_text(original)
+    assert yaml.safe_load(exported)["input"]["sha256"] == yaml.safe_load(original)["input"]["sha256"]
+
+
+def test_a_damaged_generation_record_is_refused_not_read_as_an_empty_request(corral: Corral, channel: Path) -> None:
+    assert corral("create", "-n", "d", "-c", str(channel), "liba", "app", "-y").code == 0
+    record = corral.link("d").resolve() / "conda-meta" / "corral" / "generation.json"
+    record.write_text(record.read_text()[:40])  # cut short, as a full disk or a bad edit leaves it
+    for args in (("update", "-n", "d", "-y"), ("install", "-n", "d", "oldapp", "-y"), ("list", "-n", "d")):
+        res = corral(*args)
+        assert res.code == 1, (args, res.out)
+        assert "is damaged" in res.err and str(record) in res.err, res.err
+        assert "corral rollback -n d" in res.err and "Traceback" not in res.err
+    document = json.loads(corral("list", "-n", "d", "--json").out)
+    assert document["ok"] is False and document["error"]["code"] == "damaged-generation"
+    diagnosis = corral("doctor", "-n", "d", "--json").json()["result"]
+    assert diagnosis["environments"][0]["counts"]["damaged-record"] == 1
+    fixed = corral("doctor", "-n", "d", "--fix", "-y")
+    assert fixed.code == 0, fixed.out + fixed.err
+    listed = {p["name"] for p in corral("list", "-n", "d", "--json").json()["result"]["packages"]}
+    assert listed == {"liba", "app"}
+
+
+def test_offline_create_from_a_lock_after_clean_all_uses_uvs_cache(corral: Corral, wheels: Path) -> None:
+    from tests.support.pypi import serve_simple_index
+
+    with serve_simple_index(wheels) as url:
+        made = corral("create", "-n", "src", "--python", "3.11", "--pip", "tinyapp", "--index-url", url, "-y")
+        assert made.code == 0, made.err
+    # The index is gone: everything below is offline, from corral's caches only.
+    assert corral("export", "-n", "src", "--format", "lock", "-o", "src.lock").code == 0
+    assert corral("clean", "--all", "-y").code == 0
+    offline = corral("create", "-n", "again", "--lock", "src.lock", "--offline", "-y")
+    assert offline.code == 0, offline.err
+    out = subprocess.run(
+        [str(corral.link("again") / "bin" / "tinyapp")], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert "tinyapp runs with tinylib" in out
+    # With no environment using them, clean --all drops the wheels: now the error says to go online once.
+    assert corral("env", "remove", "-n", "src", "-y").code == 0
+    assert corral("env", "remove", "-n", "again", "-y").code == 0
+    assert corral("clean", "--all", "-y").code == 0
+    failed = corral("create", "-n", "third", "--lock", "src.lock", "--offline", "-y")
+    assert failed.code == 1
+    assert "not in the cache" in failed.err and "without --offline" in failed.err, failed.err
+    assert "spelling" not in failed.err and not corral.link("third").exists()
