@@ -140,3 +140,37 @@ def test_offline_create_from_a_lock_after_clean_all_uses_uvs_cache(corral: Corra
     assert failed.code == 1
     assert "not in the cache" in failed.err and "without --offline" in failed.err, failed.err
     assert "spelling" not in failed.err and not corral.link("third").exists()
+
+
+def test_a_remote_channel_archive_with_a_wrong_sha256_is_refused(corral: Corral, channel: Path) -> None:
+    """Remote archives are fetched by rattler's client, which checks the sha256 (conda does too)."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(channel))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        env = corral.cwd / "environment.yml"
+        env.write_text(f"channels: [{url}]\ndependencies: [liba, app]\n")
+        assert corral("lock", "-f", str(env)).code == 0
+        text = (corral.cwd / "corral.lock").read_text()
+        liba = next(e for e in yaml.safe_load(text)["platforms"][_subdir()]["conda"] if e["name"] == "liba")
+        (corral.cwd / "bad.lock").write_text(text.replace(liba["sha256"], "ab" * 32))
+        refused = corral("create", "-n", "bad", "--lock", "bad.lock", "-y")
+        assert refused.code == 1 and "Traceback" not in refused.err
+        assert "does not match its recorded sha256" in refused.err and "liba-" in refused.err, refused.err
+        assert not corral.link("bad").exists()
+        good = corral("create", "-n", "good", "--lock", "corral.lock", "-y")
+        assert good.code == 0, good.err
+        record = json.loads((corral.link("good") / "conda-meta" / "corral" / "generation.json").read_text())
+        assert {e["url"].rsplit("/", 1)[0] for e in record["locked"]["conda"]} <= {
+            f"{url}/noarch",
+            f"{url}/{_subdir()}",
+        }
+    finally:
+        server.shutdown()
+        server.server_close()

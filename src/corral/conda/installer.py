@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from corral.errors import InstallError
+from corral.errors import InstallError, VerificationError
 from corral.lock.lockfile import CondaEntry
 from corral.reporting import Reporter
 from corral.settings import Settings
+
+_HASH_MISMATCH = re.compile(r"hash mismatch when extracting (\S+) to .*?expected (\w+), got (\w+)")
 
 
 class _ProgressAdapter:
@@ -72,6 +75,16 @@ def link(
         asyncio.run(run())
     except Exception as exc:
         reporter.finish()
+        mismatch = _HASH_MISMATCH.search(str(exc))
+        if mismatch:
+            raise VerificationError(
+                "a downloaded package does not match its recorded sha256; nothing was installed",
+                hint="the channel's files changed since the packages were solved or locked: if that is expected,"
+                " solve again (or make the lock again with `corral lock -f FILE`)",
+                details=[
+                    f"{mismatch.group(1)}: expected sha256 {mismatch.group(2)}, the download has {mismatch.group(3)}"
+                ],
+            ) from exc
         raise InstallError(
             f"installing packages into the new generation failed: {exc}",
             hint="the environment was not changed; check the network, or run `corral clean` if the"
