@@ -34,9 +34,13 @@ def build_channel(work: Path, many_files: int = 2000) -> Path:
 
 
 def time_command(
-    argv: Sequence[str], env: dict[str, str] | None = None, before: Callable[[], None] | None = None, repeat: int = 5
+    argv: Sequence[str],
+    env: dict[str, str] | None = None,
+    before: Callable[[], None] | None = None,
+    repeat: int = 5,
+    ok: Sequence[int] = (0,),
 ) -> list[float]:
-    """Wall-clock seconds of `repeat` runs of a command (each after `before`)."""
+    """Wall-clock seconds of `repeat` runs of a command (each after `before`); other exit codes than `ok` stop."""
     times = []
     for _ in range(repeat):
         if before:
@@ -44,7 +48,7 @@ def time_command(
         start = time.perf_counter()
         proc = subprocess.run(list(argv), env=env, capture_output=True, text=True)
         times.append(time.perf_counter() - start)
-        if proc.returncode != 0:
+        if proc.returncode not in ok:
             raise SystemExit(f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}")
     return times
 

@@ -17,11 +17,11 @@ from corral.errors import (
     GenerationNotFound,
     PypiConflict,
     SpecError,
-    UntrackedChanges,
-    VerificationError,
 )
+from corral.layout import python_path
 from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
 from corral.models import ChangeOptions, EnvSpec, PackageInfo, Plan
+from corral.preflight import check_expected, check_sides, check_untracked
 from corral.record import FoundPython, GenerationRecord
 from corral.redact import redact
 from corral.reporting import Reporter
@@ -29,7 +29,6 @@ from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
-from corral.store.layout import python_path
 
 Confirm = Callable[[Any], bool]
 
@@ -131,18 +130,6 @@ def packages_of(ref: EnvRef, number: int) -> list[PackageInfo]:
     return sorted([*pfx.read_packages(prefix), *pypi])
 
 
-def owned_extra_files(prefix: Path, record: GenerationRecord) -> list[str]:
-    """Files corral put in a generation besides conda records: its own files and the PyPI packages it installed."""
-    from corral.pypi import dists
-
-    wanted = record.pypi_names()
-    owned = list(record.extra_files)
-    for dist in dists.installed(prefix):
-        if dist.name in wanted:
-            owned += [*dists.record_files(prefix, dist), dist.dist_info + "/RECORD"]
-    return owned
-
-
 @dataclass(frozen=True)
 class _Start:
     """The environment before a change: its current generation and that generation's record."""
@@ -180,8 +167,8 @@ def apply(
         start = _Start(number, gens.read_record(ref, number))  # a damaged record is refused, never guessed
     old_prefix = None if start.number is None else gens.generation_dir(ref, start.number)
     if old_prefix is not None and start.record is not None and not ctx.options.discard_untracked:
-        _check_untracked(ref, old_prefix, start.record)
-    _check_sides(ref, spec, start.record)
+        check_untracked(ref, old_prefix, start.record)
+    check_sides(ref, spec, start.record)
     solution = None
     if spec.specs:  # rattler is imported only for environments with conda packages
         from corral.conda.solver import SolveRequest, solve
@@ -189,7 +176,7 @@ def apply(
         solution = solve(SolveRequest(spec, old_prefix, motion.free, motion.upgrade), ctx.settings, ctx.reporter)
     conda = solution.entries() if solution else ()
     if expected:
-        _check_expected(solution.hashes() if solution else {}, expected)
+        check_expected(solution.hashes() if solution else {}, expected)
     if spec.has_pypi and spec.specs and not any(e.name == "python" for e in conda):
         raise SpecError(
             "PyPI packages need a Python in the environment, and the conda packages bring none",
@@ -371,51 +358,6 @@ def _refusal(ref: EnvRef, conflict: Any, tried: str) -> PypiConflict:
         f"=={first.needed_version}'), or relax the PyPI requirement",
         details=[*details, f"tried moving the conda side: {tried}"],
     )
-
-
-def _check_expected(found: Mapping[str, tuple[str, str, str]], expected: Mapping[str, tuple[str, str]]) -> None:
-    """Every package an explicit file names is in the solution with the hash the file gives."""
-    problems = []
-    for name, (sha256, md5) in sorted(expected.items()):
-        if name not in found:
-            problems.append(f"{name}: not in the solution")
-            continue
-        have_sha, have_md5, url = found[name]
-        if (sha256 and have_sha and sha256 != have_sha) or (md5 and have_md5 and md5 != have_md5):
-            problems.append(f"{name}: the file expects {sha256 or md5}, the channel has {have_sha or have_md5} ({url})")
-    extra = sorted(set(found) - set(expected))
-    problems += [f"{name}: not in the file" for name in extra]
-    if problems:
-        raise VerificationError(
-            "the channels' packages differ from the explicit file; nothing was installed",
-            hint="the channel changed since the file was written: export a new one, or point -c at the original",
-            details=problems[:20],
-        )
-
-
-def _check_untracked(ref: EnvRef, prefix: Path, record: GenerationRecord) -> None:
-    untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, record))
-    if untracked:
-        raise UntrackedChanges(
-            f"{ref.label} holds {len(untracked)} file(s) that corral did not install"
-            " (a plain `pip install`, or a hand edit); the next generation would not carry them",
-            hint=f"record the packages with `corral adopt {ref.flag}`, install them through corral, or pass"
-            f" --discard-untracked to leave them behind in generation {gens.current_generation(ref)}"
-            " (still there for rollback)",
-            details=untracked[:20] + ([f"... and {len(untracked) - 20} more"] if len(untracked) > 20 else []),
-        )
-
-
-def _check_sides(ref: EnvRef, spec: EnvSpec, record: GenerationRecord | None) -> None:
-    """An environment on a found interpreter holds no conda packages (they would bring their own Python)."""
-    python = record.python if record else None
-    if spec.specs and spec.python:
-        where = f" (Python {python.version} at {python.path})" if python else ""
-        raise SpecError(
-            f"{ref.label} runs on a found interpreter{where}; it cannot hold conda packages",
-            hint="install PyPI packages with --pip, or create a conda-based environment (-c CHANNEL python=3.12 ...)",
-            details=[f"conda specs asked for: {', '.join(spec.specs)}"],
-        )
 
 
 def _interpreter(ctx: ChangeContext, spec: EnvSpec, record: GenerationRecord | None, motion: Motion) -> FoundPython:

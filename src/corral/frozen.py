@@ -52,7 +52,7 @@ def apply_locked(
 
         interpreter = FoundPython(**find(section.python or spec.python, ctx.settings).to_dict())
     if not section.platform:  # a section rebuilt from a record made before records kept their platform
-        from corral.lock.platforms import current_platform
+        from corral.conda.solver import current_platform
 
         section = dataclasses.replace(section, platform=current_platform())
     python = interpreter.version if interpreter is not None else section.python

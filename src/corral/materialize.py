@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.errors import VerificationError
+from corral.layout import python_path
 from corral.lock.lockfile import CondaEntry, PypiEntry
 from corral.models import HistoryEntry, PackageInfo
 from corral.record import FoundPython, GenerationRecord
@@ -23,7 +24,6 @@ from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
 from corral.store.fsutil import trash_then_remove
-from corral.store.layout import python_path
 
 
 def place(
@@ -142,7 +142,7 @@ def collect_garbage(ref: EnvRef, keep: int, reporter: Reporter) -> tuple[int, ..
 
 def conda_infos(entries: Sequence[CondaEntry]) -> list[PackageInfo]:
     """Conda entries as plan entries."""
-    from corral.conda.channels import channel_display
+    from corral.channels import channel_display
 
     return [
         PackageInfo(

@@ -7,10 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from corral.errors import SpecError
+
 SCHEMA_VERSION = 1
 ALL = frozenset({"*"})  # an `upgrade` set that frees every installed conda package
 
 ChangeKind = Literal["add", "remove", "upgrade", "downgrade", "change"]
+SYSTEM_KEYS = ("cuda", "glibc", "linux", "macos")  # what `system-requirements` may name
 
 
 @dataclass(frozen=True, order=True)
@@ -351,3 +354,19 @@ class ChangeOptions:
     dry_run: bool = False
     yes: bool = False
     discard_untracked: bool = False
+
+
+def check_system(requirements: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Validated `system-requirements` (cuda, glibc, linux, macos -> version), sorted."""
+    out = []
+    for key, value in requirements.items():
+        if key not in SYSTEM_KEYS:
+            raise SpecError(
+                f"unknown system requirement '{key}'",
+                hint=f'known: {", ".join(SYSTEM_KEYS)} (e.g. cuda: "12.0", glibc: "2.31", macos: "14.0")',
+            )
+        text = str(value).strip()
+        if not text or not all(part.isdigit() for part in text.split(".")):
+            raise SpecError(f"system requirement {key}={value!r} is not a version like 12.0")
+        out.append((key, text))
+    return tuple(sorted(out))

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from corral import layout
 from corral.errors import ConfigError
 from corral.locations import default_config_file, default_root
-from corral.store import layout
 
 DEFAULT_CHANNELS = ("conda-forge",)
 
@@ -156,7 +156,7 @@ def _coerce_one(key: str, value: Any) -> Any:
         return channels
     if key == "system_requirements":
         from corral.errors import SpecError
-        from corral.lock.platforms import check_system
+        from corral.models import check_system
 
         if isinstance(value, str):
             value = dict(item.split("=", 1) for item in value.split(",") if "=" in item)

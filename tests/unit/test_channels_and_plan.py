@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from corral.conda.channels import canonical_channel, channel_display
+from corral.channels import canonical_channel, channel_display
 from corral.errors import ChannelError
 from corral.models import PackageInfo
 from corral.plan import diff

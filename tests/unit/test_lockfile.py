@@ -10,9 +10,8 @@ import yaml
 from corral.errors import LockError, SpecError
 from corral.lock import lockfile, platforms
 from corral.lock.lockfile import Artifact, CondaEntry, Lock, LockedPlatform, PypiEntry
-from corral.lock.make import conda_provided, differences
-from corral.models import EnvSpec
-from corral.reporting import NullReporter
+from corral.lockmake import conda_provided, differences
+from corral.models import EnvSpec, check_system
 from corral.settings import Settings
 
 SHA = "a" * 64
@@ -118,14 +117,14 @@ def test_virtual_packages_per_platform_and_overrides() -> None:
     assert "__osx=13.0=0" in platforms.virtual_packages("osx-arm64")
     assert "__archspec=1=arm64" in platforms.virtual_packages("osx-arm64")
     assert "__win=0=0" in platforms.virtual_packages("win-64")
-    system = platforms.check_system({"cuda": "12.4", "glibc": "2.34", "macos": "14.0"})
+    system = check_system({"cuda": "12.4", "glibc": "2.34", "macos": "14.0"})
     assert "__cuda=12.4=0" in platforms.virtual_packages("win-64", system)
     assert "__glibc=2.34=0" in platforms.virtual_packages("linux-aarch64", system)
     assert "__osx=14.0=0" in platforms.virtual_packages("osx-64", system)
     with pytest.raises(SpecError, match="unknown system requirement 'gpu'"):
-        platforms.check_system({"gpu": "1"})
+        check_system({"gpu": "1"})
     with pytest.raises(SpecError, match="not a version"):
-        platforms.check_system({"cuda": "twelve"})
+        check_system({"cuda": "twelve"})
     with pytest.raises(SpecError, match="unknown platform 'linux-32'"):
         platforms.check_platform("linux-32")
 
@@ -179,7 +178,7 @@ def test_conda_provided_distributions_are_the_python_packages() -> None:
 
 
 def test_conda_lock_yml_is_read_with_builds_from_urls(tmp_path: Path) -> None:
-    from corral.lock.interop import read_foreign
+    from corral.locks import read_foreign
 
     path = tmp_path / "conda-lock.yml"
     path.write_text(
@@ -210,7 +209,7 @@ package:
   optional: false
 """
     )
-    lock, notes = read_foreign(path, Settings(root=tmp_path), NullReporter())
+    lock, notes = read_foreign(path, Settings(root=tmp_path))
     section = lock.platform("linux-64")
     assert section is not None and lock.spec.channels == ("conda-forge",)
     numpy = section.conda[0]
@@ -220,9 +219,9 @@ package:
 
 
 def test_foreign_files_that_are_neither_format(tmp_path: Path) -> None:
-    from corral.lock.interop import read_foreign
+    from corral.locks import read_foreign
 
     path = tmp_path / "x.lock"
     path.write_text("hello: world\n")
     with pytest.raises(LockError, match=r"neither a pixi\.lock nor a conda-lock\.yml"):
-        read_foreign(path, Settings(root=tmp_path), NullReporter())
+        read_foreign(path, Settings(root=tmp_path))

@@ -13,8 +13,8 @@ import json
 import os
 import sys
 
-from corral.store.layout import ACTIVATION_CACHE as CACHE
-from corral.store.layout import GENERATION_FILE
+from corral.layout import ACTIVATION_CACHE as CACHE
+from corral.layout import GENERATION_FILE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing import at run time: `corral run` is on a fast path

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from corral.conda.channels import channel_display
+from corral.channels import channel_display
 from corral.errors import (
     ChannelError,
     CorralError,
@@ -112,7 +112,7 @@ def spec_channel(spec: str) -> str:
         return ""
     base = str(channel.base_url).rstrip("/")
     if base.startswith("file://"):
-        from corral.conda.channels import channel_display
+        from corral.channels import channel_display
 
         return channel_display(base)
     return str(channel.name) if base == f"https://conda.anaconda.org/{channel.name}" else base
@@ -388,6 +388,13 @@ def _rss_bytes(page: int) -> int | None:
             return int(handle.read().split()[1]) * page
     except (OSError, ValueError, IndexError):
         return None
+
+
+def current_platform() -> str:
+    """This machine's conda platform (rattler's answer)."""
+    import rattler
+
+    return str(rattler.Subdir.current())
 
 
 def describe_platform() -> tuple[str, list[str]]:

@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from corral.change import ChangeContext, ChangeResult, owned_extra_files, require_current
+from corral.change import ChangeContext, ChangeResult, require_current
 from corral.doctor import checks
 from corral.doctor.checks import Problem
 from corral.errors import CorralError, DamagedGeneration
+from corral.preflight import owned_extra_files
 from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
@@ -290,9 +291,9 @@ def _rebuild(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis, adopt: bool)
     options = replace(ctx.options, discard_untracked=True)
     ctx = replace(ctx, options=options)
     if adopt and any(p.check in ("foreign-dist", "conda-dist-overwritten") for p in diagnosis.problems):
-        from corral import api
+        from corral.api.adopt import adopt as adopt_strays
 
-        return api.adopt(ctx, ref)
+        return adopt_strays(ctx, ref)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         gens.recover(ref)
         current = require_current(ref)

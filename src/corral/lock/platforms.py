@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from corral.errors import SpecError
 
@@ -21,7 +21,6 @@ PLATFORMS = tuple(_KNOWN)
 # The machine a lock assumes when nothing says otherwise (pixi's defaults): old enough to cover
 # most machines in use, new enough for current packages. `system-requirements` overrides them.
 DEFAULT_SYSTEM = {"linux": "4.18", "glibc": "2.28", "macos": "13.0"}
-SYSTEM_KEYS = ("cuda", "glibc", "linux", "macos")
 
 
 def check_platform(name: str) -> str:
@@ -32,22 +31,6 @@ def check_platform(name: str) -> str:
             hint=f"choose among: {', '.join(PLATFORMS)}",
         )
     return name
-
-
-def check_system(requirements: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """Validated `system-requirements` (cuda, glibc, linux, macos -> version), sorted."""
-    out = []
-    for key, value in requirements.items():
-        if key not in SYSTEM_KEYS:
-            raise SpecError(
-                f"unknown system requirement '{key}'",
-                hint=f'known: {", ".join(SYSTEM_KEYS)} (e.g. cuda: "12.0", glibc: "2.31", macos: "14.0")',
-            )
-        text = str(value).strip()
-        if not text or not all(part.isdigit() for part in text.split(".")):
-            raise SpecError(f"system requirement {key}={value!r} is not a version like 12.0")
-        out.append((key, text))
-    return tuple(sorted(out))
 
 
 def virtual_packages(platform: str, system: Iterable[tuple[str, str]] = ()) -> tuple[str, ...]:
@@ -103,10 +86,3 @@ def best_wheel(file_names: Sequence[str], python: str) -> int | None:
         if score is not None and (best is None or score < best[0]):
             best = (score, index)
     return None if best is None else best[1]
-
-
-def current_platform() -> str:
-    """This machine's conda platform (rattler's answer)."""
-    import rattler
-
-    return str(rattler.Subdir.current())

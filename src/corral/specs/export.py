@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from corral.lock.lockfile import LockedPlatform
 from corral.models import EnvSpec
 from corral.specs.envfile import pypi_index_options
 
@@ -101,7 +102,7 @@ def _dependencies_first(records: Sequence[Mapping[str, Any]]) -> list[Mapping[st
 
 
 def _conda_line(record: Mapping[str, Any], spec: EnvSpec, no_builds: bool) -> str:
-    from corral.conda.channels import channel_display
+    from corral.channels import channel_display
 
     channel = channel_display(str(record.get("channel", "")))
     exact = f"{record['name']}={record['version']}" + ("" if no_builds else f"={record['build']}")
@@ -164,3 +165,28 @@ def _looks_typed(text: str) -> bool:
 def sort_records(records: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
     """Records in a stable order (by name)."""
     return tuple(sorted(records, key=lambda r: str(r["name"])))
+
+
+def explicit_text(section: LockedPlatform) -> str:
+    """conda's @EXPLICIT file of one platform of a lock."""
+    env = Exportable(
+        name="",
+        spec=EnvSpec(channels=()),
+        records=tuple(e.to_dict() for e in sorted(section.conda, key=lambda e: e.name)),
+        pins=tuple({"name": e.name} for e in section.pypi),
+        platform=section.platform,
+    )
+    return explicit(env)
+
+
+def requirements_text(section: LockedPlatform) -> str:
+    """pip's requirements with every artifact's --hash, for one platform of a lock (pip --require-hashes)."""
+    lines = [f"# PyPI packages for {section.platform} (corral export --lock ... --format requirements.txt)"]
+    for entry in section.pypi:
+        if entry.editable:
+            lines.append(f"-e {entry.editable}")
+            continue
+        artifacts = [*entry.wheels, *([entry.sdist] if entry.sdist else [])]
+        hashes = sorted({a.sha256 for a in artifacts})
+        lines.append(f"{entry.name}=={entry.version}" + "".join(f" \\\n    --hash=sha256:{h}" for h in hashes))
+    return "\n".join(lines) + "\n"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from corral import layout
 from corral.errors import EnvironmentExists, EnvironmentNotFound, UsageError
 from corral.settings import Settings
-from corral.store import layout
 from corral.store.fsutil import read_json
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

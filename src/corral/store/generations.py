@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from corral import layout
 from corral.errors import CorralError, DamagedGeneration, IncompleteChange
 from corral.models import Change, HistoryEntry
-from corral.store import layout
 from corral.store.children import reap
 from corral.store.envs import ENV_FILE, EnvRef
 from corral.store.fsutil import atomic_write_json, read_json, remove_tree, trash_then_remove

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from corral.conda.channels import channel_display
+from corral import layout
+from corral.channels import channel_display
 from corral.models import PackageInfo
-from corral.store import layout
 
 CORRAL_META = Path(layout.CORRAL_META)
 GENERATION_FILE = Path(layout.GENERATION_FILE)

@@ -56,7 +56,8 @@ def lock(
     source: str = "",
 ) -> LockResult:
     """Make (or check, or partly update, or import) the lock of a request."""
-    from corral.lock.platforms import check_platform, current_platform
+    from corral.conda.solver import current_platform
+    from corral.lock.platforms import check_platform
 
     for platform in platforms:
         check_platform(platform)
@@ -73,7 +74,7 @@ def lock(
         return _check(settings, previous, spec, chosen, path, sources)
     if update:
         _check_update(previous, update, path)
-    from corral.lock.make import LockRequest, make
+    from corral.lockmake import LockRequest, make
 
     request = LockRequest(spec, chosen, sources, previous, frozenset(update))
     made = make(request, settings, reporter)
@@ -113,7 +114,7 @@ def _previous(path: Path, reporter: Reporter) -> Lock | None:
 def _check(
     settings: Settings, previous: Lock, spec: EnvSpec, platforms: Sequence[str], path: Path, sources: Sequence[str]
 ) -> LockResult:
-    from corral.lock.make import differences
+    from corral.lockmake import differences
 
     found = differences(previous, spec, platforms, settings)
     if found:
@@ -196,9 +197,7 @@ def _import(
     warnings: Sequence[str],
 ) -> LockResult:
     """`corral lock --from pixi.lock|conda-lock.yml`: the same packages as a corral.lock."""
-    from corral.lock.interop import read_foreign
-
-    imported, notes = read_foreign(source, settings, reporter)
+    imported, notes = read_foreign(source, settings)
     if platforms:
         missing = [p for p in platforms if imported.platform(p) is None]
         if missing:
@@ -216,10 +215,29 @@ def _import(
     return _write(imported, None, path, (*warnings, *notes))
 
 
+def read_foreign(path: Path, settings: Settings) -> tuple[Lock, tuple[str, ...]]:
+    """A pixi.lock or conda-lock.yml as a Lock (without a request), and notes for the user."""
+    if not path.is_file():
+        raise LockError(f"{path} does not exist", hint="give the path of a pixi.lock or conda-lock.yml")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if "\nenvironments:" in text or text.startswith("version: 5") or text.startswith("version: 6"):
+        from corral.conda.pixi import read_pixi
+
+        return read_pixi(path, settings)
+    if "\npackage:" in text and "metadata:" in text:
+        from corral.lock.interop import read_conda_lock
+
+        return read_conda_lock(path, text)
+    raise LockError(
+        f"{path} is neither a pixi.lock nor a conda-lock.yml",
+        hint="corral lock --from reads pixi.lock (version 5 and later) and conda-lock.yml (version 1)",
+    )
+
+
 def create_from_lock(ctx: ChangeContext, ref: EnvRef, path: str, platform: str = "") -> ChangeResult:
     """`corral create --lock FILE`: a new environment that is exactly the lock's section for this machine."""
+    from corral.conda.solver import current_platform
     from corral.frozen import apply_locked
-    from corral.lock.platforms import current_platform
 
     locked = lockfile.load(Path(path))
     chosen = platform or current_platform()
@@ -253,10 +271,10 @@ def generation_lock(settings: Settings, ref: EnvRef, reporter: Reporter) -> Lock
 
 
 def _looked_up(settings: Settings, reporter: Reporter, prefix: Path, record: Any) -> tuple[Any, ...]:
+    from corral.layout import python_path
     from corral.lock.pypi import entries_from_pylock
     from corral.pypi.resolve import entry_pin
     from corral.pypi.uv import Uv
-    from corral.store.layout import python_path
 
     kept = [e for e in record.locked.pypi if e.editable or e.direct or e.wheels or e.sdist]
     bare = [entry_pin(e) for e in record.locked.pypi if e not in kept]
@@ -268,8 +286,9 @@ def export_lock(
     settings: Settings, reporter: Reporter, ref: EnvRef | None, lock_path: str, fmt: str, platform: str
 ) -> str:
     """The text of a lock-based export: corral.lock, pixi.lock, conda-lock.yml, or explicit/requirements from a lock."""
+    from corral.conda.solver import current_platform
     from corral.lock import interop
-    from corral.lock.platforms import current_platform
+    from corral.specs import export as writers
 
     if lock_path:
         source = lockfile.load(Path(lock_path))
@@ -280,7 +299,9 @@ def export_lock(
     if fmt == "lock":
         return lockfile.dumps(source)
     if fmt == "pixi.lock":
-        return interop.pixi_text(source)
+        from corral.conda.pixi import pixi_text
+
+        return pixi_text(source)
     if fmt == "conda-lock.yml":
         return interop.conda_lock_text(source)
     chosen = platform or (current_platform() if lock_path else source.platforms[0].platform)
@@ -291,9 +312,9 @@ def export_lock(
             hint="pick one with --platform",
         )
     if fmt == "explicit":
-        return interop.explicit_text(section)
+        return writers.explicit_text(section)
     if fmt == "requirements.txt":
-        return interop.requirements_text(section)
+        return writers.requirements_text(section)
     raise UsageError(
         f"format '{fmt}' cannot be made from a lock",
         hint="from a lock: lock, pixi.lock, conda-lock.yml, explicit, requirements.txt",

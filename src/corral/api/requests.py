@@ -1,0 +1,242 @@
+"""Use cases that change what an environment holds: create, install, remove, update, env update."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from corral.change import ChangeContext, ChangeResult, Motion, apply, packages_of, require_current
+from corral.errors import (
+    EnvironmentExists,
+    NothingToDo,
+    SpecError,
+)
+from corral.models import EnvSpec, pypi_name, spec_name
+from corral.settings import Settings
+from corral.specs.envfile import EnvFile
+from corral.specs.requirements import PypiRequest
+from corral.store import generations as gens
+from corral.store import locking
+from corral.store import prefix as pfx
+from corral.store.envs import EnvRef, require_absent, require_existing
+
+
+def create(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    specs: Sequence[str],
+    channels: Sequence[str],
+    pypi: PypiRequest | None = None,
+    python: str = "",
+    files: EnvFile | None = None,
+) -> ChangeResult:
+    """Create an environment: conda specs from channels, PyPI requests, on conda's python or a found one.
+
+    `files` (environment files, already layered) come first; the command line's specs, channels
+    and PyPI requests are laid over them.
+    """
+    spec = request_spec(ctx.settings, specs, channels, pypi, python, files)
+    notes = _credential_notes(pypi) + (files.warnings if files is not None else ())
+    expected = _expected_hashes(files)
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        gens.recover(ref)
+        try:
+            require_absent(ref)
+        except EnvironmentExists as exc:
+            if files is not None:
+                exc.hint = f"bring it in line with the file: corral env update {ref.flag} -f FILE [--prune]"
+            raise
+        return apply(ctx, ref, spec, action="create", creating=True, notes=notes, expected=expected)
+
+
+def request_spec(
+    settings: Settings,
+    specs: Sequence[str],
+    channels: Sequence[str],
+    pypi: PypiRequest | None = None,
+    python: str = "",
+    files: EnvFile | None = None,
+) -> EnvSpec:
+    """The request a create (or a lock) makes: the files' spec with the command line's laid over it."""
+    base = files.spec if files is not None else EnvSpec(channels=())
+    parsed = _parse_conda(specs)
+    conda = base.with_specs(parsed).specs
+    python = python or base.python  # a file's `python:` key works like --python
+    if python and conda:
+        if "python" in {spec_name(s) for s in conda}:
+            raise SpecError(
+                "--python and a python conda spec both choose the interpreter",
+                hint="keep one: --python 3.12, or python=3.12 among the conda specs",
+            )
+        conda = (*_parse_conda([f"python={python}"]), *conda)
+        python = ""
+    spec = replace(base, specs=tuple(conda), python=python)
+    spec = _with_pypi(replace(spec, channels=_channels(settings, channels, base.channels)), pypi)
+    if not spec.specs and not spec.python and (spec.pypi or spec.editables):
+        raise SpecError(
+            "PyPI packages need a Python: none was asked for",
+            hint="add --python 3.12 (a Python found on this machine) or a conda python spec (python=3.12)",
+        )
+    return spec
+
+
+def read_env_files(paths: Sequence[str]) -> EnvFile:
+    """Environment files (environment.yml, requirements.txt, conda spec or explicit .txt) layered in order."""
+    from corral.specs.envfile import read_files
+
+    return read_files(paths)
+
+
+def _channels(settings: Settings, given: Sequence[str], from_files: Sequence[str]) -> tuple[str, ...]:
+    """Command-line channels first, then the files' (`defaults` there means the configured channels)."""
+    from corral.channels import canonical_channel
+
+    out = [canonical_channel(c) for c in given]
+    for channel in from_files:
+        out += list(settings.channels) if channel == "defaults" else [channel]
+    return tuple(dict.fromkeys(out or settings.channels))
+
+
+def _expected_hashes(files: EnvFile | None) -> dict[str, tuple[str, str]]:
+    """name -> (sha256, md5) the packages of an explicit file must have."""
+    if files is None:
+        return {}
+    return {p.name: (p.sha256, p.md5) for p in files.explicit}
+
+
+def update_from_files(ctx: ChangeContext, ref: EnvRef, files: EnvFile, prune: bool = False) -> ChangeResult:
+    """`corral env update -f FILE`: lay the files over the environment's request (`prune`: replace it).
+
+    Packages the files name may move to satisfy them; the rest stay where they are.
+    """
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        current = _current_spec(ref)
+        channels = _channels(ctx.settings, (), files.spec.channels) if files.spec.channels else ()
+        top = replace(files.spec, channels=channels)
+        if prune:
+            spec = replace(top, channels=top.channels or current.channels, python=top.python or current.python)
+        else:
+            spec = current.layered(top)
+        motion = Motion(free=frozenset(files.spec.names()), pypi_upgrade=files.spec.pypi_names())
+        action = "update --prune" if prune else "update"
+        return apply(ctx, ref, spec, action=action, motion=motion, notes=files.warnings)
+
+
+def install(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    specs: Sequence[str],
+    channels: Sequence[str] = (),
+    pypi: PypiRequest | None = None,
+) -> ChangeResult:
+    """Add packages to an environment, moving what is installed only where the request needs it."""
+    from corral.channels import canonical_channel
+
+    parsed = _parse_conda(specs)
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        current = _current_spec(ref)
+        extra = tuple(canonical_channel(c) for c in channels)
+        spec = replace(current, channels=tuple(dict.fromkeys(extra + current.channels)))
+        spec = _with_pypi(spec.with_specs(parsed), pypi)
+        # New PyPI requests need no freeing: uv keeps an earlier version only while it satisfies them.
+        motion = Motion(free=frozenset(spec_name(s) for s in parsed))
+        return apply(ctx, ref, spec, action="install", motion=motion, notes=_credential_notes(pypi))
+
+
+def _parse_conda(specs: Sequence[str]) -> list[str]:
+    """Conda specs in canonical form; rattler is imported only when there are some."""
+    if not specs:
+        return []
+    from corral.conda.solver import parse_specs
+
+    return parse_specs(specs)
+
+
+def _with_pypi(spec: EnvSpec, pypi: PypiRequest | None) -> EnvSpec:
+    return spec if pypi is None else pypi.applied_to(spec)
+
+
+def _credential_notes(pypi: PypiRequest | None) -> tuple[str, ...]:
+    from corral.redact import has_credentials
+
+    if pypi is None:
+        return ()
+    urls = [pypi.index.index_url, *pypi.index.extra_index_urls, *pypi.index.find_links]
+    if any(has_credentials(u) for u in urls):
+        return (
+            "index credentials were used but not recorded; later changes to this environment need them"
+            " in ~/.netrc (or a keyring)",
+        )
+    return ()
+
+
+def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Sequence[str] = ()) -> ChangeResult:
+    """Remove requested packages (conda names, and PyPI names) and what only they needed."""
+    wanted = [n.lower() for n in names]
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        current = _current_spec(ref)
+        prefix = gens.generation_dir(ref, require_current(ref))
+        records = pfx.read_records(prefix)
+        installed = {r["name"] for r in records}
+        requested = set(current.names())
+        for name in wanted:
+            if name not in installed:
+                raise NothingToDo(
+                    f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`"
+                )
+            if name not in requested:
+                users = sorted(r["name"] for r in records if name in {spec_name(d) for d in r.get("depends", ())})
+                needed_by = ", ".join(users) or "another package"
+                raise NothingToDo(
+                    f"'{name}' was not requested; it is installed as a dependency of {needed_by}",
+                    hint="remove the package that needs it instead",
+                )
+        spec = current.without(wanted)
+        for name in pypi_names:
+            key = pypi_name(name)
+            editable = [e for e in spec.editables if _editable_name(e) == key]
+            if key not in current.pypi_names() and not editable:
+                raise NothingToDo(
+                    f"'{name}' is not a requested PyPI package of {ref.label}",
+                    hint=f"requested PyPI packages: {', '.join(current.pypi_names()) or 'none'}"
+                    f" (see `corral list {ref.flag}`)",
+                )
+            spec = spec.without_pypi([name])
+            spec = replace(spec, editables=tuple(e for e in spec.editables if e not in editable))
+        return apply(ctx, ref, spec, action="remove")
+
+
+def _editable_name(path: str) -> str:
+    from corral.pypi.uv import project_name
+
+    return project_name(Path(path))
+
+
+def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: bool = False) -> ChangeResult:
+    """Move the named packages (or all with `all_packages`) to the newest versions the specs allow."""
+    from corral.models import ALL
+
+    wanted = [n.lower() for n in names]
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        current = _current_spec(ref)
+        packages = packages_of(ref, require_current(ref))
+        conda = {p.name for p in packages if p.kind == "conda"}
+        pypi = {p.name for p in packages if p.kind == "pypi"}
+        for name in wanted:
+            if name not in conda and pypi_name(name) not in pypi:
+                raise NothingToDo(
+                    f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`"
+                )
+        everything = all_packages or not wanted
+        motion = Motion(
+            upgrade=ALL if everything else frozenset(n for n in wanted if n in conda),
+            pypi_upgrade=None if everything else tuple(pypi_name(n) for n in wanted if pypi_name(n) in pypi),
+        )
+        return apply(ctx, ref, current, action="update", motion=motion)
+
+
+def _current_spec(ref: EnvRef) -> EnvSpec:
+    require_existing(ref)
+    gens.recover(ref)
+    return gens.read_record(ref, require_current(ref)).spec

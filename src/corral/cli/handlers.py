@@ -1,0 +1,368 @@
+"""One handler per command: build the typed request from the arguments, call one use case, return its result."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from corral.cli import render
+from corral.errors import Aborted, UsageError
+from corral.models import ChangeOptions
+from corral.reporting import Reporter
+
+
+def _ref(args: argparse.Namespace, settings: Any) -> Any:
+    from corral.store.envs import env_ref
+
+    return env_ref(settings, name=args.name, path=args.prefix)
+
+
+def _context(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.api import ChangeContext
+
+    options = ChangeOptions(
+        dry_run=bool(getattr(args, "dry_run", False)),
+        yes=bool(getattr(args, "yes", False) or getattr(args, "json", False)),
+        discard_untracked=bool(getattr(args, "discard_untracked", False)),
+    )
+    return ChangeContext(
+        settings=settings,
+        reporter=reporter,
+        command=command,
+        options=options,
+        confirm=_confirmer(options, bool(args.json)),
+    )
+
+
+def _confirmer(options: ChangeOptions, as_json: bool) -> Callable[[Any], bool]:
+    def confirm(result: Any) -> bool:
+        if not as_json:
+            sys.stdout.write(render.plan(result))
+            sys.stdout.flush()
+        if options.yes:
+            return True
+        sys.stdout.write("Proceed ([y]/n)? ")
+        sys.stdout.flush()
+        answer = sys.stdin.readline()
+        if not answer:
+            sys.stdout.write("\n")
+            raise Aborted(
+                "no answer (standard input is closed); nothing was changed",
+                hint="pass -y to proceed without asking",
+            )
+        return answer.strip().lower() in ("", "y", "yes")
+
+    return confirm
+
+
+def _pypi_request(args: argparse.Namespace, requirements: list[str]) -> Any:
+    from corral.specs.requirements import pypi_request
+
+    return pypi_request(
+        requirements=requirements,
+        editables=getattr(args, "editable", []),
+        requirement_files=getattr(args, "requirement", []),
+        constraint_files=getattr(args, "constraint", []),
+        index_url=getattr(args, "index_url", ""),
+        extra_index_urls=getattr(args, "extra_index_url", []),
+        find_links=getattr(args, "find_links", []),
+        no_index=getattr(args, "no_index", False),
+    )
+
+
+def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    ctx = _context(args, settings, reporter, command)
+    if getattr(args, "lock", ""):
+        return _create_locked(args, settings, ctx)
+    files = api.read_env_files(args.files) if args.files else None
+    pypi = _pypi_request(args, getattr(args, "pip", []))
+    ref = _file_ref(args, settings, files)
+    specs, channels = getattr(args, "specs", []), getattr(args, "channels", [])
+    return api.create(ctx, ref, specs, channels, pypi, python=getattr(args, "python", ""), files=files)
+
+
+def _create_locked(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
+    from corral.locks import create_from_lock
+
+    extra = [flag for flag, given in (("SPEC", args.specs), ("-f", args.files), ("--pip", args.pip)) if given]
+    extra += [
+        flag for flag, given in (("-e", args.editable), ("--python", args.python), ("-c", args.channels)) if given
+    ]
+    if extra:
+        raise UsageError(
+            f"--lock installs exactly the lock; it does not take {', '.join(extra)}",
+            hint="change the environment file and run `corral lock`, then create from the new lock",
+        )
+    if not (args.name or args.prefix):
+        raise UsageError("name the environment to create with -n NAME (or -p PATH)")
+    return create_from_lock(ctx, _ref(args, settings), args.lock)
+
+
+def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+    from corral.locks import lock
+
+    files = api.read_env_files(args.files) if args.files else None
+    pypi = _pypi_request(args, args.pip)
+    if files is None and not args.source and not (args.specs or pypi is not None):
+        raise UsageError("name what to lock", hint="corral lock -f environment.yml [--platform P ...]")
+    if args.check and (args.update or args.source):
+        raise UsageError("--check only compares; it does not take --update or --from")
+    spec = None
+    if files is not None or args.specs or pypi is not None:
+        spec = api.request_spec(settings, args.specs, args.channels, pypi, files=files)
+    return lock(
+        settings,
+        reporter,
+        spec,
+        files,
+        platforms=args.platforms,
+        output=args.output,
+        check=args.check,
+        update=args.update,
+        source=args.source,
+    )
+
+
+def _file_ref(args: argparse.Namespace, settings: Any, files: Any) -> Any:
+    """-n/-p, else the name (or prefix) the environment file gives."""
+    from corral.store.envs import env_ref
+
+    if args.name or args.prefix or files is None:
+        return _ref(args, settings)
+    if files.name or files.prefix:
+        return env_ref(settings, name=files.name or None, path=None if files.name else files.prefix)
+    raise UsageError(f"{', '.join(files.sources)} names no environment", hint="give one with -n NAME (or -p PATH)")
+
+
+def _env_update(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    files = api.read_env_files(args.files)
+    return api.update_from_files(
+        _context(args, settings, reporter, command), _file_ref(args, settings, files), files, prune=args.prune
+    )
+
+
+def _export(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    if args.lock or args.format in ("lock", "pixi.lock", "conda-lock.yml"):
+        if args.lock and (args.name or args.prefix):
+            raise UsageError("export from an environment (-n/-p) or from a lock (--lock), not both")
+        if args.from_history or args.no_builds:
+            raise UsageError("--from-history and --no-builds do not apply to lock exports", hint="drop them")
+        return api.export_lock(
+            settings,
+            reporter,
+            None if args.lock else _ref(args, settings),
+            args.lock,
+            args.format,
+            args.platform,
+            args.output,
+        )
+    return api.export(
+        settings,
+        _ref(args, settings),
+        args.format,
+        from_history=args.from_history,
+        no_builds=args.no_builds,
+        output=args.output,
+    )
+
+
+def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    pypi = _pypi_request(args, args.pip)
+    if not args.specs and pypi is None:
+        raise UsageError("name packages to install", hint="conda specs as arguments, PyPI ones after --pip")
+    return api.install(
+        _context(args, settings, reporter, command), _ref(args, settings), args.specs, args.channels, pypi
+    )
+
+
+def _pip_install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    pypi = _pypi_request(args, args.requirements)
+    if pypi is None or not (pypi.requirements or pypi.editables):
+        raise UsageError("name PyPI packages to install", hint="e.g. corral pip install -n ENV requests -r req.txt")
+    return api.install(_context(args, settings, reporter, command), _ref(args, settings), [], [], pypi)
+
+
+def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    if not args.names and not args.pip:
+        raise UsageError("name packages to remove", hint="conda names as arguments, PyPI ones after --pip")
+    return api.remove(_context(args, settings, reporter, command), _ref(args, settings), args.names, args.pip)
+
+
+def _pip_uninstall(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.remove(_context(args, settings, reporter, command), _ref(args, settings), [], args.names)
+
+
+def _adopt(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.adopt(_context(args, settings, reporter, command), _ref(args, settings))
+
+
+def _python_list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.list_pythons(settings)
+
+
+def _update(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    ctx = _context(args, settings, reporter, command)
+    return api.update(ctx, _ref(args, settings), args.names, all_packages=args.all)
+
+
+def _list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.list_packages(settings, _ref(args, settings))
+
+
+def _history(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.history(settings, _ref(args, settings))
+
+
+def _rollback(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.rollback(_context(args, settings, reporter, command), _ref(args, settings), args.to)
+
+
+def _env_list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return render.EnvList(tuple(api.list_envs(settings)))
+
+
+def _env_remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    ctx = _context(args, settings, reporter, command)
+    ref = _ref(args, settings)
+    return api.remove_env(ctx, ref)
+
+
+def _info(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import api
+
+    return api.info(settings)
+
+
+def _shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.activation import commands
+
+    sub = args.shell_command
+    if sub == "hook":
+        return commands.ShellText(_hook_text(args.shell_name))
+    if sub == "init":
+        return commands.init(args.shell_name, args.rc, undo=args.undo)
+    if sub == "activate":
+        name, path = _activation_target(args)
+        return commands.activate_script(settings, name, path, args.shell_name)
+    if sub == "deactivate":
+        return commands.deactivate_script(args.shell_name)
+    if not (args.name or args.prefix):
+        raise UsageError("name the environment with -n NAME or -p PATH", hint="e.g. corral shell -n ml")
+    commands.subshell(settings, args.name, args.prefix)  # execs the shell; returns only on error
+    raise AssertionError("unreachable")
+
+
+def _hook_text(shell: str) -> str:
+    from corral.activation.hook import hook
+
+    return hook(shell)
+
+
+def _activation_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    if args.env and (args.name or args.prefix):
+        raise UsageError("name the environment once: ENV, -n NAME or -p PATH")
+    if args.env:
+        return (None, args.env) if "/" in args.env or args.env.startswith(".") else (args.env, None)
+    if not (args.name or args.prefix):
+        raise UsageError("name the environment to activate", hint="e.g. corral activate ml")
+    return args.name, args.prefix
+
+
+def _du(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import disk
+
+    return disk.du(settings, _ref(args, settings) if (args.name or args.prefix) else None)
+
+
+def _clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import disk
+
+    return disk.clean(_context(args, settings, reporter, command), everything=args.all)
+
+
+def _doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import doctor
+    from corral.store.envs import all_envs
+
+    if args.all == bool(args.name or args.prefix):
+        raise UsageError("name one environment (-n NAME or -p PATH) or pass --all")
+    if args.adopt and not args.fix:
+        raise UsageError("--adopt goes with --fix")
+    refs = list(all_envs(settings)) if args.all else [_ref(args, settings)]
+    if not args.fix:
+        return doctor.diagnose_many(settings, refs)
+    if args.all:
+        raise UsageError("--fix repairs one environment at a time", hint="corral doctor -n NAME --fix")
+    return doctor.fix(_context(args, settings, reporter, command), refs[0], adopt=args.adopt)
+
+
+def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.activation.commands import hook_missing
+
+    raise hook_missing(args.command)
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
+    "create": _create,
+    "install": _install,
+    "remove": _remove,
+    "update": _update,
+    "list": _list,
+    "history": _history,
+    "rollback": _rollback,
+    "env list": _env_list,
+    "env remove": _env_remove,
+    "env create": _create,
+    "env update": _env_update,
+    "env export": _export,
+    "export": _export,
+    "info": _info,
+    "lock": _lock,
+    "doctor": _doctor,
+    "du": _du,
+    "clean": _clean,
+    "shell": _shell,
+    "shell hook": _shell,
+    "shell init": _shell,
+    "shell activate": _shell,
+    "shell deactivate": _shell,
+    "activate": _needs_hook,
+    "deactivate": _needs_hook,
+    "pip install": _pip_install,
+    "pip uninstall": _pip_uninstall,
+    "adopt": _adopt,
+    "python list": _python_list,
+}
