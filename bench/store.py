@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import clean_env, row, time_command  # noqa: E402
+from common import clean_env, row, time_command
 
 EMPTY = hashlib.sha256(b"").hexdigest()
 
