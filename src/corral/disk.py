@@ -12,7 +12,7 @@ from corral.change import ChangeContext
 from corral.errors import Aborted, CorralError
 from corral.settings import Settings
 from corral.store import disk
-from corral.store.disk import Inode, Owner, Scan
+from corral.store.disk import Owner, Scan
 from corral.store.envs import PATHS_DIR
 
 CACHES = (
@@ -115,9 +115,7 @@ def du(settings: Settings, ref: Any = None) -> DiskUsage:
     """Usage of the whole store (and, with `ref`, that environment's packages)."""
     found = disk.scan(settings)
     current = disk.current_generations(settings)
-    envs = []
-    for key, label in sorted(found.labels.items()):
-        envs.append(_env_usage(found, key, label, current.get(key, "")))
+    envs = _env_usages(found, current)
     if ref is not None:
         from corral.store.envs import require_existing
 
@@ -128,7 +126,7 @@ def du(settings: Settings, ref: Any = None) -> DiskUsage:
     else:
         packages = []
     caches = tuple(_cache_usage(found, name, kind, path) for name, kind, path in CACHES)
-    other = found.sum(i for i in found.inodes.values() if not _cache_or_env(i))
+    other = sum(g.blocks for owners, g in found.groups().items() if not _cache_or_env(owners))
     naive = _naive(found)
     return DiskUsage(
         str(settings.root),
@@ -142,46 +140,51 @@ def du(settings: Settings, ref: Any = None) -> DiskUsage:
     )
 
 
-def _cache_or_env(inode: Inode) -> bool:
-    return any(o[0] in ("gen", "conda-pkg", "archive", "repodata", "pypi-archive", "pypi-index") for o in inode.owners)
+def _cache_or_env(owners: frozenset[Owner]) -> bool:
+    return any(o[0] in ("gen", "conda-pkg", "archive", "repodata", "pypi-archive", "pypi-index") for o in owners)
 
 
 def _naive(found: Scan) -> int:
     """Bytes if each hardlink were counted again (what per-folder `du` runs add up to)."""
     total = 0
-    for inode in found.inodes.values():
-        total += inode.blocks * max(1, len({o for o in inode.owners if o[0] in ("gen", "conda-pkg", "pypi-archive")}))
+    for owners, group in found.groups().items():
+        total += group.blocks * max(1, len({o for o in owners if o[0] in ("gen", "conda-pkg", "pypi-archive")}))
     return total
 
 
-def _env_usage(found: Scan, key: str, label: str, current: str) -> EnvUsage:
-    mine = ("gen", key, current)
-    unique = shared = apparent = old = 0
-    numbers: set[str] = set()
-    for inode in found.inodes.values():
-        gens = {o for o in inode.owners if o[0] == "gen" and o[1] == key}
-        if not gens:
-            continue
-        numbers |= {o[2] for o in gens}
-        outside = any(not (o[0] == "gen" and o[1] == key) for o in inode.owners)
-        if mine in gens:
-            apparent += inode.size if inode.is_file else 0
-            if outside:
-                shared += inode.blocks
-            else:
-                unique += inode.blocks
-        elif not outside:
-            old += inode.blocks
-    return EnvUsage(label, len(numbers), current, unique, shared, apparent, old)
+def _env_usages(found: Scan, current: dict[str, str]) -> list[EnvUsage]:
+    """Every environment's usage, in one pass over the owner groups."""
+    sums = {key: [0, 0, 0, 0] for key in found.labels}  # unique, shared, apparent, old
+    numbers: dict[str, set[str]] = {key: set() for key in found.labels}
+    for owners, group in found.groups().items():
+        by_env: dict[str, set[str]] = {}
+        for owner in owners:
+            if owner[0] == "gen":
+                by_env.setdefault(owner[1], set()).add(owner[2])
+        for key, gens in by_env.items():
+            if key not in sums:
+                continue
+            numbers[key] |= gens
+            outside = len(by_env) > 1 or any(o[0] != "gen" for o in owners)
+            totals = sums[key]
+            if current.get(key, "") in gens:
+                totals[2] += group.size
+                totals[1 if outside else 0] += group.blocks
+            elif not outside:
+                totals[3] += group.blocks
+    return [
+        EnvUsage(label, len(numbers[key]), current.get(key, ""), *sums[key])
+        for key, label in sorted(found.labels.items())
+    ]
 
 
 def _cache_usage(found: Scan, name: str, kind: str, path: str) -> CacheUsage:
     on_disk = only = 0
-    for inode in found.inodes.values():
-        if any(o[0] == kind for o in inode.owners):
-            on_disk += inode.blocks
-            if all(o[0] == kind for o in inode.owners):
-                only += inode.blocks
+    for owners, group in found.groups().items():
+        if any(o[0] == kind for o in owners):
+            on_disk += group.blocks
+            if all(o[0] == kind for o in owners):
+                only += group.blocks
     return CacheUsage(name, str(found.root / path), on_disk, only)
 
 
@@ -278,8 +281,9 @@ def clean(ctx: ChangeContext, *, everything: bool = False) -> CleanResult:
         found = disk.scan(settings)
         removals = _plan(settings, found, everything)
         freed = _freed(found, removals)
+        index = _owner_index(found)
         items = tuple(
-            CleanItem(r.kind, r.what, str(r.path), _freed(found, [r]))
+            CleanItem(r.kind, r.what, str(r.path), _freed(found, [r], index))
             for r in sorted(removals, key=lambda r: (r.kind, r.what))
         )
         result = CleanResult(items, freed, ctx.options.dry_run, everything)
@@ -297,10 +301,9 @@ def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
     current = disk.current_generations(settings)
     removals: list[_Removal] = []
     kept: dict[str, list[str]] = {}
+    owners = {o for key in found.groups() for o in key}
     for key in found.labels:
-        numbers = sorted(
-            {o[2] for i in found.inodes.values() for o in i.owners if o[0] == "gen" and o[1] == key}, key=int
-        )
+        numbers = sorted({o[2] for o in owners if o[0] == "gen" and o[1] == key}, key=int)
         keep = set(numbers[-settings.keep_generations :]) | ({current[key]} if key in current else set())
         kept[key] = sorted(keep, key=int)
         for number in numbers:
@@ -313,16 +316,13 @@ def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
                         frozenset({("gen", key, number)}),
                     )
                 )
-    owners = {o for i in found.inodes.values() for o in i.owners}
     for owner in sorted(o for o in owners if o[0] == "leftover"):
         removals.append(_Removal("leftover", owner[1], root / owner[1], frozenset({owner})))
     users = {(key, n) for key, numbers in kept.items() for n in numbers}
     if everything:
         users = {(key, n) for key, n in users if current.get(key) == n}
     used_stems = _used_stems(settings, users)
-    used_inodes = {
-        id(i) for i in found.inodes.values() if any(o[0] == "gen" and (o[1], o[2]) in users for o in i.owners)
-    }
+    used_groups = [k for k in found.groups() if any(o[0] == "gen" and (o[1], o[2]) in users for o in k)]
     pkgs = settings.conda_cache
     for owner in sorted(o for o in owners if o[0] == "conda-pkg"):
         if owner[1] not in used_stems:
@@ -337,7 +337,7 @@ def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
         removals.append(
             _Removal("repodata", "cached channel indexes", settings.repodata_cache, frozenset({("repodata",)}))
         )
-    linked = {o for i in found.inodes.values() if id(i) in used_inodes for o in i.owners if o[0] == "pypi-archive"}
+    linked = {o for k in used_groups for o in k if o[0] == "pypi-archive"}
     unused = [o[1] for o in sorted(owners) if o[0] == "pypi-archive" and o not in linked]
     pointers = disk.uv_pointers(settings.pypi_cache, [*unused, *(o[1] for o in linked)])
     cache = settings.pypi_cache
@@ -396,12 +396,23 @@ def _used_stems(settings: Settings, users: Iterable[tuple[str, str]]) -> set[str
     return stems
 
 
-def _freed(found: Scan, removals: Iterable[_Removal]) -> int:
-    """Bytes whose every link is inside what is removed."""
+def _owner_index(found: Scan) -> dict[Owner, list[frozenset[Owner]]]:
+    """owner -> the owner groups it is part of."""
+    index: dict[Owner, list[frozenset[Owner]]] = {}
+    for key in found.groups():
+        for owner in key:
+            index.setdefault(owner, []).append(key)
+    return index
+
+
+def _freed(found: Scan, removals: Iterable[_Removal], index: dict[Owner, list[frozenset[Owner]]] | None = None) -> int:
+    """Bytes whose every link is inside what is removed (with `index`, only the groups those owners touch)."""
     gone: set[Owner] = set().union(*(r.owners for r in removals)) if removals else set()
     if not gone:
         return 0
-    return sum(i.blocks for i in found.inodes.values() if i.owners and i.owners <= gone)
+    groups = found.groups()
+    keys = {k for o in gone for k in index.get(o, ())} if index is not None else groups.keys()
+    return sum(groups[k].blocks for k in keys if k and k <= gone)
 
 
 def _remove(removal: _Removal) -> None:

@@ -241,6 +241,7 @@ def _repair_caches(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis) -> lis
 
     damaged: set[Path] = set()
     settings = ctx.settings
+    found: Any = None  # the store's walk, made once for all the damaged files
     prefix = gens.generation_dir(ref, diagnosis.generation or 0)
     for problem in diagnosis.problems:
         if problem.check != "cache-damage":
@@ -253,7 +254,11 @@ def _repair_caches(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis) -> lis
             st = os.lstat(prefix / problem.path)
         except OSError:
             continue
-        damaged |= _cache_entries_of(settings, (st.st_dev, st.st_ino))
+        if found is None:
+            from corral.store import disk
+
+            found = disk.scan(settings)
+        damaged |= _cache_entries_of(settings, found, (st.st_dev, st.st_ino))
     if not damaged:
         return []
     from corral.store.disk import remove_entry, uv_pointers
@@ -265,10 +270,8 @@ def _repair_caches(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis) -> lis
     return [f"removed damaged cache entry {e}" for e in sorted(damaged)]
 
 
-def _cache_entries_of(settings: Settings, key: tuple[int, int]) -> set[Path]:
-    from corral.store import disk
-
-    inode = disk.scan(settings).inodes.get(key)
+def _cache_entries_of(settings: Settings, found: Any, key: tuple[int, int]) -> set[Path]:
+    inode = found.inodes.get(key)
     out = set()
     for owner in inode.owners if inode else ():
         if owner[0] == "conda-pkg":
