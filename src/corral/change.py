@@ -3,131 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corral import __version__
 from corral import materialize as mat
+from corral.context import ChangeContext, ChangeResult, Motion, env_label, packages_of, require_current
 from corral.errors import (
     Aborted,
     CorralError,
-    DamagedGeneration,
-    GenerationNotFound,
     PypiConflict,
     SpecError,
 )
 from corral.layout import python_path
 from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
-from corral.models import ChangeOptions, EnvSpec, PackageInfo, Plan
+from corral.models import EnvSpec, PackageInfo, Plan
 from corral.preflight import check_expected, check_sides, check_untracked
 from corral.record import FoundPython, GenerationRecord
 from corral.redact import redact
-from corral.reporting import Reporter
-from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
 
-Confirm = Callable[[Any], bool]
-
-
-def _always(_: Any) -> bool:
-    return True
-
-
-@dataclass(frozen=True)
-class ChangeContext:
-    """Everything a mutating use case needs besides its own arguments."""
-
-    settings: Settings
-    reporter: Reporter
-    command: str = "corral"
-    options: ChangeOptions = field(default_factory=ChangeOptions)
-    confirm: Confirm = _always
-
-
-@dataclass(frozen=True)
-class Motion:
-    """How much of the installed environment may move in this change.
-
-    `free` conda names may move but prefer their installed version (new requests); `upgrade` conda
-    names move to the newest allowed (`ALL` frees everything); `pypi_upgrade` PyPI names may move
-    (None: all of them), every other PyPI package keeps its version when it can.
-    """
-
-    free: frozenset[str] = frozenset()
-    upgrade: frozenset[str] = frozenset()
-    pypi_upgrade: tuple[str, ...] | None = ()
-
-
-@dataclass(frozen=True)
-class ChangeResult:
-    """What a mutating command did (or, with --dry-run, would do)."""
-
-    env: str
-    path: str
-    action: str
-    plan: Plan
-    spec: EnvSpec
-    generation: int | None
-    previous: int | None
-    dry_run: bool = False
-    changed: bool = True
-    removed_generations: tuple[int, ...] = ()
-    warnings: tuple[str, ...] = ()
-    python: str = ""  # the found interpreter of a venv-style environment, e.g. "3.12.1 (/usr/bin/python3.12)"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "env": self.env,
-            "path": self.path,
-            "action": self.action,
-            "plan": self.plan.to_dict(),
-            "spec": self.spec.to_dict(),
-            "generation": self.generation,
-            "previous_generation": self.previous,
-            "dry_run": self.dry_run,
-            "changed": self.changed,
-            "removed_generations": list(self.removed_generations),
-            "warnings": list(self.warnings),
-            "python": self.python,
-        }
-
-
-def env_label(ref: EnvRef) -> str:
-    """How results name the environment."""
-    return ref.name or str(ref.link)
-
-
-def require_current(ref: EnvRef) -> int:
-    """The current generation, or a clear error when the link is missing or broken."""
-    current = gens.current_generation(ref)
-    if current is None:
-        raise GenerationNotFound(
-            f"{ref.label} has no current generation (its link {ref.link} is missing or broken)",
-            hint=f"switch to a generation with `corral rollback {ref.flag} --to N` (see `corral history {ref.flag}`)",
-        )
-    return current
-
-
-def packages_of(ref: EnvRef, number: int) -> list[PackageInfo]:
-    """A generation's packages for plans: its conda records, and its PyPI entries (installed dists if unrecorded).
-
-    Works on a generation whose record is damaged (rollback is a repair, so it must show its plan).
-    """
-    from corral.pypi.resolve import entry_info
-
-    prefix = gens.generation_dir(ref, number)
-    try:
-        pypi = [entry_info(e) for e in gens.read_record(ref, number).locked.pypi]
-    except DamagedGeneration:
-        from corral.pypi import dists
-
-        pypi = [PackageInfo(d.name, d.version, "", "pypi", kind="pypi") for d in dists.installed(prefix)]
-    return sorted([*pfx.read_packages(prefix), *pypi])
+__all__ = ["ChangeContext", "ChangeResult", "Motion", "apply", "env_label", "packages_of", "require_current"]
 
 
 @dataclass(frozen=True)
@@ -148,7 +48,7 @@ def apply(
     spec: EnvSpec,
     *,
     action: str,
-    motion: Motion = Motion(),
+    motion: Motion | None = None,
     creating: bool = False,
     notes: Sequence[str] = (),
     expected: Mapping[str, tuple[str, str]] | None = None,
@@ -159,6 +59,7 @@ def apply(
     """
     from corral.plan import diff
 
+    motion = motion or Motion()
     for note in notes:
         ctx.reporter.warn(note)
     start = _Start()
@@ -187,7 +88,7 @@ def apply(
         env=env_label(ref),
         path=str(ref.link),
         action=action,
-        plan=diff(old_packages, mat.conda_infos(conda)) if not spec.has_pypi else Plan(),
+        plan=diff(old_packages, [e.package_info() for e in conda]) if not spec.has_pypi else Plan(),
         spec=spec,
         generation=gens.next_number(ref),
         previous=start.number,
@@ -206,7 +107,7 @@ def apply(
         return _build(ctx, ref, result, conda, None, None, creating)
     still = unchanged_request and motion.pypi_upgrade == () and not motion.upgrade
     old_conda = [p for p in old_packages if p.kind == "conda"]
-    if still and not diff(old_conda, mat.conda_infos(conda)).changes:
+    if still and not diff(old_conda, [e.package_info() for e in conda]).changes:
         return dataclasses.replace(result, generation=start.number)  # same request, same conda side: nothing to do
     interpreter = None if spec.specs else _interpreter(ctx, spec, start.record, motion)
     return _build(ctx, ref, result, conda, interpreter, (start, old_packages, motion), creating)
@@ -240,7 +141,7 @@ def _build(
             start, old_packages, motion = pypi
             placed, conda, resolution = _resolve_pypi(ctx, ref, result.spec, placed, conda, interpreter, start, motion)
             satisfied = tuple(f"already provided by conda: {s}" for s in resolution.satisfied_by_conda)
-            plan = diff(old_packages, [*mat.conda_infos(conda), *resolution.packages()])
+            plan = diff(old_packages, [*[e.package_info() for e in conda], *resolution.packages()])
             result = dataclasses.replace(result, plan=plan, warnings=result.warnings + satisfied)
             for warning in satisfied:
                 ctx.reporter.warn(warning)

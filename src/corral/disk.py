@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corral.change import ChangeContext
+from corral.context import ChangeContext
 from corral.errors import Aborted, CorralError
 from corral.settings import Settings
 from corral.store import disk

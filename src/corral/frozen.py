@@ -10,7 +10,7 @@ import dataclasses
 
 from corral import __version__
 from corral import materialize as mat
-from corral.change import ChangeContext, ChangeResult, env_label, packages_of, require_current
+from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
 from corral.errors import Aborted
 from corral.lock.lockfile import LockedPlatform
 from corral.models import EnvSpec
@@ -41,7 +41,6 @@ def apply_locked(
     """
     from corral.lock.pypi import install_plan
     from corral.plan import diff
-    from corral.pypi.resolve import entry_info
 
     if section.conda:
         from corral.conda.records import check_machine
@@ -63,7 +62,7 @@ def apply_locked(
         env=env_label(ref),
         path=str(ref.link),
         action=action,
-        plan=diff(old, [*mat.conda_infos(section.conda), *(entry_info(e) for e in section.pypi)]),
+        plan=diff(old, [*[e.package_info() for e in section.conda], *(e.package_info() for e in section.pypi)]),
         spec=spec,
         generation=gens.next_number(ref),
         previous=previous,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from corral.change import ChangeContext, ChangeResult, require_current
+from corral.context import ChangeContext, ChangeResult, require_current
 from corral.errors import CorralError, LockError, NothingToDo, StaleLock, UsageError
 from corral.lock import lockfile
 from corral.lock.lockfile import Lock, LockedPlatform

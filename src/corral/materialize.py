@@ -16,7 +16,7 @@ from typing import Any
 from corral.errors import VerificationError
 from corral.layout import python_path
 from corral.lock.lockfile import CondaEntry, PypiEntry
-from corral.models import HistoryEntry, PackageInfo
+from corral.models import HistoryEntry
 from corral.record import FoundPython, GenerationRecord
 from corral.reporting import Reporter
 from corral.settings import Settings
@@ -138,20 +138,3 @@ def collect_garbage(ref: EnvRef, keep: int, reporter: Reporter) -> tuple[int, ..
     except OSError as exc:
         reporter.warn(f"could not delete old generations ({exc}); `corral clean` retries")
         return ()
-
-
-def conda_infos(entries: Sequence[CondaEntry]) -> list[PackageInfo]:
-    """Conda entries as plan entries."""
-    from corral.channels import channel_display
-
-    return [
-        PackageInfo(
-            name=e.name,
-            version=e.version,
-            build=e.build,
-            build_number=e.build_number,
-            channel=channel_display(e.channel),
-            subdir=e.subdir,
-        )
-        for e in entries
-    ]

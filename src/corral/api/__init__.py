@@ -1,26 +1,58 @@
 """Use cases: each takes typed arguments and Settings, does the work, and returns a result object.
 
-The CLI imports this package only; the use cases live in its modules by what they do.
+The CLI imports this package only; the use cases live in its modules by what they do, and each is
+imported on first use (PEP 562), so `corral rollback` or `corral list` never load the solving code.
 """
 
 from __future__ import annotations
 
-from corral.api.adopt import adopt
-from corral.api.envs import EnvRemoved, RollbackResult, remove_env, rollback
-from corral.api.exports import Exported, export, export_lock
-from corral.api.requests import create, install, read_env_files, remove, request_spec, update, update_from_files
-from corral.api.views import (
-    History,
-    Info,
-    PackageList,
-    PythonList,
-    history,
-    info,
-    list_envs,
-    list_packages,
-    list_pythons,
-)
-from corral.change import ChangeContext, ChangeResult
+import importlib
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from corral.api.adopt import adopt
+    from corral.api.envs import EnvRemoved, RollbackResult, remove_env, rollback
+    from corral.api.exports import Exported, export, export_lock
+    from corral.api.requests import create, install, read_env_files, remove, request_spec, update, update_from_files
+    from corral.api.views import (
+        History,
+        Info,
+        PackageList,
+        PythonList,
+        history,
+        info,
+        list_envs,
+        list_packages,
+        list_pythons,
+    )
+    from corral.context import ChangeContext, ChangeResult
+
+_WHERE = {
+    "adopt": "adopt",
+    "EnvRemoved": "envs",
+    "RollbackResult": "envs",
+    "remove_env": "envs",
+    "rollback": "envs",
+    "Exported": "exports",
+    "export": "exports",
+    "export_lock": "exports",
+    "create": "requests",
+    "install": "requests",
+    "read_env_files": "requests",
+    "remove": "requests",
+    "request_spec": "requests",
+    "update": "requests",
+    "update_from_files": "requests",
+    "History": "views",
+    "Info": "views",
+    "PackageList": "views",
+    "PythonList": "views",
+    "history": "views",
+    "info": "views",
+    "list_envs": "views",
+    "list_packages": "views",
+    "list_pythons": "views",
+}
 
 __all__ = [
     "ChangeContext",
@@ -50,3 +82,11 @@ __all__ = [
     "update",
     "update_from_files",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in ("ChangeContext", "ChangeResult"):
+        return getattr(importlib.import_module("corral.context"), name)
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"corral.api.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'corral.api' has no attribute {name!r}")

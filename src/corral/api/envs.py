@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from corral.change import ChangeContext, env_label, packages_of
+from corral.context import ChangeContext, env_label, packages_of
 from corral.errors import (
     Aborted,
     GenerationNotFound,

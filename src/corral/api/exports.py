@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corral.change import env_label, require_current
+from corral.context import env_label, require_current
 from corral.errors import (
     CorralError,
     NothingToDo,

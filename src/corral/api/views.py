@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from corral import __version__
-from corral.change import env_label, require_current
+from corral.context import env_label, require_current
 from corral.models import EnvInfo, HistoryEntry, PackageInfo, pypi_name, spec_name
 from corral.settings import Settings
 from corral.store import generations as gens

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from corral.change import ChangeContext, ChangeResult, require_current
+from corral.context import ChangeContext, ChangeResult, require_current
 from corral.doctor import checks
 from corral.doctor.checks import Problem
 from corral.errors import CorralError, DamagedGeneration
@@ -95,7 +95,7 @@ class DoctorResult:
 
 def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
     """Run every check on the environment's current generation."""
-    from corral.change import env_label
+    from corral.context import env_label
     from corral.pypi import dists as pydists
     from corral.pypi.resolve import conda_provided
 

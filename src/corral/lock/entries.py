@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from corral.models import PackageInfo
+
 
 @dataclass(frozen=True)
 class CondaEntry:
@@ -67,6 +69,14 @@ class CondaEntry:
             track_features=tuple(track.replace(",", " ").split() if isinstance(track, str) else map(str, track)),
             features=str(record.get("features", "") or ""),
             license_family=str(record.get("license_family", "") or ""),
+        )
+
+    def package_info(self) -> PackageInfo:
+        """The entry as plans and lists show a package."""
+        from corral.channels import channel_display
+
+        return PackageInfo(
+            self.name, self.version, self.build, channel_display(self.channel), self.subdir, self.build_number
         )
 
     @property
@@ -146,6 +156,12 @@ class PypiEntry:
     sdist: Artifact | None = None
     editable: str = ""
     direct: str = ""
+
+    def package_info(self) -> PackageInfo:
+        """The entry as plans and lists show a package (an editable shows its path as its channel)."""
+        if self.editable:
+            return PackageInfo(self.name, "", "editable", self.editable, kind="pypi")
+        return PackageInfo(self.name, self.version or "", "", "pypi", kind="pypi")
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as written."""

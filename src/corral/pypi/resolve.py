@@ -43,14 +43,7 @@ class Resolution:
 
     def packages(self) -> list[PackageInfo]:
         """The entries as plan entries."""
-        return [entry_info(e) for e in self.entries]
-
-
-def entry_info(entry: PypiEntry) -> PackageInfo:
-    """A PyPI entry as a PackageInfo of kind pypi."""
-    if entry.editable:
-        return PackageInfo(name=entry.name, version="", build="editable", channel=entry.editable, kind="pypi")
-    return PackageInfo(name=entry.name, version=entry.version or "", build="", channel="pypi", kind="pypi")
+        return [e.package_info() for e in self.entries]
 
 
 def entry_pin(entry: PypiEntry) -> Pin:
