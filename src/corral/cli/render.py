@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,26 +64,45 @@ def plan_lines(plan: Plan) -> str:
 
 
 def plan(result: Any) -> str:
-    """What a mutating command is about to do, shown before asking."""
-    if hasattr(result, "freed"):
-        return clean_plan(result)
-    if hasattr(result, "generations") and not hasattr(result, "plan"):
-        gens = ", ".join(map(str, result.generations)) or "none"
-        return f"Environment {result.env} ({result.path}) will be deleted with its generations: {gens}\n"
+    """What a mutating command is about to do, shown before asking (chosen by the result's type)."""
+    return _PLANS[type(result).__name__](result)
+
+
+def _removal_plan(result: Any) -> str:
+    gens = ", ".join(map(str, result.generations)) or "none"
+    return f"Environment {result.env} ({result.path}) will be deleted with its generations: {gens}\n"
+
+
+def _rollback_plan(result: Any) -> str:
+    head = f"Plan for {result.env} (generation {result.previous} -> {result.generation})"
+    body = plan_lines(result.plan) if not result.plan.is_empty else "  no package changes\n"
+    return f"{head}:\n{body}\n"
+
+
+def _change_plan(result: Any) -> str:
     head = f"Plan for {result.env}"
-    if getattr(result, "action", None) == "create":
+    if result.action == "create":
         head += f" (new, at {result.path})"
     elif result.generation is not None and result.previous is not None:
         head += f" (generation {result.previous} -> {result.generation})"
-    if getattr(result, "python", ""):
+    if result.python:
         head += f" on Python {result.python}"
     same = (
         "  no package changes: every file is linked afresh from the verified caches\n"
-        if getattr(result, "action", "") == "doctor --fix"
+        if result.action == "doctor --fix"
         else "  no package changes (only the request changes)\n"
     )
     body = plan_lines(result.plan) if not result.plan.is_empty else same
     return f"{head}:\n{body}\n"
+
+
+# Result type (by name: render must not import the use cases) -> its plan's rendering.
+_PLANS: dict[str, Callable[[Any], str]] = {
+    "ChangeResult": _change_plan,
+    "RollbackResult": _rollback_plan,
+    "EnvRemoved": _removal_plan,
+    "CleanResult": lambda result: clean_plan(result),
+}
 
 
 def text(command: str, result: Any) -> str:
