@@ -268,4 +268,4 @@ def _interpreter(ctx: ChangeContext, spec: EnvSpec, record: GenerationRecord | N
     recorded = record.python if record else None
     if recorded is not None and Path(recorded.path).exists() and motion.pypi_upgrade is not None:
         return recorded
-    return FoundPython(**find(spec.python, ctx.settings).to_dict())
+    return find(spec.python, ctx.settings)

@@ -49,7 +49,7 @@ def apply_locked(
     if interpreter is None and not section.conda and (spec.python or section.pypi):
         from corral.pypi.interpreters import find
 
-        interpreter = FoundPython(**find(section.python or spec.python, ctx.settings).to_dict())
+        interpreter = find(section.python or spec.python, ctx.settings)
     if not section.platform:  # a section rebuilt from a record made before records kept their platform
         from corral.conda.solver import current_platform
 

@@ -47,10 +47,9 @@ def place(
 
             link(conda, built, gens.generation_dir(ref, number), requested, settings, reporter)
         elif interpreter is not None:
-            from corral.pypi.interpreters import Interpreter
             from corral.pypi.venv import make_venv
 
-            make_venv(built, Interpreter(**interpreter.to_dict()))
+            make_venv(built, interpreter)
         (built / pfx.CORRAL_META).mkdir(parents=True, exist_ok=True)
         return gens.commit(ref, built, number)
     except BaseException:
@@ -105,8 +104,7 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str) -> N
     marker = pfx.mark_externally_managed(prefix, records, label, ref.flag)
     extra = [marker] if marker else []
     if record.python is not None:
-        minor = ".".join(record.python.version.split(".")[:2])
-        extra += ["pyvenv.cfg", "lib64", "bin/python", "bin/python3", f"bin/python{minor}"]
+        extra += ["pyvenv.cfg", "lib64", "bin/python", "bin/python3", f"bin/python{record.python.minor}"]
     missing = pfx.find_missing(prefix, records)
     installed = {d.name for d in dists.installed(prefix)}
     missing += [f"{e.name}: not installed" for e in record.locked.pypi if e.name not in installed]

@@ -33,6 +33,11 @@ class FoundPython:
     source: str = ""
     prefix: str = ""
 
+    @property
+    def minor(self) -> str:
+        """ "3.12" for "3.12.1"."""
+        return ".".join(self.version.split(".")[:2])
+
     def to_dict(self) -> dict[str, str]:
         """JSON-ready form."""
         return {

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.errors import InterpreterNotFound
+from corral.record import FoundPython
 from corral.settings import Settings
 from corral.store.fsutil import atomic_write_json, read_json
 
@@ -28,34 +29,13 @@ _QUERY_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
-class Interpreter:
-    """A base (non-venv) interpreter that can carry a venv-style generation."""
-
-    path: str  # the executable, symlinks resolved
-    version: str  # e.g. "3.12.1"
-    implementation: str  # e.g. "cpython"
-    source: str  # where it was found: "PATH", "pyenv", "corral env NAME", "uv"
-    prefix: str = ""
+class Interpreter(FoundPython):
+    """A base (non-venv) interpreter that can carry a venv-style generation (what a record keeps, and more)."""
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
         """The version as integers, for ordering."""
         return tuple(int(p) for p in re.findall(r"\d+", self.version)[:3])
-
-    @property
-    def minor(self) -> str:
-        """ "3.12" for "3.12.1"."""
-        return ".".join(self.version.split(".")[:2])
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "path": self.path,
-            "version": self.version,
-            "implementation": self.implementation,
-            "source": self.source,
-            "prefix": self.prefix,
-        }
 
 
 def discover(settings: Settings) -> list[Interpreter]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from corral.pypi.interpreters import Interpreter
+from corral.record import FoundPython
 
 
-def make_venv(prefix: Path, interpreter: Interpreter) -> None:
+def make_venv(prefix: Path, interpreter: FoundPython) -> None:
     """Lay out a virtual environment in the empty directory `prefix` (what `python -m venv --without-pip` makes).
 
     Written by hand rather than by `venv` or `uv venv` because those embed the build directory's path
