@@ -153,7 +153,7 @@ def test_clean_waits_for_running_changes_and_asks(store: Corral) -> None:
 
 
 def test_clean_names_the_path_it_cannot_remove(store: Corral, monkeypatch: pytest.MonkeyPatch) -> None:
-    from corral.disk import _Removal, _remove
+    from corral.clean import _Removal, _remove
     from corral.errors import CorralError
 
     target = store.root / "cache" / "conda" / "pkgs" / "oldapp-1.0-0"

@@ -308,9 +308,9 @@ def _du(args: argparse.Namespace, settings: Any, reporter: Reporter, command: st
 
 
 def _clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral import disk
+    from corral import clean
 
-    return disk.clean(_context(args, settings, reporter, command), everything=args.all)
+    return clean.clean(_context(args, settings, reporter, command), everything=args.all)
 
 
 def _doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
