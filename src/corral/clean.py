@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corral import layout
 from corral.context import ChangeContext
 from corral.errors import Aborted, CorralError
 from corral.settings import Settings
@@ -103,7 +105,7 @@ def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
                         frozenset({("gen", key, number)}),
                     )
                 )
-    for owner in sorted(o for o in owners if o[0] == "leftover"):
+    for owner in sorted(o for o in owners if o[0] == "leftover" and not _in_use(o[1])):
         removals.append(_Removal("leftover", owner[1], root / owner[1], frozenset({owner})))
     users = {(key, n) for key, numbers in kept.items() for n in numbers}
     if everything:
@@ -213,3 +215,20 @@ def _remove(removal: _Removal) -> None:
             hint=f"fix its permissions (e.g. chmod -R u+w {path}) and run `corral clean` again; what was removed"
             " before it stays removed, and nothing is half-removed",
         ) from exc
+
+
+def _in_use(leftover: str) -> bool:
+    """True for a scratch folder of a corral that still runs (`tmp/corral-uv-PID-...`): not a leftover yet."""
+    parts = leftover.split("/")
+    if parts[0] != layout.TMP or len(parts) < 2 or not parts[1].startswith("corral-uv-"):
+        return False
+    pid = parts[1].removeprefix("corral-uv-").split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -24,6 +24,7 @@ GENERATIONS = "generations"
 PATHS = "_paths"  # under GENERATIONS: the homes of `-p PATH` environments
 LOCKS = "locks"
 RUN = "run"
+TMP = "tmp"  # scratch folders of running changes (uv's requirement files), inside the store
 CONDA_PKGS = os.path.join("cache", "conda", "pkgs")
 CONDA_REPODATA = os.path.join("cache", "conda", "repodata")
 PYPI_CACHE = os.path.join("cache", "pypi")

@@ -68,6 +68,11 @@ class Settings:
         return self.root / layout.RUN
 
     @property
+    def tmp_dir(self) -> Path:
+        """Scratch folders of running changes; `clean` removes what a killed one left."""
+        return self.root / layout.TMP
+
+    @property
     def locks_dir(self) -> Path:
         """Per-environment lock files."""
         return self.root / layout.LOCKS

@@ -90,7 +90,7 @@ class Uv:
         `upgrade=None` lets every package move to its newest allowed version; `excludes` names are left
         out of the resolution (they are provided otherwise).
         """
-        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+        with self._scratch() as tmp:
             folder = Path(tmp)
             output = folder / "resolved.txt"
             output.write_text("".join(f"{p.requirement()}\n" for p in preferences))
@@ -108,7 +108,7 @@ class Uv:
 
     def dry_run(self, python: Path, pins: Sequence[Pin], constraints: Sequence[str], index: PypiIndex) -> list[Any]:
         """What installing `pins` with their dependencies would change in the environment of `python` (uv's JSON)."""
-        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+        with self._scratch() as tmp:
             folder = Path(tmp)
             args = ["pip", "install", "--dry-run", "--output-format", "json"]
             args += ["-r", _file(folder, "pins.txt", [p.requirement() for p in pins])]
@@ -121,7 +121,7 @@ class Uv:
 
     def pylock(self, python: Path, pins: Sequence[Pin], index: PypiIndex) -> str:
         """A PEP 751 pylock.toml of exactly `pins` for `python`: uv looks up each artifact's URL and hash."""
-        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+        with self._scratch() as tmp:
             folder = Path(tmp)
             output = folder / "pylock.toml"
             args = ["pip", "compile", _file(folder, "pins.txt", [p.requirement() for p in pins]), "--no-deps"]
@@ -147,7 +147,7 @@ class Uv:
         they still fit, except the names in `upgrade` (None: every package may move).
         """
         requirements, editables, constraints = requests
-        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+        with self._scratch() as tmp:
             folder = Path(tmp)
             output = folder / "pylock.toml"
             if preferences:  # uv keeps the versions of an existing output file where they still fit
@@ -184,7 +184,7 @@ class Uv:
         (a VCS URL at a commit, or a version recorded before artifacts were); `editables` are the
         user's own projects, installed last.
         """
-        with tempfile.TemporaryDirectory(prefix="corral-uv-") as tmp:
+        with self._scratch() as tmp:
             if hashed:
                 args = ["pip", "install", "--no-deps", "--require-hashes", "--link-mode", "hardlink"]
                 args += ["-r", _file(Path(tmp), "locked.txt", hashed)]
@@ -199,6 +199,11 @@ class Uv:
                 args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
                 args += ["-r", _file(Path(tmp), "editables.txt", [f"-e {e}" for e in editables])]
                 self._run(args, python, index, f"Installing {len(editables)} editable project(s)")
+
+    def _scratch(self) -> tempfile.TemporaryDirectory[str]:
+        """A scratch folder for uv's input files, inside the store (a killed run's is removed by `clean`)."""
+        self.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.TemporaryDirectory(prefix=f"corral-uv-{os.getpid()}-", dir=self.settings.tmp_dir)
 
     def _run(self, args: list[str], python: Path, index: PypiIndex, status: str) -> str:
         argv = [uv_binary(), *args, *self._common(python, index)]

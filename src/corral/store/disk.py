@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corral import layout
 from corral.settings import Settings
 from corral.store.envs import ENV_FILE, PATHS_DIR
 from corral.store.fsutil import read_json
@@ -84,7 +85,11 @@ def owner_of(rel: tuple[str, ...]) -> Owner:
     if not rel:
         return ("store",)
     head = rel[0]
+    if head == layout.TMP and len(rel) >= 2:
+        return ("leftover", f"{layout.TMP}/{rel[1]}")  # a uv scratch folder: only a running change has one
     if head == "generations" and len(rel) >= 2:
+        if rel[1].startswith(".trash-"):  # a whole environment a killed `env remove` was deleting
+            return ("leftover", f"generations/{rel[1]}")
         if rel[1] == PATHS_DIR:
             return _generation_owner(f"{PATHS_DIR}/{rel[2]}", rel[3:]) if len(rel) >= 3 else ("store",)
         return _generation_owner(rel[1], rel[2:])
@@ -94,6 +99,8 @@ def owner_of(rel: tuple[str, ...]) -> Owner:
                 name = rel[3]
                 if name.startswith(".trash"):
                     return ("leftover", f"cache/conda/pkgs/{name}")
+                if name.startswith(".") and not name.endswith(".lock"):
+                    return ("leftover", f"cache/conda/pkgs/{name}")  # rattler's unfinished extraction
                 if name.startswith("."):
                     return ("store",)
                 return ("conda-pkg", name.removesuffix(".lock"))
@@ -123,7 +130,7 @@ def _generation_owner(env: str, rest: tuple[str, ...]) -> Owner:
         return ("store",)
     if rest[0].isdigit():
         return ("gen", env, rest[0])
-    if rest[0].startswith((".build-", ".trash-")):
+    if rest[0].startswith((".build-", ".trash-")) or (rest[0].startswith(".") and rest[0].endswith(".tmp")):
         return ("leftover", f"generations/{env}/{rest[0]}")
     return ("env-meta", env)
 

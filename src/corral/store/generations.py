@@ -249,6 +249,8 @@ def recover(ref: EnvRef) -> list[str]:
         if entry.name.startswith((".build-", ".trash-")):
             remove_tree(entry)
             notes.append(f"removed unfinished {entry.name}")
+        elif entry.name.startswith(".") and entry.name.endswith(".tmp"):  # an atomic write cut short
+            entry.unlink(missing_ok=True)
     if ref.link.parent.is_dir():
         for entry in ref.link.parent.glob(f".{ref.link.name}.corral-tmp-*"):
             entry.unlink()

@@ -1,0 +1,65 @@
+"""Hostile and damaged input (issue 20): archives that do not match their records, oversized and endless files.
+
+Pins conda's behaviour where corral follows it: conda refuses a package whose archive does not
+match the sha256 its channel's repodata gives (conda's `SafetyChecks`/`extract` verify it), and
+corral refuses it before a single file is linked, on every road (solve, lock, repair).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Corral
+from tests.support.channel import FileEntry, PackageDef, index_channel, simple_package, write_conda_package
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_file_channel_archive_that_differs_from_its_repodata_is_refused(corral: Corral, tmp_path: Path) -> None:
+    chan = tmp_path / "chan"
+    write_conda_package(chan, simple_package("liba", "1.0"))
+    index_channel(chan)
+    # The archive is replaced after indexing: same name, other content (a tampered mirror).
+    write_conda_package(chan, PackageDef(name="liba", version="1.0", files={"share/evil.txt": FileEntry(b"x\n")}))
+    res = corral("create", "-n", "t", "-c", str(chan), "liba", "-y")
+    assert res.code == 1 and "Traceback" not in res.err
+    assert "liba-1.0-0" in res.err and "sha256" in res.err, res.err
+    assert not corral.link("t").exists()
+    assert not (corral.root / "cache" / "conda" / "pkgs" / "liba-1.0-0" / "share" / "evil.txt").exists()
+
+
+def test_leftovers_of_killed_runs_are_named_and_cleaned(corral: Corral, channel: Path) -> None:
+    """What kills leave (issue 20 item 10): recover and clean remove it; nothing counts as in use."""
+    assert corral("create", "-n", "k", "-c", str(channel), "liba", "-y").code == 0
+    root = corral.root
+    trash_env = root / "generations" / ".trash-env-gone-12345"  # a killed `env remove`
+    (trash_env / "1" / "share").mkdir(parents=True)
+    (trash_env / "1" / "share" / "big").write_bytes(b"x" * 50_000)
+    rattler_tmp = root / "cache" / "conda" / "pkgs" / ".liba-1.0-0AbCdEf"  # a killed extraction
+    rattler_tmp.mkdir()
+    (rattler_tmp / "partial").write_bytes(b"y" * 10_000)
+    half_write = root / "generations" / "k" / ".history.json.abc123.tmp"  # a killed atomic write
+    half_write.write_text("{")
+    dead_scratch = root / "tmp" / "corral-uv-999999-xyz"  # a killed uv call's inputs (no such pid)
+    dead_scratch.mkdir(parents=True)
+    live_scratch = root / "tmp" / f"corral-uv-{os.getpid()}-abc"  # a running one's
+    live_scratch.mkdir()
+
+    # The next change of the environment removes its own half-written file.
+    assert corral("install", "-n", "k", "app", "-y").code == 0
+    assert not half_write.exists()
+    listed = {e["name"] for e in corral("env", "list", "--json").json()["result"]["environments"]}
+    assert listed == {"k"}
+    dry = corral("clean", "--dry-run", "--json").json()["result"]
+    gone = {i["what"] for i in dry["items"] if i["kind"] == "leftover"}
+    assert {"generations/.trash-env-gone-12345", "cache/conda/pkgs/.liba-1.0-0AbCdEf"} <= gone
+    assert "tmp/corral-uv-999999-xyz" in gone and not any(
+        "corral-uv-" + str(__import__("os").getpid()) in g for g in gone
+    )
+    assert corral("clean", "-y").code == 0
+    assert not trash_env.exists() and not rattler_tmp.exists() and not dead_scratch.exists()
+    assert live_scratch.exists() and (root / "cache" / "conda" / "pkgs" / ".cache.lock").exists()
+    assert corral("list", "-n", "k").code == 0
