@@ -12,6 +12,7 @@ from typing import Any
 from corral import layout
 from corral.errors import ConfigError
 from corral.locations import default_config_file, default_root
+from corral.textfile import read_text
 
 DEFAULT_CHANNELS = ("conda-forge",)
 
@@ -120,10 +121,10 @@ def _read_config(path: Path) -> dict[str, Any]:
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
-            f"cannot read the config file {path}: {exc}",
+            f"cannot read the config file {path}: {getattr(exc, 'strerror', None) or exc}",
             hint="fix the file or point $CORRAL_CONFIG elsewhere",
         ) from exc
     known = {f.name for f in fields(Settings)} - {"config_file", "sources"}

@@ -63,3 +63,40 @@ def test_leftovers_of_killed_runs_are_named_and_cleaned(corral: Corral, channel:
     assert not trash_env.exists() and not rattler_tmp.exists() and not dead_scratch.exists()
     assert live_scratch.exists() and (root / "cache" / "conda" / "pkgs" / ".cache.lock").exists()
     assert corral("list", "-n", "k").code == 0
+
+
+def _laughs(levels: int = 9) -> str:
+    """A billion-laughs YAML body: each level refers ten times to the one before."""
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, levels):
+        refs = ", ".join([f"*a{i - 1}"] * 10)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_tiny_inputs_cannot_take_gigabytes(corral: Corral, tmp_path: Path) -> None:
+    """Issue 20 item 5: devices, endless aliases and huge files are refused at once, naming the file."""
+    import time
+
+    env = tmp_path / "environment.yml"
+    env.write_text("name: z\ninclude: [/dev/zero]\ndependencies: [python]\n")
+    laughs_env = tmp_path / "laughs.yml"
+    laughs_env.write_text("name: l\n" + _laughs() + "dependencies: *a8\n")
+    lock = tmp_path / "corral.lock"
+    lock.write_text("version: 1\n" + _laughs() + "input: *a8\nplatforms: {}\n")
+    bad_utf8 = tmp_path / "requirements.txt"
+    bad_utf8.write_bytes(b"six\n\xff\xfe\n")
+    cases = [
+        (("create", "-f", str(env), "-y"), "/dev/zero", "not a regular file"),
+        (("create", "-n", "d", "-f", "/dev/zero", "-y"), "/dev/zero", "not a regular file"),
+        (("create", "-f", str(laughs_env), "-y"), str(laughs_env), "aliases expand"),
+        (("create", "-n", "k", "--lock", str(lock), "-y"), str(lock), "anchors or aliases"),
+        (("create", "-n", "r", "--python", "3.11", "-f", str(bad_utf8), "-y"), str(bad_utf8), "not UTF-8"),
+    ]
+    for args, names, says in cases:
+        start = time.monotonic()
+        res = corral(*args)
+        assert time.monotonic() - start < 20, args
+        assert res.code == 1 and "Traceback" not in res.err and "internal error" not in res.err, (args, res.err)
+        assert names in res.err and says in res.err, (args, res.err)
+    assert not (corral.root / "envs").exists() or not list((corral.root / "envs").iterdir())

@@ -17,6 +17,7 @@ from typing import Any
 from corral.errors import LockError
 from corral.lock.entries import Artifact, CondaEntry, LockedPlatform, PypiEntry
 from corral.models import EnvSpec
+from corral.textfile import read_text
 
 __all__ = [
     "Artifact",
@@ -97,14 +98,17 @@ def load(path: Path) -> Lock:
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise LockError(
             f"lock file {path} does not exist", hint="make one with `corral lock -f environment.yml`"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LockError(f"cannot read lock file {path}: {exc}") from exc
+    except OSError as exc:
+        raise LockError(
+            f"cannot read lock file {path}: {exc.strerror or exc}", hint="give the path of a corral.lock"
+        ) from exc
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _refuse_aliases(yaml, text, path)
     try:
         data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
@@ -115,6 +119,26 @@ def load(path: Path) -> Lock:
             hint="a lock is written by `corral lock`; make it again rather than editing it",
         ) from exc
     return from_dict(data, str(path))
+
+
+_MAYBE_ALIAS = re.compile(r"(?:^|[\s,\[{:-])[&*][^\s,\[\]{}]")
+
+
+def _refuse_aliases(yaml: Any, text: str, path: Path) -> None:
+    """corral writes no YAML anchors or aliases; a lock that has them is refused (a 1 KB file of nested
+    aliases expands to gigabytes). A quick scan first; only a possible hit is parsed to be sure."""
+    if not _MAYBE_ALIAS.search(text):
+        return
+    try:
+        events = yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        found = any(isinstance(e, yaml.AliasEvent) or getattr(e, "anchor", None) for e in events)
+    except yaml.YAMLError:
+        return  # the loader names the syntax error with its line
+    if found:
+        raise LockError(
+            f"{path}: the lock uses YAML anchors or aliases, which corral never writes",
+            hint="the lock was edited by hand or made by another tool; make it again: corral lock -f FILE",
+        )
 
 
 def from_dict(data: Any, where: str) -> Lock:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from corral.errors import ChannelError, EnvFileError, SpecError
 from corral.models import EnvSpec, PypiIndex
 from corral.specs.requirements import PypiRequest, apply_option, parse_requirement, read_requirements_file
+from corral.textfile import read_text
 
 FileKind = Literal["environment", "conda-specs", "explicit", "requirements", "pylock"]
 
@@ -91,12 +92,14 @@ def read_file(path: Path, _chain: tuple[Path, ...] = ()) -> EnvFile:
         cycle = " -> ".join(str(p) for p in (*_chain, path))
         raise EnvFileError(f"environment files include each other: {cycle}", hint="remove one of the includes")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, encoding="utf-8-sig")
     except FileNotFoundError as exc:
         where = f" (included from {_chain[-1]})" if _chain else ""
         raise EnvFileError(f"environment file {path} does not exist{where}", hint="check the path") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EnvFileError(f"cannot read environment file {path}: {exc}", hint="check the file") from exc
+    except OSError as exc:
+        raise EnvFileError(
+            f"cannot read environment file {path}: {exc.strerror or exc}", hint="give the path of an environment file"
+        ) from exc
     kind = file_kind(path, text)
     from corral.specs import textfiles  # its readers build the EnvFile defined here
 
@@ -156,6 +159,11 @@ def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
         loader.dispose()
     if root is None or _Doc.is_null(root):
         raise EnvFileError(f"{path} is empty", hint="an environment file needs at least `dependencies:`")
+    if _expanded_size(root, {}) > _MAX_NODES:
+        raise EnvFileError(
+            f"{path}: its YAML aliases expand to more than {_MAX_NODES:,} values",
+            hint="write the entries out; anchors and aliases that nest this deep are not an environment",
+        )
     doc = _Doc(path, loader)
     base = path.parent
     warnings: list[str] = []
@@ -214,6 +222,26 @@ def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
         warnings=tuple(warnings + request.warnings),
     )
     return layered.layered(own)
+
+
+_MAX_NODES = 100_000
+
+
+def _expanded_size(node: Any, seen: dict[int, int]) -> int:
+    """How many values the node stands for once every alias is expanded (shared nodes counted once each)."""
+    known = seen.get(id(node))
+    if known is not None:
+        return known
+    seen[id(node)] = 1  # a recursive alias counts once, rather than forever
+    total = 1
+    if isinstance(node.value, list):
+        for item in node.value:
+            for part in item if isinstance(item, tuple) else (item,):
+                total += _expanded_size(part, seen)
+                if total > _MAX_NODES:
+                    break
+    seen[id(node)] = total
+    return total
 
 
 def _system(doc: _Doc, fields: dict[str, tuple[Any, Any]], values: dict[str, str]) -> tuple[tuple[str, str], ...]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from corral.errors import SpecError
 from corral.models import EnvSpec, PypiIndex
+from corral.textfile import read_text
 
 _WITH_VALUE = {
     "-r": "requirement",
@@ -106,7 +107,7 @@ def read_requirements_file(path: Path, request: PypiRequest, constraint: bool = 
     if depth > 10:
         raise SpecError(f"{path}: -r files nest more than 10 deep", hint="check for a file that includes itself")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, encoding="utf-8-sig")
     except OSError as exc:
         raise SpecError(f"cannot read requirements file {path}: {exc.strerror}", hint="check the path") from exc
     base = path.parent
