@@ -106,8 +106,9 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str) -> N
     if record.python is not None:
         extra += ["pyvenv.cfg", "lib64", "bin/python", "bin/python3", f"bin/python{record.python.minor}"]
     missing = pfx.find_missing(prefix, records)
-    installed = {d.name for d in dists.installed(prefix)}
-    missing += [f"{e.name}: not installed" for e in record.locked.pypi if e.name not in installed]
+    present = {d.name: d for d in dists.installed(prefix)}
+    missing += [f"{e.name}: not installed" for e in record.locked.pypi if e.name not in present]
+    _refuse_overwrites(prefix, records, [present[e.name] for e in record.locked.pypi if e.name in present])
     if missing:
         raise VerificationError(
             f"the new generation is missing {len(missing)} file(s) or package(s); it was not switched to",
@@ -127,6 +128,25 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str) -> N
             changes=record.changes,
         ),
     )
+
+
+def _refuse_overwrites(prefix: Path, records: Sequence[Any], installed: Sequence[Any]) -> None:
+    """No PyPI package may have written a file a conda package owns (conda's would be silently replaced)."""
+    from corral.pypi import dists
+
+    owner = {f: str(r["name"]) for r in records for f in r.get("files", ())}
+    clashes = []
+    for dist in installed:
+        for rel in dists.record_files(prefix, dist):
+            if rel in owner and "__pycache__" not in rel:
+                clashes.append(f"{rel}: PyPI package {dist.name} {dist.version} over conda package {owner[rel]}")
+    if clashes:
+        raise VerificationError(
+            f"PyPI packages would replace {len(clashes)} file(s) of conda packages; the environment was not changed",
+            hint="corral does not let PyPI packages replace conda packages' files: drop the PyPI package, or"
+            " remove the conda package it collides with",
+            details=clashes[:20],
+        )
 
 
 def collect_garbage(ref: EnvRef, keep: int, reporter: Reporter) -> tuple[int, ...]:

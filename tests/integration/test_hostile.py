@@ -100,3 +100,25 @@ def test_tiny_inputs_cannot_take_gigabytes(corral: Corral, tmp_path: Path) -> No
         assert res.code == 1 and "Traceback" not in res.err and "internal error" not in res.err, (args, res.err)
         assert names in res.err and says in res.err, (args, res.err)
     assert not (corral.root / "envs").exists() or not list((corral.root / "envs").iterdir())
+
+
+def test_a_wheel_that_would_overwrite_a_conda_packages_file_is_refused(
+    corral: Corral, channel: Path, tmp_path: Path
+) -> None:
+    """Issue 20 item 6: a wheel shipping `filelock/__init__.py` over conda's filelock is refused before the switch."""
+    from tests.support.pypi import write_wheel
+
+    folder = tmp_path / "sneaky"
+    folder.mkdir()
+    write_wheel(folder, "sneaky", "1.0", modules={"filelock/__init__.py": "HIJACKED = True\n"})
+    assert corral("create", "-n", "o", "-c", str(channel), "python", "filelock=3.13", "-y").code == 0
+    site = next((corral.link("o") / "lib").glob("python3*/site-packages"))
+    before = (site / "filelock" / "__init__.py").read_text()
+    res = corral("pip", "install", "-n", "o", "sneaky", "--find-links", str(folder), "--no-index", "-y")
+    assert res.code == 1 and "Traceback" not in res.err, res.err
+    assert "would replace" in res.err and "filelock/__init__.py" in res.err and "sneaky" in res.err, res.err
+    history = corral("history", "-n", "o", "--json").json()["result"]
+    assert [e["generation"] for e in history["entries"]] == [1]
+    assert (site / "filelock" / "__init__.py").read_text() == before  # conda's file, and the cache, untouched
+    cached = corral.root / "cache" / "conda" / "pkgs"
+    assert not any("HIJACKED" in p.read_text() for p in cached.glob("filelock-*/site-packages/filelock/__init__.py"))
