@@ -177,3 +177,12 @@ class DamagedGeneration(CorralError):
     """A generation's own record (generation.json) cannot be read: corral will not guess what it holds."""
 
     code = "damaged-generation"
+
+
+def no_space(where: str) -> CorralError:
+    """The error for a full disk during a change: what happened, where, and how to make room."""
+    return CorralError(
+        f"no space left on the disk of {where}; the environment was not changed",
+        hint="see what takes the space with `corral du`, free it with `corral clean` (or `clean --all`),"
+        " or move the store to a larger disk with CORRAL_ROOT",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -191,6 +192,8 @@ def _coerce_one(key: str, value: Any) -> Any:
         return number
     if key in ("lock_timeout", "solve_timeout"):
         seconds = float(value)
+        if not math.isfinite(seconds):  # nan compares false with everything; inf would wait forever
+            raise ValueError("must be a finite number of seconds")
         if seconds < 0 or (key == "solve_timeout" and seconds == 0):
             raise ValueError(
                 "must be a positive number of seconds" if key == "solve_timeout" else "must not be negative"

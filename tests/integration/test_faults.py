@@ -171,3 +171,13 @@ def test_recovery_ends_a_child_that_a_killed_corral_left_running(corral: Corral,
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_full_disk_while_linking_says_so_and_changes_nothing(corral: Corral, channel: Path) -> None:
+    """Issue 20 item 12: ENOSPC is reported as a full disk (with du/clean), not as a network failure."""
+    assert corral("create", "-n", "s", "-c", str(channel), "liba", "-y").code == 0
+    res = with_fault(corral, "rattler:install:enospc:1", "install", "-n", "s", "app", "-y")
+    assert res.code == 1 and "Traceback" not in res.err
+    assert "no space left" in res.err and "corral du" in res.err and "network" not in res.err, res.err
+    state = assert_consistent(corral, "s")
+    assert state["generation"] == 1

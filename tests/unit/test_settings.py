@@ -41,6 +41,8 @@ def test_defaults_without_config(tmp_path: Path) -> None:
         ('channel-priority = "sometimes"\n', "strict"),
         ("nonsense = 1\n", "unknown setting 'nonsense'"),
         ("this is not toml\n", "cannot read the config file"),
+        ("solve-timeout = nan\n", "finite"),  # issue 20 item 12: nan and inf bounds are refused
+        ("lock-timeout = inf\n", "finite"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path: Path, text: str, needle: str) -> None:
@@ -62,3 +64,16 @@ def test_user_dirs_follow_xdg(tmp_path: Path) -> None:
     settings = load_settings(env, {})
     assert settings.root == tmp_path / "data" / "corral"
     assert settings.keep_generations == 9
+
+
+def test_a_config_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    """Issue 20 item 11: invalid UTF-8 in config.toml is a ConfigError naming the file, not an internal error."""
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"keep-generations = 3\n# \xff\xfe\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_settings({"CORRAL_CONFIG": str(config)}, {})
+
+
+def test_nan_from_an_environment_variable_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CORRAL_SOLVE_TIMEOUT"):
+        load_settings({"CORRAL_CONFIG": str(tmp_path / "x"), "CORRAL_SOLVE_TIMEOUT": "nan"}, {})

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from corral.errors import InstallError, VerificationError
+from corral.errors import InstallError, VerificationError, no_space
 from corral.lock.lockfile import CondaEntry
 from corral.reporting import Reporter
 from corral.settings import Settings
@@ -75,6 +75,8 @@ def link(
         asyncio.run(run())
     except Exception as exc:
         reporter.finish()
+        if "No space left on device" in str(exc) or getattr(exc, "errno", None) == 28:
+            raise no_space(f"the store ({settings.root})") from exc
         mismatch = _HASH_MISMATCH.search(str(exc))
         if mismatch:
             raise VerificationError(

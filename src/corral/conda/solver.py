@@ -142,9 +142,14 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
     priority = channel_priority(settings)
     attempts = _attempts(installed, request)
 
+    deadline = time.monotonic() + settings.solve_timeout  # one bound for the whole solve, every attempt
+
     async def run() -> list[Any]:
         last: Exception | None = None
         for pinned, locked in attempts:
+            left = deadline - time.monotonic()
+            if left <= 0 and last is not None:
+                break
             try:
                 return list(
                     await rattler.solve(
@@ -156,7 +161,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
                         pinned_packages=pinned,
                         virtual_packages=virtual,
                         channel_priority=priority,
-                        timeout=datetime.timedelta(seconds=settings.solve_timeout),
+                        timeout=datetime.timedelta(seconds=max(left, 1e-6)),
                     )
                 )
             except SolverError as exc:

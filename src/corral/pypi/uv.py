@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corral.errors import BuildError, ChannelError, CorralError, PackageNotFound, PypiError, Unsatisfiable
+from corral.errors import BuildError, ChannelError, CorralError, PackageNotFound, PypiError, Unsatisfiable, no_space
 from corral.models import PypiIndex, pypi_name
 from corral.redact import redact
 from corral.reporting import Reporter
@@ -321,6 +321,10 @@ def translate_error(stderr: str, index: PypiIndex) -> CorralError:
             details=_condense_build_output(details)[:30],
         )
     details = details[:30]
+    if "No space left on device" in text:
+        error = no_space("the store (uv's cache or the new generation)")
+        error.details = details
+        return error
     uncached = _NOT_CACHED.search(text)
     if uncached or "network was disabled" in text:
         what = f"PyPI package '{uncached.group(1)}' is" if uncached else "some PyPI packages are"
