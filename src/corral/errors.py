@@ -179,6 +179,12 @@ class DamagedGeneration(CorralError):
     code = "damaged-generation"
 
 
+class UnsafePackage(CorralError):
+    """A package archive would write outside its place (absolute paths, .., conda-meta, escaping links)."""
+
+    code = "unsafe-package"
+
+
 def no_space(where: str) -> CorralError:
     """The error for a full disk during a change: what happened, where, and how to make room."""
     return CorralError(

@@ -122,3 +122,31 @@ def test_a_wheel_that_would_overwrite_a_conda_packages_file_is_refused(
     assert (site / "filelock" / "__init__.py").read_text() == before  # conda's file, and the cache, untouched
     cached = corral.root / "cache" / "conda" / "pkgs"
     assert not any("HIJACKED" in p.read_text() for p in cached.glob("filelock-*/site-packages/filelock/__init__.py"))
+
+
+@pytest.mark.parametrize(
+    ("name", "files", "says"),
+    [
+        ("absolute", {"/tmp/corral-hostile-outside.txt": FileEntry(b"x\n")}, "an absolute path"),
+        ("dotdot", {"share/../../outside.txt": FileEntry(b"x\n")}, "leaves the package"),
+        ("forger", {"conda-meta/liba-9.0-0.json": FileEntry(b"{}\n")}, "conda-meta/"),
+        ("marker", {"lib/python3.12/EXTERNALLY-MANAGED": FileEntry(b"[x]\n")}, "PEP 668 marker"),
+        ("escape", {"share/passwd": FileEntry(b"", symlink_to="../../../../../etc/passwd")}, "outside the environment"),
+    ],
+)
+def test_hostile_archives_are_refused_before_linking(
+    corral: Corral, tmp_path: Path, name: str, files: dict[str, FileEntry], says: str
+) -> None:
+    """Issue 20 item 8: paths that leave the package or forge records are refused, naming the package.
+
+    An absolute path used to abort corral with a Rust panic (rc 134) inside py-rattler.
+    """
+    chan = tmp_path / "chan"
+    write_conda_package(chan, PackageDef(name=name, version="1.0", files=files))
+    write_conda_package(chan, simple_package("liba", "1.0"))
+    index_channel(chan)
+    res = corral("create", "-n", "h", "-c", str(chan), name, "-y")
+    assert res.code == 1 and "Traceback" not in res.err and "panicked" not in res.err, res.err
+    assert f"{name}-1.0-0" in res.err and says in res.err and "unsafe" not in res.out, res.err
+    assert not corral.link("h").exists() and not Path("/tmp/corral-hostile-outside.txt").exists()
+    assert corral("create", "-n", "fine", "-c", str(chan), "liba", "-y").code == 0  # the channel's other packages

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from corral.errors import InstallError, VerificationError
+from corral.errors import InstallError, UnsafePackage, VerificationError
 from corral.lock.lockfile import CondaEntry
 from corral.reporting import Reporter
 from corral.settings import Settings
@@ -85,6 +85,7 @@ def checked_records(entries: Sequence[CondaEntry], settings: Settings, reporter:
     be extracted in the cache. A mismatch stops everything, naming every package at fault.
     """
     problems: list[str] = []
+    unchecked: list[tuple[CondaEntry, Path]] = []
     known = _HashMemo(settings.conda_cache.parent / "local-hashes.json")
     reporter.start("Checking package hashes", len(entries))
     try:
@@ -98,7 +99,11 @@ def checked_records(entries: Sequence[CondaEntry], settings: Settings, reporter:
                     problems.append(f"{entry.label}: {source} does not exist and the package is not in the cache")
             elif (found := known.sha256(source)) != entry.sha256:
                 problems.append(f"{entry.label}: the record says sha256 {entry.sha256}, {source} has {found}")
+            elif not known.checked(source):
+                unchecked.append((entry, source))
             reporter.advance()
+        if not problems and unchecked:
+            _refuse_unsafe(unchecked, known)
     finally:
         reporter.finish()
         known.save()
@@ -138,6 +143,16 @@ class _HashMemo:
         self.changed = True
         return digest
 
+    def checked(self, source: Path) -> bool:
+        """True when the archive's paths were found safe while it had this size, mtime and inode."""
+        st = source.stat()
+        return self.known.get(f"paths:{source}") == [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def mark_checked(self, source: Path) -> None:
+        st = source.stat()
+        self.known[f"paths:{source}"] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        self.changed = True
+
     def save(self) -> None:
         if not self.changed:
             return
@@ -145,6 +160,74 @@ class _HashMemo:
 
         with contextlib.suppress(OSError):  # a cache of hashes: losing it costs only time
             atomic_write_json(self.path, self.known)
+
+
+def _refuse_unsafe(archives: Sequence[tuple[CondaEntry, Path]], known: _HashMemo) -> None:
+    """Read each local archive's paths.json (and its symlinks' targets) before rattler links anything.
+
+    An absolute path makes py-rattler 0.28 abort the whole process (a Rust panic); a `..`, a file in
+    conda-meta/ or a PEP 668 marker would write outside the package's place or forge corral's and
+    conda's records; a symlink that leaves the prefix points prefix rewriting at an outside file.
+    """
+    import asyncio
+
+    async def one(path: Path) -> list[str]:
+        from rattler.package_streaming import PackageArchive
+
+        package = await PackageArchive.from_path(path)
+        found = []
+        links = False
+        for item in (await package.paths_json()).paths:
+            rel = str(item.relative_path)
+            links = links or "softlink" in str(item.path_type)
+            why = unsafe_path(rel)
+            if why:
+                found.append(f"{rel}: {why}")
+        if not found and links:
+            async for member in package.stream("pkg"):
+                target = member.link_target if member.is_symlink else None
+                if target and (target.startswith("/") or _leaves(member.name, target)):
+                    found.append(f"{member.name}: a symlink to {target}, outside the environment")
+        return found
+
+    async def run() -> list[list[str]]:
+        return list(await asyncio.gather(*(one(path) for _, path in archives)))
+
+    try:
+        results = asyncio.run(run())
+    except Exception as exc:  # rattler refuses archives it cannot read at all
+        raise UnsafePackage(
+            f"a package archive cannot be read: {exc}", hint="the channel holds a damaged or hostile archive"
+        ) from exc
+    details = [f"{entry.label}: {p}" for (entry, _), found in zip(archives, results, strict=True) for p in found]
+    if details:
+        raise UnsafePackage(
+            "a package would write outside its place in the environment; nothing was installed",
+            hint="the channel serves a hostile or broken package: remove it from the request, or use another channel",
+            details=details[:20],
+        )
+    for _, path in archives:
+        known.mark_checked(path)
+
+
+def unsafe_path(rel: str) -> str:
+    """Why a package path is refused ('' when it is fine)."""
+    parts = rel.replace("\\", "/").split("/")
+    if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
+        return "an absolute path"
+    if ".." in parts:
+        return "a path that leaves the package (..)"
+    if parts[0] == "conda-meta":
+        return "a file in conda-meta/, where the environment's own records live"
+    if parts[-1] == "EXTERNALLY-MANAGED":
+        return "a PEP 668 marker, which only corral writes"
+    return ""
+
+
+def _leaves(name: str, target: str) -> bool:
+    import posixpath
+
+    return posixpath.normpath(posixpath.join(posixpath.dirname(name), target)).startswith("..")
 
 
 def check_machine(entries: Sequence[CondaEntry]) -> None:
