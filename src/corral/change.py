@@ -123,7 +123,6 @@ def _build(
     creating: bool,
 ) -> ChangeResult:
     """Materialize generation `result.generation`; with a PyPI side, resolve it there and confirm before installing."""
-    from corral.conda.solver import describe_platform
     from corral.plan import diff
 
     number = result.generation
@@ -132,7 +131,14 @@ def _build(
         gens.register(ref)
     if interpreter is not None:
         result = dataclasses.replace(result, python=f"{interpreter.version} ({interpreter.path})")
-    platform, virtual = describe_platform()
+    if conda:  # rattler is loaded anyway; a PyPI-only change must not load it just to name the platform
+        from corral.conda.solver import describe_platform
+
+        platform, virtual = describe_platform()
+    else:
+        from corral.lock.platforms import machine_platform
+
+        platform, virtual = machine_platform(), []
     placed: Path | None = None
     try:
         placed = mat.place(ctx.settings, ctx.reporter, ref, number, conda, interpreter, result.spec.specs)

@@ -225,3 +225,12 @@ def test_foreign_files_that_are_neither_format(tmp_path: Path) -> None:
     path.write_text("hello: world\n")
     with pytest.raises(LockError, match=r"neither a pixi\.lock nor a conda-lock\.yml"):
         read_foreign(path, Settings(root=tmp_path))
+
+
+def test_machine_platform_without_rattler_agrees_with_rattler() -> None:
+    """PyPI-only generations name their platform without loading rattler; the name must be rattler's."""
+    import rattler
+
+    from corral.lock.platforms import machine_platform
+
+    assert machine_platform() == str(rattler.Subdir.current())

@@ -86,3 +86,19 @@ def best_wheel(file_names: Sequence[str], python: str) -> int | None:
         if score is not None and (best is None or score < best[0]):
             best = (score, index)
     return None if best is None else best[1]
+
+
+def machine_platform() -> str:
+    """This machine's conda platform name, without rattler (for records of PyPI-only generations)."""
+    import platform
+    import sys
+
+    machine = platform.machine().lower()
+    arch = {"x86_64": "64", "amd64": "64", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le"}
+    family = "osx" if sys.platform == "darwin" else "win" if sys.platform == "win32" else "linux"
+    suffix = arch.get(machine, machine)
+    if family == "linux" and suffix == "arm64":
+        suffix = "aarch64"
+    if family in ("osx", "win") and suffix == "aarch64":
+        suffix = "arm64"
+    return f"{family}-{suffix}"
