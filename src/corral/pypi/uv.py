@@ -190,7 +190,17 @@ class Uv:
                 args += ["-r", _file(Path(tmp), "locked.txt", hashed)]
                 if not allow_build:
                     args.append("--no-build")
-                self._run(args, python, index, f"Installing {len(hashed)} PyPI package(s)")
+                status = f"Installing {len(hashed)} PyPI package(s)"
+                if self.settings.offline:
+                    self._run(args, python, index, status)
+                else:
+                    # Artifacts pinned by sha256 cannot change, so uv's cache is tried first without asking
+                    # the index whether its copies are fresh (100-200 ms saved here); anything missing
+                    # from the cache is then fetched in the normal run.
+                    try:
+                        self._run([*args, "--offline"], python, index, status)
+                    except CorralError:
+                        self._run(args, python, index, status)
             if plain:
                 args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
                 args += ["-r", _file(Path(tmp), "direct.txt", plain)]
