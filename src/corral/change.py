@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corral import __version__
 from corral import materialize as mat
 from corral.context import ChangeContext, ChangeResult, Motion, env_label, packages_of, require_current
 from corral.errors import (
@@ -22,7 +21,6 @@ from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
 from corral.models import EnvSpec, PackageInfo, Plan
 from corral.preflight import check_expected, check_sides, check_untracked
 from corral.record import FoundPython, GenerationRecord
-from corral.redact import redact
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
@@ -83,7 +81,7 @@ def apply(
             "PyPI packages need a Python in the environment, and the conda packages bring none",
             hint="add python to the conda specs (e.g. python=3.12), or drop the conda specs and use --python",
         )
-    old_packages = packages_of(ref, start.number) if start.number is not None else []
+    old_packages = packages_of(ref, start.number, start.record) if start.number is not None else []
     result = ChangeResult(
         env=env_label(ref),
         path=str(ref.link),
@@ -163,19 +161,8 @@ def _build(
             entries = resolution.entries
         python = interpreter.version if interpreter else next((e.version for e in conda if e.name == "python"), "")
         mat.install_pypi(ctx.settings, ctx.reporter, placed, entries, result.spec.index, python, platform, True)
-        record = GenerationRecord(
-            number=number,
-            created=gens.now(),
-            action=result.action,
-            command=redact(ctx.command),
-            spec=result.spec,
-            locked=LockedPlatform(platform, tuple(sorted(virtual)), python, tuple(conda), entries),
-            parent=result.previous,
-            changes=result.plan.changes,
-            python=interpreter,
-            corral_version=__version__,
-        )
-        mat.finish(ref, placed, record, env_label(ref))
+        locked = LockedPlatform(platform, tuple(sorted(virtual)), python, tuple(conda), entries)
+        mat.finish(ref, placed, mat.new_record(result, ctx.command, locked, interpreter), env_label(ref))
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise

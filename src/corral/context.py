@@ -17,6 +17,10 @@ from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from corral.record import GenerationRecord
+
 Confirm = Callable[[Any], bool]
 
 
@@ -100,15 +104,15 @@ def require_current(ref: EnvRef) -> int:
     return current
 
 
-def packages_of(ref: EnvRef, number: int) -> list[PackageInfo]:
+def packages_of(ref: EnvRef, number: int, record: GenerationRecord | None = None) -> list[PackageInfo]:
     """A generation's packages for plans: its conda records, and its PyPI entries (installed dists if unrecorded).
 
-    Works on a generation whose record is damaged (rollback is a repair, so it must show its plan).
+    `record` is the generation's record when the caller has read it already. Works on a generation
+    whose record is damaged (rollback is a repair, so it must show its plan).
     """
-
     prefix = gens.generation_dir(ref, number)
     try:
-        pypi = [e.package_info() for e in gens.read_record(ref, number).locked.pypi]
+        pypi = [e.package_info() for e in (record or gens.read_record(ref, number)).locked.pypi]
     except DamagedGeneration:
         from corral.pypi import dists
 

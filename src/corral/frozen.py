@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from corral import __version__
 from corral import materialize as mat
 from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
 from corral.errors import Aborted
 from corral.lock.lockfile import LockedPlatform
 from corral.models import EnvSpec
-from corral.record import FoundPython, GenerationRecord
-from corral.redact import redact
+from corral.record import FoundPython
 from corral.store import generations as gens
 from corral.store.envs import EnvRef
 
@@ -84,19 +82,7 @@ def apply_locked(
         mat.install_pypi(
             ctx.settings, ctx.reporter, placed, section.pypi, spec.index, python, section.platform, allow_build
         )
-        record = GenerationRecord(
-            number=number,
-            created=gens.now(),
-            action=action,
-            command=redact(ctx.command),
-            spec=spec,
-            locked=section,
-            parent=previous,
-            changes=result.plan.changes,
-            python=interpreter,
-            lock_sha256=lock_sha256,
-            corral_version=__version__,
-        )
+        record = mat.new_record(result, ctx.command, section, interpreter, lock_sha256)
         mat.finish(ref, placed, record, env_label(ref))
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)

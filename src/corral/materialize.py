@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from corral.context import ChangeResult
 from corral.errors import VerificationError
 from corral.layout import python_path
-from corral.lock.lockfile import CondaEntry, PypiEntry
+from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
 from corral.models import HistoryEntry
 from corral.record import FoundPython, GenerationRecord
 from corral.reporting import Reporter
@@ -75,6 +76,33 @@ def install_pypi(
 
     hashed, plain, editables = install_plan(entries, python, platform, allow_build)
     Uv(settings, reporter).install_exact(python_path(prefix), hashed, plain, editables, index, allow_build)
+
+
+def new_record(
+    result: ChangeResult,
+    command: str,
+    locked: LockedPlatform,
+    python: FoundPython | None,
+    lock_sha256: str = "",
+) -> GenerationRecord:
+    """The record of the generation a change is building (its time and own files are set by `finish`)."""
+    from corral import __version__
+    from corral.redact import redact
+
+    assert result.generation is not None
+    return GenerationRecord(
+        number=result.generation,
+        created=gens.now(),
+        action=result.action,
+        command=redact(command),
+        spec=result.spec,
+        locked=locked,
+        parent=result.previous,
+        changes=result.plan.changes,
+        python=python,
+        lock_sha256=lock_sha256,
+        corral_version=__version__,
+    )
 
 
 def discard(placed: Path | None, number: int) -> None:

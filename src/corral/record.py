@@ -166,8 +166,10 @@ def _legacy_section(data: Mapping[str, Any], conda_records: Sequence[Mapping[str
             pypi.append(PypiEntry(name=name, direct=str(pin["url"])))
         else:  # a version without its artifact: installed by version, as it was then
             pypi.append(PypiEntry(name=name, version=_text(pin, "version")))
-    python = data.get("python") if isinstance(data.get("python"), Mapping) else {}
-    version = next((e.version for e in conda if e.name == "python"), str((python or {}).get("version", "")))
+    found = data.get("python")
+    version = next((e.version for e in conda if e.name == "python"), "")
+    if not version and isinstance(found, Mapping):
+        version = str(found.get("version", ""))
     platform = next((e.subdir for e in conda if e.subdir != "noarch"), "")
     return LockedPlatform(platform=platform, python=version, conda=conda, pypi=tuple(pypi))
 

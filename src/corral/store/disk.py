@@ -75,10 +75,6 @@ class Scan:
             self._groups = out
         return self._groups
 
-    def sum(self, keep: Iterable[Inode]) -> int:
-        """Allocated bytes of some inodes."""
-        return sum(i.blocks for i in keep)
-
 
 def owner_of(rel: tuple[str, ...]) -> Owner:
     """Who a path (relative to the store's root, as parts) belongs to."""
