@@ -94,14 +94,14 @@ def apply(
         changed=False,
         warnings=tuple(notes),
     )
+    if old_prefix is not None and start.number is not None:
+        result = _note_pre_unlink(ctx, result, old_prefix, start.number, old_packages, conda)
     unchanged_request = start.spec == spec
     if not spec.has_pypi:
         if ctx.options.dry_run:
             return result
         if result.plan.is_empty and unchanged_request:
             return dataclasses.replace(result, generation=start.number)  # nothing to do: no new generation
-        if not ctx.confirm(result):
-            raise Aborted("nothing was changed")
         return _build(ctx, ref, result, conda, None, None, creating)
     still = unchanged_request and motion.pypi_upgrade == () and not motion.upgrade
     old_conda = [p for p in old_packages if p.kind == "conda"]
@@ -109,6 +109,25 @@ def apply(
         return dataclasses.replace(result, generation=start.number)  # same request, same conda side: nothing to do
     interpreter = None if spec.specs else _interpreter(ctx, spec, start.record, motion)
     return _build(ctx, ref, result, conda, interpreter, (start, old_packages, motion), creating)
+
+
+def _note_pre_unlink(
+    ctx: ChangeContext,
+    result: ChangeResult,
+    old_prefix: Path,
+    old_number: int,
+    old_packages: Sequence[PackageInfo],
+    conda: Sequence[CondaEntry],
+) -> ChangeResult:
+    """Warn about leaving conda packages whose pre-unlink script corral does not run (see docs/architecture.md)."""
+    from corral.conda.scripts import pre_unlink_notes
+
+    kept = {(e.name, e.version, e.build) for e in conda}
+    leaving = [p.name for p in old_packages if p.kind == "conda" and (p.name, p.version, p.build) not in kept]
+    notes = pre_unlink_notes(old_prefix, leaving, old_number)
+    for note in notes:
+        ctx.reporter.warn(note)
+    return dataclasses.replace(result, warnings=result.warnings + tuple(notes))
 
 
 def _build(
@@ -156,13 +175,16 @@ def _build(
                 if ctx.options.dry_run:
                     return result
                 return dataclasses.replace(result, generation=result.previous)
-            if not ctx.confirm(result):
-                raise Aborted("nothing was changed")
             entries = resolution.entries
+        result = mat.review(ctx.settings, ctx.reporter, result, placed)
+        if not ctx.confirm(result):
+            raise Aborted("nothing was changed")
+        result, created = mat.run_link_scripts(ctx.settings, ctx.reporter, result, placed)
         python = interpreter.version if interpreter else next((e.version for e in conda if e.name == "python"), "")
         mat.install_pypi(ctx.settings, ctx.reporter, placed, entries, result.spec.index, python, platform, True)
         locked = LockedPlatform(platform, tuple(sorted(virtual)), python, tuple(conda), entries)
-        mat.finish(ref, placed, mat.new_record(result, ctx.command, locked, interpreter), env_label(ref))
+        record = mat.new_record(result, ctx.command, locked, interpreter, created=created)
+        mat.finish(ref, placed, record, env_label(ref))
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise

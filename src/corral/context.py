@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import DamagedGeneration, GenerationNotFound
-from corral.models import ChangeOptions, EnvSpec, PackageInfo, Plan
+from corral.models import ChangeOptions, Clobber, EnvSpec, PackageInfo, PackageMessage, Plan
 from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store import generations as gens
@@ -69,6 +69,8 @@ class ChangeResult:
     removed_generations: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
     python: str = ""  # the found interpreter of a venv-style environment, e.g. "3.12.1 (/usr/bin/python3.12)"
+    messages: tuple[PackageMessage, ...] = ()  # conda packages' pre-link messages, then their scripts' messages
+    clobbers: tuple[Clobber, ...] = ()  # paths several conda packages ship, and whose file is kept
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -85,6 +87,8 @@ class ChangeResult:
             "removed_generations": list(self.removed_generations),
             "warnings": list(self.warnings),
             "python": self.python,
+            "messages": [m.to_dict() for m in self.messages],
+            "clobbered": [c.to_dict() for c in self.clobbers],
         }
 
 

@@ -179,6 +179,18 @@ class DamagedGeneration(CorralError):
     code = "damaged-generation"
 
 
+class LinkScriptError(CorralError):
+    """A package's link script failed, or link scripts were refused by the settings."""
+
+    code = "link-script"
+
+
+class PathConflictError(CorralError):
+    """Conda packages ship the same paths in a way the settings (or the filesystem) do not allow."""
+
+    code = "path-conflict"
+
+
 class UnsafePackage(CorralError):
     """A package archive would write outside its place (absolute paths, .., conda-meta, escaping links)."""
 

@@ -70,8 +70,6 @@ def apply_locked(
     )
     if ctx.options.dry_run:
         return result
-    if not ctx.confirm(result):
-        raise Aborted("nothing was changed")
     number = result.generation
     assert number is not None
     if creating:
@@ -79,10 +77,14 @@ def apply_locked(
     placed = None
     try:
         placed = mat.place(ctx.settings, ctx.reporter, ref, number, section.conda, interpreter, spec.specs)
+        result = mat.review(ctx.settings, ctx.reporter, result, placed)
+        if not ctx.confirm(result):
+            raise Aborted("nothing was changed")
+        result, created = mat.run_link_scripts(ctx.settings, ctx.reporter, result, placed)
         mat.install_pypi(
             ctx.settings, ctx.reporter, placed, section.pypi, spec.index, python, section.platform, allow_build
         )
-        record = mat.new_record(result, ctx.command, section, interpreter, lock_sha256)
+        record = mat.new_record(result, ctx.command, section, interpreter, lock_sha256, created)
         mat.finish(ref, placed, record, env_label(ref))
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from corral.conda.clobbers import CLOBBERS_DIR
 from corral.context import ChangeResult
-from corral.errors import VerificationError
+from corral.errors import LinkScriptError, PathConflictError, VerificationError
 from corral.layout import python_path
 from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
-from corral.models import HistoryEntry
+from corral.models import Clobber, HistoryEntry, Plan
 from corral.record import FoundPython, GenerationRecord
 from corral.reporting import Reporter
 from corral.settings import Settings
@@ -58,6 +59,87 @@ def place(
         raise
 
 
+def review(settings: Settings, reporter: Reporter, result: ChangeResult, prefix: Path) -> ChangeResult:
+    """Before the question: what the placed generation's conda files say about the change.
+
+    Refuses a file one package ships where another needs a directory, clobbered paths when
+    `path-conflict = prevent`, and link scripts when `link-scripts = refuse`; adds the paths
+    several packages ship (with the package whose file is kept) and the pre-link messages of the
+    packages the change brings in.
+    """
+    from corral.conda import clobbers, scripts
+
+    records = pfx.read_records(prefix)
+    _refuse_file_directory(clobbers.file_directory_conflicts(records))
+    found = clobbers.clobbered(records)
+    if found and settings.path_conflict == "prevent":
+        raise PathConflictError(
+            f"{len(found)} path(s) are shipped by more than one conda package, and path-conflict = prevent"
+            f" (from {settings.sources.get('path_conflict', 'defaults')}); nothing was changed",
+            hint="pass --clobber to keep one package's file (as conda's --clobber), or drop one of the packages",
+            details=[_clobber_line(c) for c in found[:20]],
+        )
+    if found and settings.path_conflict == "warn":
+        for c in found:
+            reporter.warn(f"path shipped by several packages: {_clobber_line(c)}")
+    present = scripts.find_scripts(prefix, records)
+    if present and settings.link_scripts == "refuse":
+        raise LinkScriptError(
+            f"{len({s.package for s in present})} package(s) have link scripts, and link scripts are refused"
+            f" (link-scripts = refuse, from {settings.sources.get('link_scripts', 'defaults')}); nothing was changed",
+            hint="remove those packages from the request, or allow their scripts with --link-scripts run (or skip"
+            " them with --link-scripts skip: the packages may then not work)",
+            details=[f"{s.package}: {s.path.name}" for s in present],
+        )
+    messages = tuple(scripts.prelink_messages(records, _announced(result.plan)))
+    return dataclasses.replace(result, messages=messages, clobbers=tuple(found))
+
+
+def _announced(plan: Plan) -> frozenset[str]:
+    """The conda packages a change brings in (added or at another build): only their messages are shown."""
+    return frozenset(c.name for c in plan.changes if c.new is not None and c.new.kind == "conda")
+
+
+def _clobber_line(c: Clobber) -> str:
+    return f"{c.path}: {c.winner}'s file is kept; {', '.join(c.losers)}'s moved to {CLOBBERS_DIR}/NAME/{c.path}"
+
+
+def _refuse_file_directory(problems: Sequence[str]) -> None:
+    if problems:
+        raise PathConflictError(
+            f"conda packages disagree whether {len(problems)} path(s) are files or directories; they cannot be"
+            " installed together, and nothing was changed",
+            hint="drop one of the packages named (or pick other builds of them): no setting resolves this",
+            details=list(problems[:20]),
+        )
+
+
+def run_link_scripts(
+    settings: Settings, reporter: Reporter, result: ChangeResult, prefix: Path
+) -> tuple[ChangeResult, tuple[str, ...]]:
+    """After the question, before the PyPI side: run the placed generation's pre-link then post-link scripts.
+
+    Every package's scripts run, since each generation is a fresh prefix. Returns the result with
+    what they wrote to `.messages.txt` (for the packages the change brings in), and the files they
+    created, which belong to the generation (recorded, so they are not untracked). A failing
+    script raises, and the caller discards the generation.
+    """
+    from corral.conda import scripts
+
+    found = scripts.find_scripts(prefix, pfx.read_records(prefix))
+    if not found:
+        return result, ()
+    names = ", ".join(f"{s.package} ({s.kind})" for s in found)
+    if settings.link_scripts == "skip":
+        reporter.warn(f"link scripts not run (link-scripts = skip): {names}; those packages may not work")
+        return result, ()
+    reporter.status(f"Running link scripts: {names}")
+    before = set(pfx.walk_files(prefix))
+    done = tuple(scripts.run_scripts(prefix, found, settings, _announced(result.plan)))
+    created = tuple(sorted(set(pfx.walk_files(prefix)) - before))
+    return dataclasses.replace(result, messages=result.messages + done), created
+
+
 def install_pypi(
     settings: Settings,
     reporter: Reporter,
@@ -84,8 +166,12 @@ def new_record(
     locked: LockedPlatform,
     python: FoundPython | None,
     lock_sha256: str = "",
+    created: Sequence[str] = (),
 ) -> GenerationRecord:
-    """The record of the generation a change is building (its time and own files are set by `finish`)."""
+    """The record of the generation a change is building (its time and corral's own files are set by `finish`).
+
+    `created` are the files link scripts made, which the generation owns.
+    """
     from corral import __version__
     from corral.redact import redact
 
@@ -102,6 +188,7 @@ def new_record(
         python=python,
         lock_sha256=lock_sha256,
         corral_version=__version__,
+        extra_files=tuple(created),
     )
 
 
@@ -143,6 +230,7 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str) -> N
             hint="run `corral clean` to drop damaged cache entries, then retry",
             details=missing[:20],
         )
+    extra += [f for f in record.extra_files if f not in extra]  # what link scripts created, kept by the caller
     record = dataclasses.replace(record, created=gens.now(), extra_files=tuple(extra))
     gens.write_record(prefix, record)
     gens.switch_recorded(

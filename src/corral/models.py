@@ -84,6 +84,32 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Clobber:
+    """A path that several conda packages ship: whose file is in place, whose were moved aside."""
+
+    path: str
+    winner: str
+    losers: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"path": self.path, "kept_from": self.winner, "moved_aside": list(self.losers)}
+
+
+@dataclass(frozen=True)
+class PackageMessage:
+    """Text a conda package has for the user: a pre-link message file, or what its link script wrote."""
+
+    package: str
+    source: str  # "pre-link message NAME" or "post-link script"
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"package": self.package, "source": self.source, "text": self.text}
+
+
+@dataclass(frozen=True)
 class Plan:
     """The difference between the current packages and the solved ones."""
 

@@ -16,6 +16,8 @@ from corral.locations import default_config_file, default_root
 from corral.textfile import read_text
 
 DEFAULT_CHANNELS = ("conda-forge",)
+LINK_SCRIPT_CHOICES = ("run", "skip", "refuse")
+PATH_CONFLICT_CHOICES = ("clobber", "warn", "prevent")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Settings:
     solve_timeout: float = 120.0
     solve_memory_mb: int = 4096
     system_requirements: tuple[tuple[str, str], ...] = ()  # what locks assume of target machines
+    link_scripts: str = "run"  # conda packages' pre-/post-link scripts: "run" (as conda), "skip" or "refuse"
+    path_conflict: str = "clobber"  # a path two conda packages ship: "clobber" (as conda), "warn" or "prevent"
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -90,6 +94,8 @@ _ENV_VARS: dict[str, str] = {
     "CORRAL_SOLVE_TIMEOUT": "solve_timeout",
     "CORRAL_SOLVE_MEMORY_MB": "solve_memory_mb",
     "CORRAL_SYSTEM_REQUIREMENTS": "system_requirements",
+    "CORRAL_LINK_SCRIPTS": "link_scripts",
+    "CORRAL_PATH_CONFLICT": "path_conflict",
 }
 
 
@@ -181,6 +187,11 @@ def _coerce_one(key: str, value: Any) -> Any:
         if str(value).lower() in ("0", "false", "no", "off", ""):
             return False
         raise ValueError("expected true or false")
+    if key in ("link_scripts", "path_conflict"):
+        choices = LINK_SCRIPT_CHOICES if key == "link_scripts" else PATH_CONFLICT_CHOICES
+        if value not in choices:
+            raise ValueError("expected " + ", ".join(f"'{c}'" for c in choices))
+        return value
     if key == "channel_priority":
         if value not in ("strict", "disabled"):
             raise ValueError("expected 'strict' or 'disabled'")

@@ -43,6 +43,7 @@ class PackageDef:
     link_json: Mapping[str, object] | None = None
     timestamp: int = 1_700_000_000_000
     extra_index: Mapping[str, object] = field(default_factory=dict)  # more index.json keys, as real packages have
+    info_files: Mapping[str, bytes] = field(default_factory=dict)  # more info/ files, e.g. prelink_messages/x.txt
 
 
 def write_conda_package(channel: Path, pkg: PackageDef, compresslevel: int = 9) -> Path:
@@ -86,6 +87,8 @@ def write_conda_package(channel: Path, pkg: PackageDef, compresslevel: int = 9) 
         "info/paths.json": json.dumps({"paths": paths, "paths_version": 1}, indent=2).encode(),
         "info/files": ("\n".join(sorted(files)) + "\n").encode(),
     }
+    for rel, content in pkg.info_files.items():
+        meta[f"info/{rel}"] = content
     if pkg.link_json is not None:
         meta["info/link.json"] = json.dumps(pkg.link_json, indent=2).encode()
     target = subdir / f"{pkg.name}-{pkg.version}-{pkg.build}.tar.bz2"

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 
 from corral.activation.shells import SHELLS as SHELL_CHOICES
+from corral.settings import LINK_SCRIPT_CHOICES
 
 
 def _common() -> argparse.ArgumentParser:
@@ -22,9 +23,25 @@ def _target(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-p", "--prefix", metavar="PATH", help="environment path (a stable link into the store)")
 
 
-def _mutating(parser: argparse.ArgumentParser, untracked: bool = True) -> None:
+def _mutating(parser: argparse.ArgumentParser, untracked: bool = True, builds: bool = True) -> None:
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--dry-run", action="store_true", help="show the plan and stop")
+    if builds:
+        parser.add_argument(
+            "--link-scripts",
+            choices=LINK_SCRIPT_CHOICES,
+            default=None,
+            help="conda packages' pre-/post-link scripts: run them as conda does (default), skip them, or"
+            " refuse packages that have them (setting: link-scripts)",
+        )
+        parser.add_argument(
+            "--clobber",
+            action="store_const",
+            const="clobber",
+            dest="path_conflict",
+            default=None,
+            help="let conda packages ship the same paths even with path-conflict = prevent (as conda's --clobber)",
+        )
     if untracked:
         parser.add_argument(
             "--discard-untracked",
@@ -209,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rollback", parents=[common], help="switch back to an earlier generation (offline)")
     _target(p)
-    _mutating(p, untracked=False)
+    _mutating(p, untracked=False, builds=False)
     p.add_argument("--to", type=int, metavar="N", help="the generation to switch to (default: the one before)")
 
     env = sub.add_parser("env", help="manage environments as a whole")
@@ -217,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     env_sub.add_parser("list", aliases=["ls"], parents=[common], help="list environments")
     p = env_sub.add_parser("remove", aliases=["rm"], parents=[common], help="delete an environment")
     _target(p)
-    _mutating(p, untracked=False)
+    _mutating(p, untracked=False, builds=False)
     p = env_sub.add_parser(
         "create", parents=[common], help="create an environment from files (same as `corral create -f`)"
     )

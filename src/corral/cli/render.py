@@ -93,7 +93,27 @@ def _change_plan(result: Any) -> str:
         else "  no package changes (only the request changes)\n"
     )
     body = plan_lines(result.plan) if not result.plan.is_empty else same
-    return f"{head}:\n{body}\n"
+    messages = package_messages([m for m in result.messages if not m.source.endswith("script")])
+    return f"{head}:\n{body}\n" + _clobbers(result.clobbers) + messages
+
+
+def _clobbers(clobbers: Any) -> str:
+    """Paths several conda packages ship, and whose file stays (conda clobbers silently; corral says so)."""
+    if not clobbers:
+        return ""
+    rows = [[f"  {c.path}", c.winner, ", ".join(c.losers)] for c in clobbers[:20]]
+    more = f"  ... and {len(clobbers) - 20} more (see --json)\n" if len(clobbers) > 20 else ""
+    head = "Paths shipped by more than one package (the others' copies are kept under __clobbers__/):\n"
+    return head + table(rows, ["  path", "kept from", "also shipped by"]) + more + "\n"
+
+
+def package_messages(messages: Any) -> str:
+    """Conda packages' messages to the user (pre-link message files, what link scripts wrote), as conda shows them."""
+    out = ""
+    for m in messages:
+        body = "\n".join(f"  {line}" for line in m.text.splitlines())
+        out += f"Message from {m.package} ({m.source}):\n{body}\n\n"
+    return out
 
 
 # Result type (by name: render must not import the use cases) -> its plan's rendering.
@@ -115,7 +135,8 @@ def _change(result: Any) -> str:
         return plan(result) + "Dry run: nothing was changed.\n"
     if not result.changed:
         return f"Nothing to do: {result.env} already satisfies the request (generation {result.previous}).\n"
-    out = f"{result.env}: now at generation {result.generation} ({result.path})\n"
+    out = package_messages([m for m in result.messages if m.source.endswith("script")])
+    out += f"{result.env}: now at generation {result.generation} ({result.path})\n"
     if result.action == "create":
         flag = f"-n {result.env}" if "/" not in result.env else f"-p {result.path}"
         out += f"Use it with: corral list {flag}   (its programs are in {result.path}/bin)\n"

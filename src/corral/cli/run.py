@@ -26,7 +26,8 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
     try:
         from corral.settings import load_settings
 
-        settings = load_settings(os.environ, {"offline": getattr(args, "offline", None)})
+        flags = {name: getattr(args, name, None) for name in ("offline", "link_scripts", "path_conflict")}
+        settings = load_settings(os.environ, flags)
         result = HANDLERS[name](args, settings, reporter, "corral " + shlex.join(argv))
     except CorralError as exc:
         return _fail(exc, name, as_json, bool(getattr(args, "verbose", False)))

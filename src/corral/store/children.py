@@ -21,7 +21,9 @@ from pathlib import Path
 _PR_SET_PDEATHSIG = 1
 
 
-def run(argv: Sequence[str], env: Mapping[str, str], run_dir: Path) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: Sequence[str], env: Mapping[str, str], run_dir: Path, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `argv` to completion (output captured as text); on any interruption its whole group is killed first."""
     run_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
@@ -31,6 +33,7 @@ def run(argv: Sequence[str], env: Mapping[str, str], run_dir: Path) -> subproces
         stderr=subprocess.PIPE,
         text=True,
         env=dict(env),
+        cwd=cwd,
         start_new_session=True,
         preexec_fn=_die_with_parent(os.getpid()),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,13 @@ def find_missing(prefix: Path, records: list[dict[str, Any]]) -> list[str]:
     base = str(prefix) + os.sep  # string joins: pathlib costs ~5 us a file, which adds up over 10^4 files
     for record in records:
         for rel in record.get("files", ()):
-            if not os.path.lexists(base + rel):
+            try:
+                mode = os.lstat(base + rel).st_mode
+            except OSError:
                 missing.append(f"{record['name']}: {rel}")
+                continue
+            if stat.S_ISDIR(mode):  # the package's file is a directory here (another package's files)
+                missing.append(f"{record['name']}: {rel} (a directory where the package has a file)")
     return missing
 
 

@@ -1,0 +1,70 @@
+"""Paths that more than one conda package ships, read from a placed generation's conda-meta records.
+
+When two packages ship the same file, rattler keeps one and moves the others' copies to
+`__clobbers__/NAME/PATH`, listing that path in the losing package's record; so the records of a
+placed generation say exactly which package's file won. A file in one package where another
+package needs a directory (`foo` against `foo/bar`) cannot be resolved by keeping one copy:
+corral refuses it, whatever rattler's (racy) linking left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from corral.models import Clobber
+
+CLOBBERS_DIR = "__clobbers__"
+
+
+def clobbered(records: Sequence[Mapping[str, Any]]) -> list[Clobber]:
+    """Every path shipped by more than one package, with the package whose file is in place."""
+    winner: dict[str, str] = {}
+    losers: dict[str, set[str]] = {}
+    for record in records:
+        name = str(record["name"])
+        for rel in record.get("files", ()):
+            original = _original(rel)
+            if original is None:
+                winner[rel] = name
+            else:
+                losers.setdefault(original[1], set()).add(original[0])
+    return [
+        Clobber(path, winner.get(path, ""), tuple(sorted(names - {winner.get(path, "")})))
+        for path, names in sorted(losers.items())
+    ]
+
+
+def file_directory_conflicts(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Paths one package ships as a file (or a symlink to a file) and another needs as a directory."""
+    under: dict[str, set[str]] = {}  # directory -> packages with files inside it
+    shipped: dict[str, set[str]] = {}  # file -> packages that ship it (not as a symlink)
+    for record in records:
+        name = str(record["name"])
+        links = {
+            str(p.get("_path"))
+            for p in (record.get("paths_data") or {}).get("paths", ())
+            if p.get("path_type") == "softlink"
+        }
+        for rel in record.get("files", ()):
+            original = _original(rel)
+            path = original[1] if original else rel
+            if rel not in links:
+                shipped.setdefault(path, set()).add(name)
+            parts = path.split("/")
+            for depth in range(1, len(parts)):
+                under.setdefault("/".join(parts[:depth]), set()).add(name)
+    problems = []
+    for path in sorted(set(shipped) & set(under)):
+        as_file = ", ".join(sorted(shipped[path]))
+        as_dir = ", ".join(sorted(under[path] - shipped[path]) or sorted(under[path]))
+        problems.append(f"{path}: a file in {as_file}, a directory of files in {as_dir}")
+    return problems
+
+
+def _original(rel: str) -> tuple[str, str] | None:
+    """(package, original path) of a file rattler moved aside, or None for a file in its place."""
+    if not rel.startswith(CLOBBERS_DIR + "/"):
+        return None
+    parts = rel.split("/", 2)
+    return (parts[1], parts[2]) if len(parts) == 3 else None
