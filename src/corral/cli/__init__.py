@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 
         if args_list[2] in SHELLS:
             _exit(0, hook(args_list[2]))
+    sys.stdout = _PipeSafe(sys.stdout)
+    sys.stderr = _PipeSafe(sys.stderr)
     from corral.cli.parser import build_parser, main_help
 
     parser = build_parser()
@@ -59,3 +61,35 @@ def _exit(code: int, text: str = "") -> NoReturn:
         with contextlib.suppress(Exception):  # a closed pipe must not turn into a traceback
             stream.flush()
     os._exit(code)
+
+
+class _PipeSafe:
+    """A standard stream that stops writing once its reader is gone (`corral create -y | head -1`).
+
+    The command goes on (a change asked for with -y completes and keeps its exit code); only the
+    output nobody reads is dropped, instead of a BrokenPipeError in the middle of the work.
+    """
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        """Write, or drop the text once the pipe is closed."""
+        if not self._gone:
+            try:
+                return int(self._stream.write(text))  # type: ignore[attr-defined]
+            except BrokenPipeError:
+                self._gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush, unless the pipe is closed."""
+        if not self._gone:
+            try:
+                self._stream.flush()  # type: ignore[attr-defined]
+            except BrokenPipeError:
+                self._gone = True
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)

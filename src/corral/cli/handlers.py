@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -13,10 +14,21 @@ from corral.models import ChangeOptions
 from corral.reporting import Reporter
 
 
-def _ref(args: argparse.Namespace, settings: Any) -> Any:
-    from corral.store.envs import env_ref
+def _ref(args: argparse.Namespace, settings: Any, active: bool = True) -> Any:
+    """-n/-p; without them the active corral environment (as conda does), unless `active` is False."""
+    from corral.store.envs import active_ref, env_ref
 
-    return env_ref(settings, name=args.name, path=args.prefix)
+    if active and args.name is None and args.prefix is None:
+        ref = active_ref(settings, os.environ)
+        if ref is not None:
+            return ref
+    return env_ref(settings, name=args.name, path=args.prefix, command=_command(args))
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command as typed, for hints (e.g. `pip install`)."""
+    sub = getattr(args, f"{args.command}_command", None) if args.command in ("env", "pip", "shell") else None
+    return f"{args.command} {sub}" if sub else str(args.command)
 
 
 def _context(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -80,7 +92,7 @@ def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command
         return _create_locked(args, settings, ctx)
     files = api.read_env_files(args.files) if args.files else None
     pypi = _pypi_request(args, getattr(args, "pip", []))
-    ref = _file_ref(args, settings, files)
+    ref = _file_ref(args, settings, files, active=False)
     specs, channels = getattr(args, "specs", []), getattr(args, "channels", [])
     return api.create(ctx, ref, specs, channels, pypi, python=getattr(args, "python", ""), files=files)
 
@@ -99,7 +111,7 @@ def _create_locked(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
         )
     if not (args.name or args.prefix):
         raise UsageError("name the environment to create with -n NAME (or -p PATH)")
-    return create_from_lock(ctx, _ref(args, settings), args.lock)
+    return create_from_lock(ctx, _ref(args, settings, active=False), args.lock)
 
 
 def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -128,14 +140,16 @@ def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     )
 
 
-def _file_ref(args: argparse.Namespace, settings: Any, files: Any) -> Any:
-    """-n/-p, else the name (or prefix) the environment file gives."""
+def _file_ref(args: argparse.Namespace, settings: Any, files: Any, active: bool) -> Any:
+    """-n/-p, else the name (or prefix) the environment file gives, else (if `active`) the active environment."""
     from corral.store.envs import env_ref
 
     if args.name or args.prefix or files is None:
-        return _ref(args, settings)
+        return _ref(args, settings, active)
     if files.name or files.prefix:
         return env_ref(settings, name=files.name or None, path=None if files.name else files.prefix)
+    if active:
+        return _ref(args, settings, active)
     raise UsageError(f"{', '.join(files.sources)} names no environment", hint="give one with -n NAME (or -p PATH)")
 
 
@@ -144,7 +158,10 @@ def _env_update(args: argparse.Namespace, settings: Any, reporter: Reporter, com
 
     files = api.read_env_files(args.files)
     return api.update_from_files(
-        _context(args, settings, reporter, command), _file_ref(args, settings, files), files, prune=args.prune
+        _context(args, settings, reporter, command),
+        _file_ref(args, settings, files, active=True),
+        files,
+        prune=args.prune,
     )
 
 
@@ -256,7 +273,15 @@ def _env_remove(args: argparse.Namespace, settings: Any, reporter: Reporter, com
     from corral import api
 
     ctx = _context(args, settings, reporter, command)
-    ref = _ref(args, settings)
+    ref = _ref(args, settings, active=False)  # as conda: the active environment is never removed by default
+    from corral.store.envs import active_ref
+
+    active = active_ref(settings, os.environ)
+    if active is not None and active.link == ref.link:
+        raise UsageError(
+            f"{ref.label} is active in this shell; it cannot be removed from inside it (as conda refuses)",
+            hint="run `corral deactivate` first, then remove it",
+        )
     return api.remove_env(ctx, ref)
 
 

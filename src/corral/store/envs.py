@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +43,15 @@ class EnvRef:
         return (self.home / ENV_FILE).is_file()
 
 
-def env_ref(settings: Settings, name: str | None = None, path: str | os.PathLike[str] | None = None) -> EnvRef:
-    """The EnvRef for `-n NAME` or `-p PATH` (exactly one of them)."""
+def env_ref(
+    settings: Settings, name: str | None = None, path: str | os.PathLike[str] | None = None, command: str = "list"
+) -> EnvRef:
+    """The EnvRef for `-n NAME` or `-p PATH` (exactly one of them); `command` names the command in the hint."""
     if (name is None) == (path is None):
-        raise UsageError("name the environment with -n NAME or -p PATH", hint="e.g. corral list -n ml")
+        raise UsageError(
+            "name the environment with -n NAME or -p PATH (no corral environment is active)",
+            hint=f"e.g. corral {command} -n ml, or activate one first (corral activate ml)",
+        )
     if name is not None:
         if not _NAME.match(name):
             raise UsageError(
@@ -74,6 +79,23 @@ def env_ref(settings: Settings, name: str | None = None, path: str | os.PathLike
         lock_file=settings.locks_dir / f"{PATHS_DIR}-{key}.lock",
         run_dir=settings.run_dir,
     )
+
+
+def active_ref(settings: Settings, environ: Mapping[str, str]) -> EnvRef | None:
+    """The corral environment this shell has activated (`corral activate` sets CONDA_PREFIX to its link), if any.
+
+    conda acts on the active environment when a command gets no -n/-p; so does corral. A
+    CONDA_PREFIX that is not a corral environment (a conda one) is not a default.
+    """
+    prefix = environ.get("CONDA_PREFIX", "")
+    if not prefix or not os.path.isabs(prefix):
+        return None
+    link = Path(prefix)
+    if link.parent == settings.envs_dir and _NAME.match(link.name):
+        ref = env_ref(settings, name=link.name)
+    else:
+        ref = env_ref(settings, path=link)
+    return ref if ref.exists() else None
 
 
 def require_existing(ref: EnvRef) -> EnvRef:

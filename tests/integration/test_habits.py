@@ -1,0 +1,51 @@
+"""A conda or pip user's habits (issue 16), driven through the real CLI.
+
+Pinned conda behaviour: with no -n/-p, conda acts on the active environment (CONDA_PREFIX,
+conda/base/context.py `target_prefix`), and `conda env remove` refuses to remove the active one
+("Cannot remove current environment", conda/cli/main_remove.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Corral
+
+pytestmark = pytest.mark.slow
+
+
+def test_commands_act_on_the_active_environment(corral: Corral, channel: Path) -> None:
+    assert corral("create", "-n", "order", "-c", str(channel), "liba", "-y").code == 0
+    active = {"CONDA_PREFIX": str(corral.link("order"))}
+    listed = corral("list", "--json", extra_env=active)
+    assert listed.code == 0 and "liba" in {p["name"] for p in listed.json()["result"]["packages"]}
+    installed = corral("install", "app", "-y", extra_env=active)
+    assert installed.code == 0, installed.err
+    assert "order: now at generation 2" in installed.out
+    assert corral("history", "--json", extra_env=active).json()["result"]["entries"][-1]["generation"] == 2
+    exported = corral("export", "--format", "environment.yml", extra_env=active)
+    assert exported.code == 0 and "app" in exported.out
+    refused = corral("env", "remove", "-n", "order", "-y", extra_env=active)
+    assert refused.code == 2 and "is active in this shell" in refused.err and "corral deactivate" in refused.err
+    assert corral.link("order").exists()
+
+
+def test_without_an_active_environment_the_hint_names_the_command(corral: Corral) -> None:
+    res = corral("pip", "install", "rich")
+    assert res.code == 2 and "Traceback" not in res.err
+    assert "e.g. corral pip install -n ml" in res.err, res.err
+    res = corral("install", "six", extra_env={"CONDA_PREFIX": "/opt/conda/envs/other"})  # a conda env, not ours
+    assert res.code == 2 and "e.g. corral install -n ml" in res.err
+
+
+def test_output_into_a_closed_pipe_does_not_stop_the_change(corral: Corral, channel: Path) -> None:
+    cmd = f"{sys.executable} -m corral create -n piped -c {channel} liba -y | head -1; exit ${{PIPESTATUS[0]}}"
+    proc = subprocess.run(["bash", "-c", cmd], env=corral.env, cwd=corral.cwd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+    assert proc.stdout.startswith("Plan for piped")
+    assert corral.link("piped").resolve().name == "1"
