@@ -184,7 +184,7 @@ def _build(
         mat.install_pypi(ctx.settings, ctx.reporter, placed, entries, result.spec.index, python, platform, True)
         locked = LockedPlatform(platform, tuple(sorted(virtual)), python, tuple(conda), entries)
         record = mat.new_record(result, ctx.command, locked, interpreter, created=created)
-        mat.finish(ref, placed, record, env_label(ref))
+        mat.finish(ref, placed, record, env_label(ref), ctx.settings.root)
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise

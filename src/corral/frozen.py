@@ -85,7 +85,7 @@ def apply_locked(
             ctx.settings, ctx.reporter, placed, section.pypi, spec.index, python, section.platform, allow_build
         )
         record = mat.new_record(result, ctx.command, section, interpreter, lock_sha256, created)
-        mat.finish(ref, placed, record, env_label(ref))
+        mat.finish(ref, placed, record, env_label(ref), ctx.settings.root)
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise

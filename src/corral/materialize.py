@@ -9,6 +9,7 @@ switched to.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -211,7 +212,7 @@ def undo_unless_switched(ref: EnvRef, placed: Path | None, number: int, creating
         gens.recover(ref)
 
 
-def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str) -> None:
+def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root: Path) -> None:
     """Mark, verify and describe the placed generation, then switch the link to it and record history."""
     from corral.pypi import dists
 
@@ -220,6 +221,8 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str) -> N
     extra = [marker] if marker else []
     if record.python is not None:
         extra += ["pyvenv.cfg", "lib64", "bin/python", "bin/python3", f"bin/python{record.python.minor}"]
+    minor = record.python.minor if record.python is not None else _minor(record.locked.python)
+    extra += pfx.write_pip_shims(prefix, minor, label, ref.flag, [sys.executable, "-m", "corral"], root)
     missing = pfx.find_missing(prefix, records)
     present = {d.name: d for d in dists.installed(prefix)}
     missing += [f"{e.name}: not installed" for e in record.locked.pypi if e.name not in present]
@@ -244,6 +247,12 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str) -> N
             changes=record.changes,
         ),
     )
+
+
+def _minor(version: str) -> str:
+    """`3.12` of a python version such as `3.12.1` (empty when there is no python)."""
+    parts = version.split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 else ""
 
 
 def _refuse_overwrites(prefix: Path, records: Sequence[Any], installed: Sequence[Any]) -> None:

@@ -49,3 +49,34 @@ def test_output_into_a_closed_pipe_does_not_stop_the_change(corral: Corral, chan
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
     assert proc.stdout.startswith("Plan for piped")
     assert corral.link("piped").resolve().name == "1"
+
+
+def test_pip_inside_an_environment_goes_through_corral(corral: Corral, wheels: Path, channel: Path) -> None:
+    """pip in an environment without its own pip never acts on another interpreter (issue 16 item 1)."""
+    made = corral(
+        "create", "-n", "ml", "--python", "3.12", "--pip", "six", "--no-index", "--find-links", str(wheels), "-y"
+    )
+    assert made.code == 0, made.err
+    ran = corral("run", "-n", "ml", "pip", "install", "--no-index", "-f", str(wheels), "tinylib")
+    assert ran.code == 0, ran.err
+    assert corral.link("ml").resolve().name == "2"
+    names = {p["name"] for p in corral("list", "-n", "ml", "--json").json()["result"]["packages"]}
+    assert {"six", "tinylib"} <= names
+    frozen = corral("run", "-n", "ml", "pip", "freeze")
+    assert frozen.code == 1 and "corral export -n ml --format requirements.txt" in frozen.err
+    # After activation, as a shell user types it: the environment's bin/ comes first on PATH.
+    shell_env = {**corral.env, "PATH": f"{corral.link('ml')}/bin:{corral.env['PATH']}"}
+    proc = subprocess.run(
+        ["bash", "-c", f"pip3 uninstall -y tinylib && pip3.12 install --no-index -f {wheels} tinylib"],
+        env=shell_env,
+        capture_output=True,
+        text=True,
+        cwd=corral.cwd,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert corral.link("ml").resolve().name == "4"
+    assert corral("doctor", "-n", "ml").code == 0
+    conda_env = corral("create", "-n", "cp", "-c", str(channel), "python", "-y")
+    assert conda_env.code == 0, conda_env.err
+    listed = corral("run", "-n", "cp", "pip", "list")
+    assert listed.code == 1 and "use: corral list -n cp" in listed.err

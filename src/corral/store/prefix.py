@@ -124,3 +124,50 @@ def mark_externally_managed(prefix: Path, records: list[dict[str, Any]], label: 
         encoding="utf-8",
     )
     return marker.relative_to(prefix).as_posix()
+
+
+def write_pip_shims(prefix: Path, minor: str, label: str, flag: str, launcher: list[str], root: Path) -> list[str]:
+    """`bin/pip`, `pip3`, `pip3.X` that go through corral where the environment has no pip; return their paths.
+
+    Without them, a bare `pip install` in an activated environment (or `corral run ... pip`) runs
+    the next pip on PATH and installs into another interpreter. `pip install`/`uninstall` become
+    `corral pip install -y`/`uninstall` for this environment (recorded, a new generation); every
+    other pip command is refused with the corral command that does it. `launcher` is how this
+    corral was started (its python -m corral); a `corral` on PATH is the fallback. The store's
+    `root` is set for the corral it runs, whatever the caller's CORRAL_ROOT.
+    """
+    import shlex
+
+    bin_dir = prefix / "bin"
+    if not minor or not (bin_dir / "python").exists():
+        return []
+    names = [n for n in ("pip", "pip3", f"pip{minor}") if not os.path.lexists(bin_dir / n)]
+    if "pip" not in names:  # the environment has a pip of its own (conda's obeys the PEP 668 marker)
+        return []
+    via = shlex.join(launcher)
+    quoted_flag = " ".join(shlex.quote(part) for part in flag.split(" ", 1))
+    script = f"""#!/bin/sh
+# Written by corral: pip in {label} goes through corral, so what it installs is recorded.
+case "$1" in
+  install|uninstall)
+    sub=$1; shift
+    yes=; [ "$sub" = install ] && yes=-y
+    CORRAL_ROOT={shlex.quote(str(root))}; export CORRAL_ROOT
+    if [ -x {shlex.quote(launcher[0])} ]; then exec {via} pip "$sub" $yes {quoted_flag} "$@"; fi
+    if command -v corral >/dev/null 2>&1; then exec corral pip "$sub" $yes {quoted_flag} "$@"; fi
+    echo "error: corral was not found to run: corral pip $sub {quoted_flag} $*" >&2
+    exit 1;;
+  freeze) use="corral export {quoted_flag} --format requirements.txt";;
+  list) use="corral list {quoted_flag}";;
+  *) use="corral pip install {quoted_flag} pip   (to have pip itself here)";;
+esac
+echo "error: pip is not installed in {label}, a corral environment; use: $use" >&2
+exit 1
+"""
+    written = []
+    for name in names:
+        path = bin_dir / name
+        path.write_text(script, encoding="utf-8")
+        path.chmod(0o755)
+        written.append(path.relative_to(prefix).as_posix())
+    return written
