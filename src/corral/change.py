@@ -162,7 +162,14 @@ def _build(
         entries: tuple[PypiEntry, ...] = ()
         if pypi is not None:
             start, old_packages, motion = pypi
-            placed, conda, resolution = _resolve_pypi(ctx, ref, result.spec, placed, conda, interpreter, start, motion)
+            placed, conda, resolution, spec = _resolve_pypi(
+                ctx, ref, result.spec, placed, conda, interpreter, start, motion
+            )
+            if spec != result.spec:
+                replaced = _replaced_specs(result.spec, spec)
+                for note in replaced:
+                    ctx.reporter.warn(note)
+                result = dataclasses.replace(result, spec=spec, warnings=result.warnings + replaced)
             satisfied = tuple(f"already provided by conda: {s}" for s in resolution.satisfied_by_conda)
             plan = diff(old_packages, [*[e.package_info() for e in conda], *resolution.packages()])
             result = dataclasses.replace(result, plan=plan, warnings=result.warnings + satisfied)
@@ -201,7 +208,7 @@ def _resolve_pypi(
     interpreter: FoundPython | None,
     start: _Start,
     motion: Motion,
-) -> tuple[Path, Sequence[CondaEntry], Any]:
+) -> tuple[Path, Sequence[CondaEntry], Any, EnvSpec]:
     """Resolve the PyPI side in the built generation; on a conflict with conda, try once to move the conda side."""
     from corral.pypi.resolve import ConflictsWithConda, conda_provided, resolve
     from corral.pypi.uv import Uv
@@ -214,12 +221,15 @@ def _resolve_pypi(
         return resolve(uv, python_path(prefix), spec, provided, previous, motion.pypi_upgrade)
 
     try:
-        return placed, conda, attempt(placed)
+        return placed, conda, attempt(placed), spec
     except ConflictsWithConda as conflict:
         if not conda:
             raise
         first = conflict
     extra = [_conda_spec(c) for c in first.conflicts]
+    # The moved conda specs replace the user's own for those packages and are recorded (the plan says
+    # so), so that the recorded request is what the environment holds.
+    moved_spec = spec.with_specs(extra)
     names = frozenset(c.conda_package for c in first.conflicts)
     ctx.reporter.status("The PyPI requests need other versions of conda packages; trying to move the conda side")
     from corral.conda.solver import SolveRequest, solve
@@ -227,7 +237,7 @@ def _resolve_pypi(
     old_prefix = gens.generation_dir(ref, start.number) if start.number is not None else None
     try:
         moved = solve(
-            SolveRequest(spec.with_specs(extra), old_prefix, motion.free | names, motion.upgrade),
+            SolveRequest(moved_spec, old_prefix, motion.free | names, motion.upgrade),
             ctx.settings,
             ctx.reporter,
         ).entries()
@@ -237,13 +247,25 @@ def _resolve_pypi(
     mat.discard(placed, number)
     placed = mat.place(ctx.settings, ctx.reporter, ref, number, moved, interpreter, spec.specs)
     try:
-        return placed, moved, attempt(placed)
+        return placed, moved, attempt(placed), moved_spec
     except ConflictsWithConda as again:
         mat.discard(placed, number)
         raise _refusal(ref, again, "moving the conda side did not resolve it") from again.cause
     except BaseException:
         mat.discard(placed, number)
         raise
+
+
+def _replaced_specs(old: EnvSpec, new: EnvSpec) -> tuple[str, ...]:
+    """Notes for conda specs a PyPI request made corral move (recorded in place of the user's)."""
+    from corral.models import spec_name
+
+    before = {spec_name(s): s for s in old.specs}
+    return tuple(
+        f"conda request '{before.get(spec_name(s), spec_name(s))}' becomes '{s}' to meet the PyPI requests"
+        for s in new.specs
+        if s not in old.specs
+    )
 
 
 def _conda_spec(conflict: Any) -> str:
@@ -270,8 +292,8 @@ def _refusal(ref: EnvRef, conflict: Any, tried: str) -> PypiConflict:
     return PypiConflict(
         "the PyPI requests need other versions of packages that conda installed, and corral does not let"
         " PyPI packages replace conda packages; the environment was not changed",
-        hint=f"install the version from conda (corral install {ref.flag} '{first.conda_package}"
-        f"=={first.needed_version}'), or relax the PyPI requirement",
+        hint=f"install the version from conda (corral install {ref.flag} '{_conda_spec(first)}'), or relax the"
+        " PyPI requirement",
         details=[*details, f"tried moving the conda side: {tried}"],
     )
 

@@ -42,8 +42,10 @@ def apply_locked(
 
     if section.conda:
         from corral.conda.records import check_machine
+        from corral.lockmake import refuse_unmet
 
         check_machine(section.conda)
+        refuse_unmet(spec.pypi, section.conda, section.platform)  # a lock never builds what contradicts its request
     if interpreter is None and not section.conda and (spec.python or section.pypi):
         from corral.pypi.interpreters import find
 

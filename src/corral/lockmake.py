@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from corral.errors import SpecError
+from corral.errors import PypiConflict, SpecError
 from corral.lock.lockfile import CondaEntry, Lock, LockedPlatform, PypiEntry, spec_hash
 from corral.lock.platforms import uv_target, virtual_packages
 from corral.models import EnvSpec, pypi_name, spec_name
@@ -103,6 +103,28 @@ def conda_provided(conda: Sequence[CondaEntry]) -> dict[str, str]:
     return out
 
 
+def refuse_unmet(requirements: Sequence[str], conda: Sequence[CondaEntry], platform: str) -> None:
+    """A PyPI requirement that the conda package providing its distribution does not meet is refused.
+
+    Recording it would make a lock (and the environments made from it) contradict its own request.
+    """
+    from corral.pypi.resolve import unmet_requests
+
+    by_name = {pypi_name(e.name): e.name for e in conda}
+    unmet = unmet_requests(requirements, {n: (v, by_name[n]) for n, v in conda_provided(conda).items()})
+    if unmet:
+        first = unmet[0]
+        raise PypiConflict(
+            f"PyPI requirements that the conda packages do not meet on {platform}: corral does not let PyPI"
+            " packages replace conda packages, and a request is never recorded unmet",
+            hint=f"ask conda for it instead (e.g. '{first.conda_package} {first.needed_version}' in the conda"
+            " dependencies), or relax the PyPI requirement",
+            details=[
+                f"{c.requested}: conda package {c.conda_package} {c.conda_version} provides {c.name}" for c in unmet
+            ],
+        )
+
+
 def _resolve_pypi(
     request: LockRequest,
     system: tuple[tuple[str, str], ...],
@@ -120,6 +142,7 @@ def _resolve_pypi(
 
     def one(platform: str) -> tuple[PypiEntry, ...]:
         provided = conda_provided(conda[platform])
+        refuse_unmet(spec.pypi, conda[platform], platform)
         section = request.previous.platform(platform) if request.previous is not None else None
         keep = [(e.name, e.version) for e in (section.pypi if section else ()) if e.version and e.name not in update]
         text = uv.lock(

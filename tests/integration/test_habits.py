@@ -80,3 +80,34 @@ def test_pip_inside_an_environment_goes_through_corral(corral: Corral, wheels: P
     assert conda_env.code == 0, conda_env.err
     listed = corral("run", "-n", "cp", "pip", "list")
     assert listed.code == 1 and "use: corral list -n cp" in listed.err
+
+
+def test_a_pypi_request_conda_does_not_meet_moves_conda_or_is_refused(
+    corral: Corral, channel: Path, wheels: Path, tmp_path: Path
+) -> None:
+    """A recorded request is always met (issue 16 item 2): conda's copy moves, or the change is refused."""
+    find = ("--no-index", "--find-links", str(wheels))
+    made = corral("create", "-n", "mix", "-c", str(channel), "python", "filelock=3.12.0", "--pip", "six", *find, "-y")
+    assert made.code == 0, made.err
+    moved = corral("pip", "install", "-n", "mix", "filelock>=3.13", *find, "-y")
+    assert moved.code == 0, moved.err
+    assert "conda request 'filelock 3.12.0.*' becomes 'filelock >=3.13'" in moved.err, moved.err
+    packages = {p["name"]: p for p in corral("list", "-n", "mix", "--json").json()["result"]["packages"]}
+    assert packages["filelock"]["version"] == "3.13.0" and packages["filelock"]["kind"] == "conda"
+    spec = corral("export", "-n", "mix", "--format", "environment.yml", "--from-history").out
+    assert "- filelock >=3.13\n" in spec and "3.12.0" not in spec, spec  # the recorded request is what is there
+    assert "Nothing to do" in corral("update", "-n", "mix", "-y").out
+    refused = corral("pip", "install", "-n", "mix", "filelock>=99", *find, "-y")
+    assert refused.code == 1 and "Traceback" not in refused.err
+    assert "conda package filelock provides 3.13.0" in refused.err and "'filelock>=99'" in refused.err, refused.err
+    assert "corral install -n mix 'filelock >=99'" in refused.err
+    assert corral.link("mix").resolve().name == "2"
+    envfile = tmp_path / "environment.yml"
+    envfile.write_text(
+        f"name: mix2\nchannels: [{channel}]\ndependencies:\n  - python\n  - filelock=3.12.0\n"
+        f"  - pip:\n    - --no-index\n    - --find-links {wheels}\n    - filelock>=3.13\n"
+    )
+    locked = corral("lock", "-f", str(envfile))
+    assert locked.code == 1 and "filelock>=3.13: conda package filelock 3.12.0 provides filelock" in locked.err, (
+        locked.err
+    )

@@ -83,6 +83,11 @@ def resolve(
     """
     from corral.lock.pypi import entries_from_pylock
 
+    unmet = unmet_requests(spec.pypi, provided)
+    if unmet:
+        raise ConflictsWithConda(
+            unmet, CorralError(f"conda provides {', '.join(c.name for c in unmet)} at other versions")
+        )
     names = sorted(provided)
     keep = [(e.name, e.version) for e in previous if e.version and e.name not in provided]
     text = uv.lock(
@@ -111,6 +116,29 @@ def resolve(
                 hint="report this; the environment was not changed",
             )
     return Resolution(entries=entries, satisfied_by_conda=_satisfied(spec, provided))
+
+
+def unmet_requests(requirements: Sequence[str], provided: Mapping[str, tuple[str, str]]) -> list[Conflict]:
+    """PyPI requirements naming a distribution a conda package provides at a version they do not allow.
+
+    uv is never asked about those names (conda's copy stays), so without this check the request
+    would be recorded and silently unmet. Requirements with markers are left to uv's dry run.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    out = []
+    for text in requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = pypi_name(req.name)
+        if name not in provided or req.marker is not None or req.url:
+            continue
+        version, package = provided[name]
+        if req.specifier and not req.specifier.contains(version, prereleases=True):
+            out.append(Conflict(name, package, version, str(req.specifier), text))
+    return out
 
 
 def _held(provided: Mapping[str, tuple[str, str]]) -> list[str]:
