@@ -175,3 +175,13 @@ def test_version_does_not_import_rattler(corral: Corral) -> None:
     )
     assert proc.returncode == 0 and proc.stdout.startswith("corral ")
     assert "rattler" not in proc.stderr
+
+
+def test_a_lock_names_the_virtual_package_its_target_lacks(corral: Corral, channel: Path) -> None:
+    """A lock solves against the platform's default virtual packages, not this machine's: the hint is
+    system-requirements, not CONDA_OVERRIDE_*."""
+    (corral.cwd / "env.yml").write_text(f"channels: [{channel}]\ndependencies: [needsnewglibc]\n")
+    res = corral("lock", "-f", "env.yml", "--platform", "linux-64")
+    assert_clean_failure(res, "for linux-64: needsnewglibc 1.0 needs '__glibc >=99', and the lock's target has __glibc")
+    assert "system-requirements" in res.err and "CONDA_OVERRIDE" not in res.err
+    assert not (corral.cwd / "corral.lock").exists()

@@ -146,7 +146,8 @@ def explain(
     found = next((v for v in have if v[0] == unmet.name), None)
     rule = RULES.get(unmet.name)
     if found is None:
-        state = f"{where} has no {unmet.name}" + (f" ({rule.what})" if rule and rule.what else "")
+        why = rule.what if rule and where == "this machine" else ""  # a lock's target is assumed, not detected
+        state = f"{where} has no {unmet.name}" + (f" ({why})" if why else "")
     else:
         value = found[1] if rule is None or rule.entity == "version" else found[2]
         state = f"{where} has {unmet.name} {value}"
