@@ -25,7 +25,49 @@ from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
 
-__all__ = ["ChangeContext", "ChangeResult", "Motion", "apply", "env_label", "packages_of", "require_current"]
+__all__ = [
+    "ChangeContext",
+    "ChangeResult",
+    "Motion",
+    "apply",
+    "dependents",
+    "dependents_note",
+    "env_label",
+    "packages_of",
+    "require_current",
+]
+
+
+def dependents(records: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, str]:
+    """Installed packages that need one of `names`, directly or through each other: name -> the package it needs.
+
+    This is what `conda remove` removes with the named packages (conda/models/prefix_graph.py,
+    `PrefixGraph.remove_spec`: every descendant of a matching node), so that no package is left
+    without a dependency.
+    """
+    from corral.models import spec_name
+
+    needs = {str(r["name"]): {spec_name(d) for d in r.get("depends", ())} for r in records}
+    found: dict[str, str] = {}
+    queue = list(dict.fromkeys(names))
+    while queue:
+        gone = queue.pop(0)
+        for name, wanted in needs.items():
+            if gone in wanted and name not in found and name not in names:
+                found[name] = gone
+                queue.append(name)
+    return found
+
+
+def dependents_note(needing: Mapping[str, str], requested: set[str]) -> tuple[str, ...]:
+    """The warning that names what a removal takes with it, and which of those leave the request."""
+    if not needing:
+        return ()
+    parts = [
+        f"{name} (needs {need}{'; requested, so it leaves the request' if name in requested else ''})"
+        for name, need in needing.items()
+    ]
+    return (f"also removing the packages that need what is removed, as conda does: {', '.join(parts)}",)
 
 
 @dataclass(frozen=True)

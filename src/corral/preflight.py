@@ -37,8 +37,10 @@ def check_expected(found: Mapping[str, tuple[str, str, str]], expected: Mapping[
             problems.append(f"{name}: not in the solution")
             continue
         have_sha, have_md5, url = found[name]
-        if (sha256 and have_sha and sha256 != have_sha) or (md5 and have_md5 and md5 != have_md5):
-            problems.append(f"{name}: the file expects {sha256 or md5}, the channel has {have_sha or have_md5} ({url})")
+        if sha256 and have_sha and sha256 != have_sha:
+            problems.append(f"{name}: the file expects sha256 {sha256}, the channel has sha256 {have_sha} ({url})")
+        if md5 and have_md5 and md5 != have_md5:
+            problems.append(f"{name}: the file expects md5 {md5}, the channel has md5 {have_md5} ({url})")
     extra = sorted(set(found) - set(expected))
     problems += [f"{name}: not in the file" for name in extra]
     if problems:

@@ -178,3 +178,50 @@ def test_bad_files_name_the_place_and_create_nothing(corral: Corral, text: str, 
     assert not corral.link("bad").exists() and not (corral.root / "generations" / "bad").exists()
     as_json = corral("create", "-f", "bad.yml", "--json")
     assert as_json.code == 1 and as_json.json()["error"]["code"] in ("bad-env-file", "bad-spec")
+
+
+@pytest.fixture
+def two_formats(tmp_path: Path) -> Path:
+    """A channel holding both a .tar.bz2 and a .conda of the same package (as conda-forge has for older builds)."""
+    from tests.support.channel import index_channel, simple_package, write_conda_package
+    from tests.support.condav2 import to_conda_v2, zstd_available
+
+    if not zstd_available():
+        pytest.skip("no zstd tool to write the .conda format")
+    chan = tmp_path / "both"
+    to_conda_v2(write_conda_package(chan, simple_package("twofmt", "1.0")))
+    index_channel(chan)
+    return chan
+
+
+def _repodata(chan: Path) -> dict[str, dict[str, str]]:
+    import json
+
+    data = json.loads((chan / "noarch" / "repodata.json").read_text())
+    return {**data["packages"], **data["packages.conda"]}
+
+
+@pytest.mark.parametrize(("artifact", "fragment"), [("tar.bz2", "md5"), ("conda", "md5"), ("tar.bz2", "sha256")])
+def test_an_explicit_file_installs_the_artifact_it_names(
+    corral: Corral, two_formats: Path, artifact: str, fragment: str
+) -> None:
+    """conda's explicit install takes each URL as given (conda/misc.py `explicit`): the .tar.bz2 when the file
+    names it, even though the channel also has the .conda that a solve prefers; its md5 is compared with
+    the md5 of that artifact, and a `#sha256:` fragment with its sha256."""
+    name = f"twofmt-1.0-0.{artifact}"
+    record = _repodata(two_formats)[name]
+    digest = record["md5"] if fragment == "md5" else f"sha256:{record['sha256']}"
+    url = f"{two_formats.as_uri()}/noarch/{name}"
+    write(corral.cwd / "explicit.txt", f"# platform: linux-64\n@EXPLICIT\n{url}#{digest}\n")
+    made = corral("create", "-n", "x", "-f", "explicit.txt", "-y")
+    assert made.code == 0, made.err
+    exported = export(corral, "x", "--format", "explicit")
+    assert f"/noarch/{name}#{record['md5']}" in exported
+
+    other = "conda" if artifact == "tar.bz2" else "tar.bz2"
+    wrong = _repodata(two_formats)[f"twofmt-1.0-0.{other}"]
+    write(corral.cwd / "wrong.txt", f"@EXPLICIT\n{url}#{wrong['md5']}\n")
+    refused = corral("create", "-n", "y", "-f", "wrong.txt", "-y")
+    assert refused.code == 1 and "Traceback" not in refused.err
+    assert f"expects md5 {wrong['md5']}, the channel has md5 {record['md5']}" in refused.err
+    assert not corral.link("y").exists()

@@ -34,7 +34,7 @@ def assert_store_has_no_env(corral: Corral, name: str) -> None:
         (["bad spec ]["], ["invalid package spec 'bad spec ]['"]),
         (["app>=5"], ["no version of 'app' matches 'app >=5'", "available versions: 1.0"]),
         (["app", "oldapp"], ["cannot be installed together", "oldapp", "liba >=2"]),
-        (["needsnewglibc"], ["cannot be installed together", "__glibc"]),
+        (["needsnewglibc"], ["needsnewglibc 1.0 needs '__glibc >=99'", "has __glibc ", "CONDA_OVERRIDE_GLIBC="]),
     ],
 )
 def test_unusable_requests_explain_themselves_and_create_nothing(
@@ -76,11 +76,49 @@ def test_bad_names_and_usage(corral: Corral, channel: Path) -> None:
     assert res.code == 2 and "invalid choice" in res.err
 
 
-def test_removing_what_is_not_installed_or_only_a_dependency(corral: Corral, channel: Path) -> None:
+def test_removing_what_is_not_installed(corral: Corral, channel: Path) -> None:
     assert corral("create", "-n", "rm", "-c", str(channel), "app", "-y").code == 0
     assert_clean_failure(corral("remove", "-n", "rm", "oldapp", "-y"), "'oldapp' is not installed")
-    assert_clean_failure(corral("remove", "-n", "rm", "liba", "-y"), "dependency of app")
     assert corral("history", "-n", "rm", "--json").json()["result"]["current"] == 1
+
+
+@pytest.mark.parametrize(
+    ("override", "needles"),
+    [
+        ("", ["the request asks for '__cuda >=12', and this machine has no __cuda", "CONDA_OVERRIDE_CUDA=12.0"]),
+        ("11.8", ["the request asks for '__cuda >=12', and this machine has __cuda 11.8", "CONDA_OVERRIDE_CUDA=12.0"]),
+    ],
+)
+def test_a_virtual_package_the_machine_lacks_is_named_with_its_override(
+    corral: Corral, channel: Path, override: str, needles: list[str]
+) -> None:
+    """Not "not in the channels": the machine lacks it (CONDA_OVERRIDE_CUDA="" removes __cuda, as in conda)."""
+    env = {"CONDA_OVERRIDE_CUDA": override}
+    res = corral("create", "-n", "v", "-c", str(channel), "liba", "__cuda>=12", "-y", extra_env=env)
+    assert_clean_failure(res, *needles)
+    assert "not in the channels" not in res.err and "check the spelling" not in res.err
+    assert_store_has_no_env(corral, "v")
+
+
+def test_virtual_packages_of_other_platforms_and_unknown_ones(corral: Corral, channel: Path) -> None:
+    """CONDA_OVERRIDE_WIN does not add __win on linux-64 (conda/plugins/virtual_packages/windows.py)."""
+    res = corral("create", "-n", "v", "-c", str(channel), "__win", "-y", extra_env={"CONDA_OVERRIDE_WIN": "10"})
+    assert_clean_failure(res, "'__win', which exists only on win-* platforms", "--platform win-64")
+    res = corral("create", "-n", "v", "-c", str(channel), "__glibcc>=2", "-y")
+    assert_clean_failure(res, "a virtual package conda does not define", "__glibc")
+    res = corral("create", "-n", "v", "-c", str(channel), "liba", "-y", extra_env={"CONDA_OVERRIDE_GLIBC": "2.x.!"})
+    assert_clean_failure(res, "CONDA_OVERRIDE_GLIBC='2.x.!' is not a valid __glibc value", "unset it", code=1)
+    assert_store_has_no_env(corral, "v")
+
+
+def test_the_override_named_in_the_hint_makes_the_package_installable(corral: Corral, channel: Path) -> None:
+    """CONDA_OVERRIDE_GLIBC sets __glibc's version, as conda/plugins/virtual_packages/linux.py does."""
+    args = ("create", "-n", "g", "-c", str(channel), "needsnewglibc", "-y")
+    res = corral(*args, extra_env={"CONDA_OVERRIDE_GLIBC": ""})
+    assert_clean_failure(res, "needsnewglibc 1.0 needs '__glibc >=99', and this machine has no __glibc")
+    res = corral(*args, extra_env={"CONDA_OVERRIDE_GLIBC": "99.0"})
+    assert res.code == 0, res.err
+    assert corral("history", "-n", "g", "--json").json()["result"]["current"] == 1
 
 
 def test_errors_have_a_json_form(corral: Corral, channel: Path) -> None:
@@ -137,3 +175,13 @@ def test_version_does_not_import_rattler(corral: Corral) -> None:
     )
     assert proc.returncode == 0 and proc.stdout.startswith("corral ")
     assert "rattler" not in proc.stderr
+
+
+def test_a_lock_names_the_virtual_package_its_target_lacks(corral: Corral, channel: Path) -> None:
+    """A lock solves against the platform's default virtual packages, not this machine's: the hint is
+    system-requirements, not CONDA_OVERRIDE_*."""
+    (corral.cwd / "env.yml").write_text(f"channels: [{channel}]\ndependencies: [needsnewglibc]\n")
+    res = corral("lock", "-f", "env.yml", "--platform", "linux-64")
+    assert_clean_failure(res, "for linux-64: needsnewglibc 1.0 needs '__glibc >=99', and the lock's target has __glibc")
+    assert "system-requirements" in res.err and "CONDA_OVERRIDE" not in res.err
+    assert not (corral.cwd / "corral.lock").exists()

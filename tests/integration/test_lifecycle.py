@@ -185,3 +185,34 @@ def test_generations_share_files_through_hardlinks(corral: Corral, channel: Path
     one = next((gens / "1" / "lib").glob("python3.*/os.py"))
     two = gens / "2" / one.relative_to(gens / "1")
     assert one.stat().st_ino == two.stat().st_ino
+
+
+def test_remove_takes_the_packages_that_need_it_as_conda_remove_does(corral: Corral, channel: Path) -> None:
+    """Pins `conda remove X`: X goes with every installed package that needs it, directly or not, and their
+    specs leave the request (conda/core/solve.py `_remove_specs` -> conda/models/prefix_graph.py
+    `PrefixGraph.remove_spec`, which removes `all_descendants`; tests/models/test_prefix_graph.py removes
+    sqlite and gets python and everything on it removed). A requested dependent is removed too and named.
+    """
+    assert corral("create", "-n", "d", "-c", str(channel), "liba", "app", "prefixed", "-y").code == 0
+    plan = corral("remove", "-n", "d", "liba", "--dry-run")
+    assert plan.code == 0, plan.err
+    assert "- app" in plan.out and "- liba" in plan.out and "prefixed" not in plan.out
+    assert "app (needs liba; requested, so it leaves the request)" in plan.err
+
+    res = corral("remove", "-n", "d", "liba", "-y", "--json")
+    assert res.code == 0, res.err
+    result = res.json()["result"]
+    assert sorted(c["name"] for c in result["plan"]["changes"] if c["kind"] == "remove") == ["app", "liba"]
+    assert any("app (needs liba" in w for w in result["warnings"])
+    assert set(names(corral, "d")) == {"prefixed"}
+    request = corral("export", "-n", "d", "--format", "environment.yml", "--from-history")
+    assert request.code == 0 and "prefixed" in request.out and "app" not in request.out
+
+
+def test_removing_a_dependency_removes_the_requested_package_that_needs_it(corral: Corral, channel: Path) -> None:
+    """`conda remove liba` where only app (requested) needs liba removes both (same conda path as above)."""
+    assert corral("create", "-n", "d", "-c", str(channel), "app", "prefixed", "-y").code == 0
+    res = corral("remove", "-n", "d", "liba", "-y")
+    assert res.code == 0, res.err
+    assert "- app" in res.out and "- liba" in res.out
+    assert set(names(corral, "d")) == {"prefixed"}

@@ -1210,11 +1210,11 @@ def test_explicit_file_is_parsed_into_packages(tmp_path: Path) -> None:
         ),
     )
     assert result.spec.channels == (forge, str(channel))
-    assert result.spec.specs == (
-        "python-dateutil ==2.9.0 pyhd8ed1ab_0",
-        "numpy ==1.26.4 py312heda63a1_0",
-        "libgcc-ng ==13.2.0 h77fa898_7",
-        "six ==1.16.0 pyh6c4a22f_0",
+    assert result.spec.specs == (  # the artifact named, so that the solver keeps its format
+        'python-dateutil ==2.9.0 pyhd8ed1ab_0[fn="python-dateutil-2.9.0-pyhd8ed1ab_0.conda"]',
+        'numpy ==1.26.4 py312heda63a1_0[fn="numpy-1.26.4-py312heda63a1_0.tar.bz2"]',
+        'libgcc-ng ==13.2.0 h77fa898_7[fn="libgcc-ng-13.2.0-h77fa898_7.conda"]',
+        'six ==1.16.0 pyh6c4a22f_0[fn="six-1.16.0-pyh6c4a22f_0.tar.bz2"]',
     )
     assert [spec_name(s) for s in result.spec.specs] == ["python-dateutil", "numpy", "libgcc-ng", "six"]
     assert parse_specs(list(result.spec.specs)) == list(result.spec.specs)

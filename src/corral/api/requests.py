@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from corral.change import ChangeContext, ChangeResult, Motion, apply, packages_of, require_current
+from corral.change import (
+    ChangeContext,
+    ChangeResult,
+    Motion,
+    apply,
+    dependents,
+    dependents_note,
+    packages_of,
+    require_current,
+)
 from corral.errors import (
     EnvironmentExists,
     NothingToDo,
@@ -179,20 +188,14 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Se
         prefix = gens.generation_dir(ref, require_current(ref))
         records = pfx.read_records(prefix)
         installed = {r["name"] for r in records}
-        requested = set(current.names())
         for name in wanted:
             if name not in installed:
                 raise NothingToDo(
                     f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`"
                 )
-            if name not in requested:
-                users = sorted(r["name"] for r in records if name in {spec_name(d) for d in r.get("depends", ())})
-                needed_by = ", ".join(users) or "another package"
-                raise NothingToDo(
-                    f"'{name}' was not requested; it is installed as a dependency of {needed_by}",
-                    hint="remove the package that needs it instead",
-                )
-        spec = current.without(wanted)
+        needing = dependents(records, wanted)  # as `conda remove`: what needs a removed package goes too
+        notes = dependents_note(needing, set(current.names()))
+        spec = current.without([*wanted, *needing])
         for name in pypi_names:
             key = pypi_name(name)
             editable = [e for e in spec.editables if _editable_name(e) == key]
@@ -204,7 +207,7 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Se
                 )
             spec = spec.without_pypi([name])
             spec = replace(spec, editables=tuple(e for e in spec.editables if e not in editable))
-        return apply(ctx, ref, spec, action="remove")
+        return apply(ctx, ref, spec, action="remove", notes=notes)
 
 
 def _editable_name(path: str) -> str:

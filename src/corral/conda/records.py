@@ -237,17 +237,12 @@ def check_machine(entries: Sequence[CondaEntry]) -> None:
         return
     import rattler
 
-    from corral.conda.solver import detect_virtual_packages
+    from corral.conda.solver import machine_virtual_packages
 
     have = {}
-    for package in detect_virtual_packages():
-        generic = package.into_generic()
-        have[generic.name.normalized] = rattler.PackageRecord(
-            name=generic.name.normalized,
-            version=str(generic.version),
-            build=rattler.BuildString(str(generic.build_string)),
-            build_number=0,
-            subdir="noarch",
+    for name, version, build in machine_virtual_packages():
+        have[name] = rattler.PackageRecord(
+            name=name, version=version, build=rattler.BuildString(build), build_number=0, subdir="noarch"
         )
     problems = []
     for entry, dependency in needs:

@@ -137,7 +137,8 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
     installed = load_prefix_records(request.installed_prefix) if request.installed_prefix else []
     channels = [rattler.Channel(c) for c in request.spec.channels]
     platforms = [rattler.Subdir.current(), rattler.Subdir("noarch")]
-    virtual = detect_virtual_packages()
+    machine = machine_virtual_packages()
+    virtual = [_virtual("=".join(v)) for v in machine]
     gateway = make_gateway(settings)
     priority = channel_priority(settings)
     attempts = _attempts(installed, request)
@@ -167,7 +168,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
             except SolverError as exc:
                 last = exc
         assert last is not None
-        raise await _explain(last, specs, channels, platforms, gateway, settings.solve_timeout)
+        raise await _explain(last, specs, channels, platforms, gateway, settings.solve_timeout, (machine, None))
 
     reporter.status("Solving environment")
     with _memory_bound(settings.solve_memory_mb, _abort):
@@ -177,7 +178,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
             raise
         except Exception as exc:
             raise _translate(exc, request.spec.channels, settings) from exc
-    return Solution(records=records)
+    return Solution(records=named_artifacts(records, specs, settings))
 
 
 def solve_for_platforms(
@@ -217,7 +218,8 @@ def solve_for_platforms(
                 )
             )
         except SolverError as exc:
-            error = await _explain(exc, specs, channels, subdirs, gateway, settings.solve_timeout)
+            have = [_split_virtual(v) for v in virtual]
+            error = await _explain(exc, specs, channels, subdirs, gateway, settings.solve_timeout, (have, platform))
             error.message = f"for {platform}: {error.message}"
             raise error from exc
 
@@ -234,13 +236,18 @@ def solve_for_platforms(
             raise
         except Exception as exc:
             raise _translate(exc, spec.channels, settings) from exc
-    return dict(zip(targets, solved, strict=False))
+    return {p: named_artifacts(records, specs, settings) for p, records in zip(targets, solved, strict=False)}
+
+
+def _split_virtual(text: str) -> tuple[str, str, str]:
+    name, version, build = ([*text.split("="), "0", "0"])[:3]
+    return name, version, build
 
 
 def _virtual(text: str) -> Any:
     import rattler
 
-    name, version, build = ([*text.split("="), "0", "0"])[:3]
+    name, version, build = _split_virtual(text)
     return rattler.GenericVirtualPackage(
         rattler.PackageName(name), rattler.Version(version), rattler.BuildString(build)
     )
@@ -257,11 +264,38 @@ def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[An
     return [(pinned, locked_free), ([], preferred)]
 
 
-def detect_virtual_packages() -> list[Any]:
-    """This machine's virtual packages, honouring CONDA_OVERRIDE_* variables."""
+def machine_virtual_packages(environ: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """This machine's virtual packages as (name, version, build), with conda's CONDA_OVERRIDE_* semantics.
+
+    rattler detects without overrides (its own `from_env` differs from conda, see conda/virtual.py);
+    the overrides are applied as conda applies them, and each overridden value is checked.
+    """
     import rattler
 
-    return list(rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides.from_env()))
+    from corral.conda.virtual import apply_overrides, override_variable
+
+    detected = []
+    for package in rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides()):
+        generic = package.into_generic()
+        detected.append((generic.name.normalized, str(generic.version), str(generic.build_string)))
+    env = os.environ if environ is None else environ
+    out = apply_overrides(detected, env, str(rattler.Subdir.current()))
+    for name, version, build in out:
+        try:
+            rattler.Version(version)
+            rattler.BuildString(build)
+        except Exception as exc:  # rattler raises InvalidVersionError / a ValueError
+            variable = override_variable(name)
+            raise SpecError(
+                f"{variable}={env.get(variable, '')!r} is not a valid {name} value: {exc}",
+                hint=f"set {variable} to a version such as 12.0 (empty removes {name}), or unset it",
+            ) from exc
+    return out
+
+
+def detect_virtual_packages() -> list[Any]:
+    """This machine's virtual packages as rattler GenericVirtualPackages (see machine_virtual_packages)."""
+    return [_virtual("=".join(v)) for v in machine_virtual_packages()]
 
 
 def channel_priority(settings: Settings) -> Any:
@@ -283,9 +317,18 @@ _NO_CANDIDATES = re.compile(r"No candidates were found for ([^\s]+)(?: (.*?))?\.
 
 
 async def _explain(
-    exc: Exception, specs: Sequence[str], channels: Any, platforms: Any, gateway: Any, timeout: float
+    exc: Exception,
+    specs: Sequence[str],
+    channels: Any,
+    platforms: Any,
+    gateway: Any,
+    timeout: float,
+    target: tuple[Sequence[tuple[str, str, str]], str | None],
 ) -> CorralError:
-    """Turn a SolverError into PackageNotFound or Unsatisfiable with the solver's reasoning."""
+    """Turn a SolverError into PackageNotFound or Unsatisfiable with the solver's reasoning.
+
+    `target` is the virtual packages solved against and the lock platform they stand for (None: this machine).
+    """
     text = str(exc)
     if "cancelled" in text.lower() or "timed out" in text.lower():
         return SolveLimitExceeded(
@@ -293,6 +336,9 @@ async def _explain(
             hint="pin the versions of the main packages to narrow the search, or raise the bound with"
             " CORRAL_SOLVE_TIMEOUT=SECONDS",
         )
+    virtual = _explain_virtual(text, *target)
+    if virtual is not None:
+        return virtual
     match = _NO_CANDIDATES.search(text)
     channel_list = ", ".join(channel_display(str(c.base_url)) for c in channels)
     if match:
@@ -323,10 +369,99 @@ async def _explain(
     )
 
 
+def _explain_virtual(text: str, have: Sequence[tuple[str, str, str]], platform: str | None) -> CorralError | None:
+    """Unsatisfiable naming the virtual package the machine (or a lock's target) lacks, and the override to use."""
+    import rattler
+
+    from corral.conda.virtual import explain, find_unmet
+
+    unmet = find_unmet(text)
+    if unmet is None:
+        return None
+
+    def satisfies(spec: str, version: str) -> bool:
+        record = rattler.PackageRecord(
+            name=unmet.name, version=version, build=rattler.BuildString("0"), build_number=0, subdir="noarch"
+        )
+        return bool(rattler.MatchSpec(f"{unmet.name} {spec}").matches(record))
+
+    if platform is None:
+        message, hint = explain(unmet, have, str(rattler.Subdir.current()), satisfies)
+        return Unsatisfiable(message, hint=hint)
+    message, _ = explain(unmet, have, platform, satisfies, where="the lock's target")
+    return Unsatisfiable(
+        message,
+        hint=f"if {platform} machines have it, say so in the request (system-requirements: in the environment"
+        " file, or CORRAL_SYSTEM_REQUIREMENTS); otherwise relax the request",
+    )
+
+
 def _version_key(version: str) -> Any:
     from rattler import Version
 
     return Version(version)
+
+
+def named_artifacts(records: list[Any], specs: Sequence[str], settings: Settings) -> list[Any]:
+    """The solution with each `[fn=FILE]` spec's package as that exact artifact (.tar.bz2 or .conda).
+
+    rattler's Gateway keeps only the .conda of a package a channel has in both formats, so the
+    solver picks the .conda even when an explicit file names the .tar.bz2; the named artifact's
+    record (its own md5, sha256, size and URL) is read from the same channel's repodata.
+    """
+    from rattler import MatchSpec
+
+    wanted = {}
+    for text in specs:
+        spec = MatchSpec(text)
+        if spec.file_name and spec.name is not None:
+            wanted[spec.name.normalized] = str(spec.file_name)
+    swaps = {
+        i: wanted[r.name.normalized]
+        for i, r in enumerate(records)
+        if r.file_name != wanted.get(r.name.normalized, r.file_name)
+    }
+    if not swaps:
+        return records
+
+    async def swapped() -> list[Any]:
+        return list(await asyncio.gather(*(_artifact_record(records[i], fn, settings) for i, fn in swaps.items())))
+
+    out = list(records)
+    for i, record in zip(swaps, asyncio.run(swapped()), strict=True):
+        out[i] = record
+    return out
+
+
+async def _artifact_record(record: Any, file_name: str, settings: Settings) -> Any:
+    """The repodata record of `file_name` in the channel and subdir `record` came from."""
+    import rattler
+    from rattler import PackageFormatSelection
+    from rattler.networking.fetch_repo_data import FetchRepoDataOptions
+
+    url = str(record.url)
+    where = url.rsplit("/", 2)[0] + "/" + str(record.subdir)
+    bz2 = file_name.endswith(".tar.bz2")
+    selection = PackageFormatSelection.ONLY_TAR_BZ2 if bz2 else PackageFormatSelection.ONLY_CONDA
+    options = FetchRepoDataOptions(cache_action="force-cache-only" if settings.offline else "cache-or-fetch")
+    try:
+        sparse = await rattler.fetch_repo_data(
+            channels=[rattler.Channel(url.rsplit("/", 2)[0])],
+            platforms=[rattler.Subdir(str(record.subdir))],
+            cache_path=settings.repodata_cache / "artifacts",
+            callback=None,
+            fetch_options=options,
+        )
+    except Exception as exc:  # rattler's fetch errors
+        raise _translate(exc, [where], settings) from exc
+    for repodata in sparse:
+        for found in repodata.load_records(record.name, selection):
+            if found.file_name == file_name:
+                return found
+    raise PackageNotFound(
+        f"{file_name} is not in {channel_display(where)} (the solver found {record.file_name} there)",
+        hint="the channel no longer has that artifact: export a new explicit file, or point -c at the original channel",
+    )
 
 
 def _translate(exc: Exception, channels: Sequence[str], settings: Settings) -> CorralError:
@@ -406,8 +541,4 @@ def describe_platform() -> tuple[str, list[str]]:
     """This machine's subdir and virtual packages as `name=version=build` strings."""
     import rattler
 
-    out = []
-    for package in detect_virtual_packages():
-        generic = package.into_generic()
-        out.append(f"{generic.name.normalized}={generic.version}={generic.build_string}")
-    return str(rattler.Subdir.current()), out
+    return str(rattler.Subdir.current()), ["=".join(v) for v in machine_virtual_packages()]

@@ -44,9 +44,14 @@ class ExplicitPackage:
     md5: str = ""
 
     @property
+    def file_name(self) -> str:
+        """The artifact the URL names (NAME-VERSION-BUILD.conda or .tar.bz2)."""
+        return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
     def spec(self) -> str:
-        """The exact match spec of this package."""
-        return f"{self.name} =={self.version} {self.build}"
+        """The exact match spec of this package and artifact: the solver keeps the format the file names."""
+        return f'{self.name} =={self.version} {self.build}[fn="{self.file_name}"]'
 
 
 @dataclass(frozen=True)
