@@ -79,8 +79,9 @@ def test_run_keeps_script_output_out_of_the_environment_and_stdout(envs: Corral)
     shell that runs the command: conda/utils.py wrap_subprocess_call); corral shows it on stderr, so
     the command's stdout stays the command's, on the first run and on cached runs alike."""
     for _ in range(2):
-        done = envs("run", "-n", "echo", "sh", "-c", "env -0")
+        done = envs("run", "-n", "echo", "env", "-0", extra_env={"odd-name": "kept"})
         assert done.code == 0, done.err
+        assert "odd-name=kept" in done.out.split("\0")  # no shell variable, but passed on
         names = [item.split("=", 1)[0] for item in done.out.split("\0") if item]
         assert "TEST_VAR" in names and all("\n" not in n and " " not in n for n in names), names
         assert "TEST_VAR=1" in done.out.split("\0")
