@@ -78,14 +78,17 @@ def test_run_keeps_script_output_out_of_the_environment_and_stdout(envs: Corral)
     """conda shows what activate.d scripts print (`conda run` and `conda activate` source them in the
     shell that runs the command: conda/utils.py wrap_subprocess_call); corral shows it on stderr, so
     the command's stdout stays the command's, on the first run and on cached runs alike."""
-    for _ in range(2):
-        done = envs("run", "-n", "echo", "env", "-0", extra_env={"odd-name": "kept"})
+    seen = []
+    for _ in range(2):  # the run that learns the scripts' effect, then one from the cache
+        done = envs("run", "-n", "echo", "env", "-0", extra_env={"odd-name": "kept", "SHLVL": "5"})
         assert done.code == 0, done.err
         assert "odd-name=kept" in done.out.split("\0")  # no shell variable, but passed on
         names = [item.split("=", 1)[0] for item in done.out.split("\0") if item]
         assert "TEST_VAR" in names and all("\n" not in n and " " not in n for n in names), names
         assert "TEST_VAR=1" in done.out.split("\0")
         assert done.err == "setting TEST_VAR\n"
+        seen.append(sorted(done.out.split("\0")))
+    assert seen[0] == seen[1] and "SHLVL=5" in seen[0]  # bash's own variables are not the scripts' effect
     assert _cache(envs, "echo")["mode"] == "template"
 
 

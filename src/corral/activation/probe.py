@@ -62,9 +62,10 @@ def run_scripts(scripts: Sequence[str], env: Mapping[str, str]) -> tuple[dict[st
     records = b"".join(chunks).decode(errors="replace").split("\0")
     if code != 0 or _END not in records:
         raise ScriptsFailed(code, output)
-    after = dict(r.split("=", 1) for r in records if "=" in r)
-    # Names that are no shell identifiers pass through bash untouched, but `compgen -e` omits them.
-    after.update({k: v for k, v in env.items() if not _shell_name(k)})
+    after = {k: v for k, v in (r.split("=", 1) for r in records if "=" in r) if k not in SHELL_OWN}
+    # Names that are no shell identifiers pass through bash untouched, but `compgen -e` omits them;
+    # bash's own variables (SHLVL, PWD, ...) are the caller's again.
+    after.update({k: v for k, v in env.items() if k in SHELL_OWN or not _shell_name(k)})
     return after, output
 
 
