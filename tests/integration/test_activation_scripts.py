@@ -44,6 +44,10 @@ def _packages() -> list[PackageDef]:
                     b'if [ -z "$X" ]; then unset X; fi\nDEACT_ORDER="${DEACT_ORDER-}b"\necho "pre off"\n'
                 ),
                 "opt/bin/pretool": FileEntry(b"#!/bin/sh\necho pretool\n", mode=0o755),
+                # Other shells' scripts: their activation text is checked (no fish, PowerShell or cmd here).
+                "etc/conda/deactivate.d/pre.fish": script(b"set -e PRE_ON\n"),
+                "etc/conda/deactivate.d/pre.ps1": script(b"Remove-Item Env:PRE_ON\n"),
+                "etc/conda/deactivate.d/pre.bat": script(b"@SET PRE_ON=\n"),
             },
         ),
         PackageDef(
@@ -170,3 +174,27 @@ def test_bash_deactivation_keeps_deactivate_d_edits_in_condas_order(envs: Corral
     assert f"B {plain}|unset|ba|1" in out, out  # pre's deactivate.d ran; only plain's bin on PATH
     assert f"C {pre}|1|1" in out, out  # back to pre: its activate.d ran again, opt/bin once
     assert "RESTORED" in out, out
+
+
+def test_other_shells_get_condas_order_in_their_scripts(envs: Corral) -> None:
+    """The same order as bash for fish, PowerShell and cmd (text only: none of them is installed
+    here): replacing `pre` runs its deactivate.d script before PATH changes (cmd gets PATH's value,
+    the others edit the PATH they have then); deactivating sets PATH before the script runs."""
+    shell_cmd = f"{sys.executable} -m corral shell"
+    script = f"""eval "$({shell_cmd} activate pre --shell bash)"
+for s in fish powershell cmd; do echo "== activate $s"; {shell_cmd} activate plain --shell $s
+echo "== deactivate $s"; {shell_cmd} deactivate --shell $s; done"""
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=envs.env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    pre, plain = envs.link("pre"), envs.link("plain")
+    texts = dict(part.split("\n", 1) for part in done.stdout.split("== ")[1:])
+    expected = {
+        "fish": (f"source '{pre}/etc/conda/deactivate.d/pre.fish'", f"set -gx PATH '{plain}/bin' (for", "set -gx PATH"),
+        "powershell": (f". '{pre}/etc/conda/deactivate.d/pre.ps1'", f"$Env:PATH = (@('{plain}/bin')", "$Env:PATH ="),
+        "cmd": (f'@CALL "{pre}/etc/conda/deactivate.d/pre.bat"', f'@SET "PATH={plain}/bin:', '@SET "PATH='),
+    }
+    for shell, (leave, swap, restore) in expected.items():
+        activate, deactivate = texts[f"activate {shell}"], texts[f"deactivate {shell}"]
+        assert leave in activate and swap in activate, activate
+        assert activate.index(leave) < activate.index(swap)  # pre's deactivate.d first
+        assert leave in deactivate and deactivate.index(restore) < deactivate.index(leave), deactivate
