@@ -98,8 +98,9 @@ def _check(out: str, corral: Corral, shell: str) -> None:
     assert f"A1 {one}|1|1|{one}|4|{quoted}|{one}/bin/acttool" in out, out
     assert "A2 1" in out  # activating the active environment again changes nothing
     if shell != "fish":  # fish has no ${VAR-default}
-        assert "B " + str(corral.link("two")) + "|2|1|1" in out  # two replaces one on PATH: one env bin
-    assert f"C {one}|1|1" in out
+        # two replaces one on PATH (one env bin), after one's deactivate.d ran (conda without --stack)
+        assert "B " + str(corral.link("two")) + "|2|gone|1" in out
+    assert f"C {one}|1|1" in out  # back to one: its activate.d ran again
     assert "RESTORED" in out, out
 
 

@@ -2,7 +2,8 @@
 
 Activation sets what conda sets (PATH with the environment's bin first, CONDA_PREFIX,
 CONDA_DEFAULT_ENV, CONDA_SHLVL, CONDA_PROMPT_MODIFIER) plus the environment's `variables:`, and
-sources its `etc/conda/activate.d` scripts. Every value it replaces is saved in
+sources its `etc/conda/activate.d` scripts; the deactivate.d scripts run in conda's order (see
+conda/activate.py `_yield_commands`, `_build_activate_stack`, `build_deactivate`). Every value it replaces is saved in
 CORRAL_STACK_<level>, so deactivation restores each variable exactly as it was, however deep the
 stack. Paths are the environment's stable link, never a generation: a shell activated before an
 update or a rollback sees the new generation on its next command.
@@ -54,11 +55,17 @@ def scripts(prefix: str, kind: str, shell: str) -> list[str]:
 
 
 def activate_ops(environ: Mapping[str, str], target: Target, shell: str) -> list[Op]:
-    """The steps that activate `target` on top of whatever `environ` has active (empty: already active)."""
+    """The steps that activate `target` on top of whatever `environ` has active (empty: already active).
+
+    As `conda activate` without --stack, an environment active before is replaced: its deactivate.d
+    scripts run first (while its values are still set), then the new values are set and the new
+    environment's activate.d scripts run."""
     level = _level(environ)
     if level > 0 and environ.get("CONDA_PREFIX") == target.link:
         return []
-    old_bin = os.path.join(environ["CONDA_PREFIX"], "bin") if level > 0 and environ.get("CONDA_PREFIX") else None
+    old_prefix = environ.get("CONDA_PREFIX") if level > 0 else None
+    old_bin = os.path.join(old_prefix, "bin") if old_prefix else None
+    leaving = deactivate_scripts(old_prefix, shell) if old_prefix else []
     entries = environ.get("PATH", "").split(PATH_SEP) if environ.get("PATH") else []
     path = PATH_SEP.join([target.bin, *(e for e in entries if e not in (target.bin, old_bin))])
     values = {
@@ -74,11 +81,22 @@ def activate_ops(environ: Mapping[str, str], target: Target, shell: str) -> list
     record = json.dumps(
         {"prefix": target.link, "path": path, "replaced": old_bin, "saved": saved}, separators=(",", ":")
     )
-    ops = [Op("prompt-push", str(level + 1), f"({target.label}) ")]
-    ops += [Op("set", name, value) for name, value in values.items()]
+    ops = [Op("source", value=script) for script in leaving]
+    ops.append(Op("prompt-push", str(level + 1), f"({target.label}) "))
+    for name, value in values.items():
+        if name == "PATH" and leaving and old_bin and shell != "cmd":  # cmd: no list edits, the value
+            # PATH as the leaving scripts left it (their PATH cleanup stays), with the new bin in front.
+            ops.append(Op("path-swap", target.bin, old_bin))
+        else:
+            ops.append(Op("set", name, value))
     ops.append(Op("set", f"{STACK}{level + 1}", record))
     ops += [Op("source", value=script) for script in scripts(target.link, "activate.d", shell)]
     return ops
+
+
+def deactivate_scripts(prefix: str, shell: str) -> list[str]:
+    """The deactivate.d scripts of `prefix` for `shell`, in the order conda runs them (reverse name order)."""
+    return scripts(prefix, "deactivate.d", shell)[::-1]
 
 
 def deactivate_ops(environ: Mapping[str, str], shell: str) -> list[Op]:
@@ -98,15 +116,25 @@ def deactivate_ops(environ: Mapping[str, str], shell: str) -> list[Op]:
             f"this shell's activation record {STACK}{level} is missing or damaged",
             hint="open a new shell; corral cannot tell what to restore",
         ) from exc
-    ops = [Op("source", value=script) for script in scripts(prefix, "deactivate.d", shell)]
+    # conda's order: PATH first, then the deactivate.d scripts (so their PATH edits stay), then the
+    # other values; the environment beneath (if one was replaced) gets its activate.d scripts again.
+    ops: list[Op] = []
+    path_value: str | None = None
+    if "PATH" in saved:
+        path_value = _restored_path(environ.get("PATH", ""), path_set, prefix, saved["PATH"], replaced)
+        if path_value is not None:
+            ops.append(Op("set", "PATH", path_value))
+    ops += [Op("source", value=script) for script in deactivate_scripts(prefix, shell)]
     for name, old in saved.items():
-        if name == "PATH":
-            value: str | None = _restored_path(environ.get("PATH", ""), path_set, prefix, old, replaced)
-        else:
-            value = old
-        ops.append(Op("unset", name) if value is None else Op("set", name, value))
+        if name != "PATH":
+            ops.append(Op("unset", name) if old is None else Op("set", name, old))
+    if "PATH" in saved and path_value is None:
+        ops.append(Op("unset", "PATH"))
     ops.append(Op("unset", f"{STACK}{level}"))
     ops.append(Op("prompt-pop", str(level)))
+    beneath = saved.get("CONDA_PREFIX")
+    if replaced and beneath:
+        ops += [Op("source", value=script) for script in scripts(beneath, "activate.d", shell)]
     return ops
 
 

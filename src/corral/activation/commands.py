@@ -125,10 +125,10 @@ def subshell(settings: Any, name: str | None, path: str | None) -> NoReturn:
         command = " ".join(hooks.fish_word(w) for w in activate)
         argv = [program, "-i", "--init-command", f"{command} | source"]
     else:  # any other shell: started with the environment's variables, without activate.d scripts
-        from corral.activation.runner import run_environment
+        from corral.activation.runner import pre_environment
 
         argv = [program]
-        env = run_environment(env, target.bin, {"set": {"CONDA_PREFIX": target.link, **dict(target.variables)}})
+        env = pre_environment(env, target.bin, {"CONDA_PREFIX": target.link, **dict(target.variables)})
     sys.stderr.write(f"corral: a {shell} with {target.label} active; `exit` returns here\n")
     sys.stdout.flush()
     sys.stderr.flush()

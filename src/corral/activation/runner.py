@@ -1,9 +1,11 @@
 """`corral run`: exec a command in an activated environment, at almost no cost over running it directly.
 
-The activated environment is computed once per generation (the environment's variables and the
-effect of its activate.d scripts, which run once in bash) and cached inside the generation; each
-later run reads that small file and execs. No shell is started, no activation script re-runs, and
-since corral replaces itself with the command, its exit code and signals are the command's own.
+The activated environment is the environment's variables and the effect of its activate.d
+scripts. That effect is learned once per generation (activation/probe.py runs the scripts in bash)
+as a template over the caller's values and cached inside the generation; each later run reads that
+small file, applies it to its own environment and execs. No shell is started and no activation
+script re-runs unless their effect has no template. Since corral replaces itself with the command,
+its exit code and signals are the command's own.
 This module is on the `run` fast path: it avoids argparse and corral's heavier modules.
 """
 
@@ -21,9 +23,7 @@ if TYPE_CHECKING:  # no typing import at run time: `corral run` is on a fast pat
     from collections.abc import Mapping, Sequence
     from typing import Any, NoReturn
 
-CACHE_VERSION = 1
-# Variables bash sets for itself; not part of what the scripts changed.
-_SHELL_OWN = frozenset({"SHLVL", "_", "PWD", "OLDPWD"})
+CACHE_VERSION = 2
 
 USAGE = """usage: corral run [-n NAME | -p PATH] [--cwd DIR] [-e KEY=VALUE]... COMMAND [ARG...]
 
@@ -129,18 +129,26 @@ def _root(environ: Mapping[str, str]) -> str:
     return str(default_root(environ))
 
 
-def cached_activation(link: str, label: str, environ: Mapping[str, str]) -> dict[str, Any]:
-    """The generation's activation record, made (and saved in the generation) on first use."""
+def activated_environment(environ: Mapping[str, str], link: str, label: str) -> tuple[dict[str, str], str]:
+    """(the environment a command gets, what the activate.d scripts print) for the caller's `environ`.
+
+    From the generation's cache when it holds for these inputs; otherwise the scripts run (and
+    the cache is remade)."""
     generation = os.path.realpath(link)
     path = os.path.join(generation, CACHE)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-        if isinstance(data, dict) and data.get("version") == CACHE_VERSION:
-            return data
-    except (OSError, ValueError):
-        pass
-    data = make_activation(link, label, generation, environ)
+    data = _read_cache(path, link, label)
+    if data is not None:
+        pre = pre_environment(environ, os.path.join(link, "bin"), data["base"])
+        if all(pre.get(k) == v for k, v in dict(data.get("deps", {})).items()):
+            if data["mode"] == "none":
+                return pre, ""
+            if data["mode"] == "template":
+                try:
+                    return apply_template(pre, data["template"]), str(data["output"])
+                except KeyError:
+                    pass  # a case the template does not know (PATH unset): run the scripts
+            return _run_scripts(list(data["scripts"]), pre, label), ""
+    env, output, data = make_activation(environ, link, label, generation)
     try:
         from pathlib import Path
 
@@ -149,11 +157,26 @@ def cached_activation(link: str, label: str, environ: Mapping[str, str]) -> dict
         atomic_write_json(Path(path), data)
     except OSError:
         pass  # a read-only store still runs, just without the cache
-    return data
+    return env, output
 
 
-def make_activation(link: str, label: str, generation: str, environ: Mapping[str, str]) -> dict[str, Any]:
-    """What activation changes: corral's variables and the environment's, then the activate.d scripts' effect."""
+def _read_cache(path: str, link: str, label: str) -> dict[str, Any] | None:
+    """The cache entry if it is this version's and made for this link and label."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and data.get("version") == CACHE_VERSION and data.get("key") == [link, label]:
+        return data
+    return None
+
+
+def make_activation(
+    environ: Mapping[str, str], link: str, label: str, generation: str
+) -> tuple[dict[str, str], str, dict[str, Any]]:
+    """(environment, printed text, cache entry): corral's variables and the environment's, then the
+    activate.d scripts, whose effect is kept as a template over the caller's values when it can be."""
     from corral.activation.activate import scripts
 
     variables: dict[str, str] = {}
@@ -163,46 +186,67 @@ def make_activation(link: str, label: str, generation: str, environ: Mapping[str
     except (OSError, ValueError, KeyError):
         pass
     base = {"CONDA_PREFIX": link, "CONDA_DEFAULT_ENV": label, "CONDA_PROMPT_MODIFIER": f"({label}) ", **variables}
-    data: dict[str, Any] = {"version": CACHE_VERSION, "set": dict(base), "unset": [], "path_prepend": []}
+    data: dict[str, Any] = {"version": CACHE_VERSION, "key": [link, label], "base": base, "mode": "none"}
+    pre = pre_environment(environ, os.path.join(link, "bin"), base)
     found = scripts(link, "activate.d", "bash")
     if not found:
-        return data
-    before = {**environ, **base, "PATH": os.pathsep.join([os.path.join(link, "bin"), environ.get("PATH", "")])}
-    text = "".join(f". {_sq(s)}\n" for s in found) + "env -0\n"
-    import subprocess
+        return pre, "", data
+    from corral.activation import probe
 
-    done = subprocess.run(["bash", "-c", text], env=before, capture_output=True, check=False)
-    if done.returncode != 0:
-        raise RunError(
-            f"the activate.d scripts of {label} failed (exit {done.returncode})",
-            hint=done.stderr.decode(errors="replace").strip()[-300:] or "run them by hand to see why",
-        )
-    after = dict(item.split("=", 1) for item in done.stdout.decode(errors="replace").split("\0") if "=" in item)
-    for key, value in after.items():
-        if key in _SHELL_OWN or before.get(key) == value:
-            continue
-        if key == "PATH":
-            if value.endswith(before["PATH"]):
-                data["path_prepend"] = [p for p in value[: -len(before["PATH"])].split(os.pathsep) if p]
-            continue
-        data["set"][key] = value
-    data["unset"] = sorted(k for k in before if k not in after and k not in _SHELL_OWN)
-    return data
+    try:
+        env, output, learned = probe.learn(found, pre, base)
+    except probe.ScriptsFailed as exc:
+        raise _failed(label, exc) from None
+    if learned is None:
+        data.update(mode="scripts", scripts=found)
+    else:
+        data.update(mode="template", **learned)
+    return env, output, data
 
 
-def run_environment(
-    environ: Mapping[str, str], bin_dir: str, cached: Mapping[str, Any], extra: Sequence[tuple[str, str]] = ()
-) -> dict[str, str]:
-    """The environment a `corral run` command gets: `environ` activated with the generation's cached changes."""
-    env = dict(environ)
-    prepend = [str(p) for p in cached.get("path_prepend", ())]
-    entries = [e for e in env.get("PATH", "").split(os.pathsep) if e and e != bin_dir and e not in prepend]
-    env["PATH"] = os.pathsep.join([*prepend, bin_dir, *entries])
-    for name in cached.get("unset", ()):
-        env.pop(str(name), None)
-    env.update({str(k): str(v) for k, v in dict(cached.get("set", {})).items()})
-    env.update(dict(extra))
+def _run_scripts(found: Sequence[str], pre: Mapping[str, str], label: str) -> dict[str, str]:
+    """Run the scripts for this call (their effect has no template); what they print goes to stderr."""
+    from corral.activation import probe
+
+    try:
+        env, output = probe.run_scripts(found, pre)
+    except probe.ScriptsFailed as exc:
+        raise _failed(label, exc) from None
+    sys.stderr.write(output)
     return env
+
+
+def _failed(label: str, exc: Any) -> RunError:
+    return RunError(
+        f"the activate.d scripts of {label} failed (exit {exc.code})",
+        hint=str(exc.output).strip()[-300:] or "run them by hand to see why",
+    )
+
+
+def pre_environment(environ: Mapping[str, str], bin_dir: str, base: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with corral's part of activation: `bin_dir` first on PATH (once), `base` set."""
+    env = dict(environ)
+    entries = [e for e in env.get("PATH", "").split(os.pathsep) if e and e != bin_dir]
+    env["PATH"] = os.pathsep.join([bin_dir, *entries])
+    env.update(base)
+    return env
+
+
+def apply_template(env: Mapping[str, str], template: Mapping[str, Any]) -> dict[str, str]:
+    """`env` changed as the scripts' template says (KeyError for a case it does not know)."""
+    out = dict(env)
+    for name, entry in template.items():
+        value = out.get(name)
+        if value is None:
+            new = entry["unset"]
+        else:
+            kind = entry["set"]
+            new = None if kind[0] == "drop" else kind[1] if kind[0] == "const" else kind[1] + value + kind[2]
+        if new is None:
+            out.pop(name, None)
+        else:
+            out[name] = new
+    return out
 
 
 def _sq(text: str) -> str:
@@ -215,7 +259,10 @@ def main(argv: Sequence[str]) -> NoReturn:
     try:
         name, path, cwd, extra, command = parse(argv)
         link, label = locate(name, path, environ)
-        env = run_environment(environ, os.path.join(link, "bin"), cached_activation(link, label, environ), extra)
+        env, output = activated_environment(environ, link, label)
+        env.update(extra)
+        if output:  # what the activate.d scripts print, as activation shows it; never the command's stdout
+            sys.stderr.write(output)
         if cwd is not None:
             try:
                 os.chdir(cwd)

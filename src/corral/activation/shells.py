@@ -17,7 +17,8 @@ PATH_SEP = ":"
 
 class Op(NamedTuple):
     """One step of an activation script: ("set", name, value), ("unset", name), ("source", path),
-    ("prompt-push", level, modifier) or ("prompt-pop", level)."""
+    ("prompt-push", level, modifier), ("prompt-pop", level) or ("path-swap", new_bin, old_bin): PATH
+    as the shell has it at that point, without either bin, and `new_bin` in front."""
 
     kind: str
     name: str = ""
@@ -45,6 +46,15 @@ def _posix(op: Op) -> str:
         return f'_CORRAL_PS1_{op.name}="${{PS1-}}"\nPS1={_sq(op.value)}"${{PS1-}}"\n'
     if op.kind == "prompt-pop":
         return f'PS1="${{_CORRAL_PS1_{op.name}-}}"\nunset _CORRAL_PS1_{op.name}\n'
+    if op.kind == "path-swap":  # bash and zsh alike: no word splitting, quoted patterns are literal
+        return (
+            f'__corral_p=":${{PATH-}}:"\nfor __corral_d in {_sq(op.name)} {_sq(op.value)}; do\n'
+            '  while case "$__corral_p" in *":$__corral_d:"*) true ;; *) false ;; esac; do\n'
+            '    __corral_p="${__corral_p%%:"$__corral_d":*}:${__corral_p#*:"$__corral_d":}"\n'
+            "  done\ndone\n"
+            '__corral_p="${__corral_p#:}"\n__corral_p="${__corral_p%:}"\n'
+            f'export PATH={_sq(op.name)}"${{__corral_p:+:$__corral_p}}"\nunset __corral_p __corral_d\n'
+        )
     raise ValueError(op.kind)
 
 
@@ -62,6 +72,10 @@ def _fish(op: Op) -> str:
         return f"set -e {op.name}\n"
     if op.kind == "source":
         return f"source {_fish_quote(op.value)}\n"
+    if op.kind == "path-swap":
+        new, old = _fish_quote(op.name), _fish_quote(op.value)
+        kept = f"for __corral_d in $PATH; contains -- $__corral_d {new} {old}; or echo $__corral_d; end"
+        return f"set -gx PATH {new} ({kept})\n"
     return ""  # fish prompts are functions: CONDA_PROMPT_MODIFIER is there for them
 
 
@@ -76,6 +90,10 @@ def _powershell(op: Op) -> str:
         return f"Remove-Item -ErrorAction SilentlyContinue Env:{op.name}\n"
     if op.kind == "source":
         return f". {_ps_quote(op.value)}\n"
+    if op.kind == "path-swap":
+        new, old = _ps_quote(op.name), _ps_quote(op.value)
+        kept = f"$Env:PATH -split '{PATH_SEP}' | Where-Object {{ $_ -and $_ -ne {new} -and $_ -ne {old} }}"
+        return f"$Env:PATH = (@({new}) + @({kept})) -join '{PATH_SEP}'\n"
     return ""
 
 
@@ -86,6 +104,9 @@ def _xonsh(op: Op) -> str:
         return f"${{...}}.pop({json.dumps(op.name)}, None)\n"
     if op.kind == "source":
         return f"source {json.dumps(op.value)}\n"
+    if op.kind == "path-swap":
+        new, old = json.dumps(op.name), json.dumps(op.value)
+        return f"$PATH = [{new}] + [__corral_d for __corral_d in $PATH if __corral_d not in ({new}, {old})]\n"
     return ""
 
 
