@@ -302,8 +302,13 @@ def test_run_passes_environment_exit_codes_and_signals(envs: Corral, tmp_path: P
     assert (generation / "conda-meta" / "corral" / "activation.json").is_file()  # computed once, kept
     assert envs("run", "-n", "one", "sh", "-c", "exit 7").code == 7
     assert envs("run", "-n", "one", "sh", "-c", "kill -TERM $$").code == -signal.SIGTERM
+    # A pytest started with SIGINT ignored (`nohup pytest &`) passes that on to its children, and an
+    # ignored signal stays ignored across exec: the child gets the default action back, as a shell would.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "corral", "run", "-n", "one", "sleep", "30"], env=envs.env, stderr=subprocess.PIPE
+        [sys.executable, "-m", "corral", "run", "-n", "one", "sleep", "30"],
+        env=envs.env,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)  # corral has become `sleep`: the signal is the command's
