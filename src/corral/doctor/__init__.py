@@ -27,6 +27,7 @@ CHECKS = (
     "foreign-dist",
     "conda-dist-overwritten",
     "lock-drift",
+    "inconsistent",
     "broken-symlink",
     "broken-entry-point",
     "cache-damage",
@@ -96,6 +97,7 @@ class DoctorResult:
 def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
     """Run every check on the environment's current generation."""
     from corral.context import env_label
+    from corral.lock.platforms import machine_platform
     from corral.pypi import dists as pydists
     from corral.pypi.resolve import conda_provided
 
@@ -126,7 +128,8 @@ def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
     untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, record))
     problems += checks.foreign(prefix, untracked, installed, ours, conda_names, conda_infos)
     problems += checks.lock_drift(records, record.locked, [d for d in installed if d.name not in provided], provided)
-    problems += checks.links(prefix)
+    problems += checks.consistency(records, machine_platform())
+    problems += checks.links(prefix, records, (str(ref.link),))
     problems += checks.cache_files(records, hasher)
     problems += _shared_damage(settings, prefix, problems)
     return Diagnosis(label, str(ref.link), current, tuple(_unique(problems)))
