@@ -387,3 +387,11 @@ def test_inconsistent_records_are_found(corral: Corral, shipped: Path) -> None:
     found = {(p["package"], p["detail"]) for p in problems(document, "inconsistent")}
     assert code == 1 and ("app", "needs liba >=1; no liba is installed") in found
     assert not any(package == "guard" for package, _ in found)
+
+    # --fix would rebuild from the same lock: refused, naming the way out, which works.
+    refused = corral("doctor", "-n", "odd", "--fix", "-y", "--json")
+    assert refused.code == 1 and "does not hold together" in refused.json()["error"]["message"]
+    assert "corral update -n odd --all" in refused.json()["error"]["hint"]
+    assert doctor(corral, "-n", "odd")[1]["environments"][0]["generation"] == 1  # nothing was built
+    ok(corral, "update", "-n", "odd", "--all", "-y")
+    assert doctor(corral, "-n", "odd")[0] == 0

@@ -11,6 +11,7 @@ from corral.context import ChangeContext, ChangeResult, require_current
 from corral.doctor import checks
 from corral.doctor.checks import Problem
 from corral.errors import CorralError, DamagedGeneration
+from corral.lock.platforms import machine_platform
 from corral.preflight import owned_extra_files
 from corral.settings import Settings
 from corral.store import generations as gens
@@ -97,7 +98,6 @@ class DoctorResult:
 def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
     """Run every check on the environment's current generation."""
     from corral.context import env_label
-    from corral.lock.platforms import machine_platform
     from corral.pypi import dists as pydists
     from corral.pypi.resolve import conda_provided
 
@@ -208,6 +208,7 @@ def fix(ctx: ChangeContext, ref: EnvRef, adopt: bool = False) -> DoctorResult:
         before = diagnose(ctx.settings, ref)
         if before.healthy:
             return DoctorResult((before,), actions=tuple(actions), after=(before,))
+    actions += _unfixable_inconsistency(ref, before)
     actions += _repair_caches(ctx, ref, before)
     fixed = _rebuild(ctx, ref, before, adopt)
     actions.append(
@@ -216,6 +217,36 @@ def fix(ctx: ChangeContext, ref: EnvRef, adopt: bool = False) -> DoctorResult:
     )
     after = diagnose(ctx.settings, ref)
     return DoctorResult((before,), (fixed,), tuple(actions), (after,))
+
+
+def _unfixable_inconsistency(ref: EnvRef, diagnosis: Diagnosis) -> list[str]:
+    """When the environment's own lock does not hold together, a rebuild from it cannot either: say so, or refuse.
+
+    Refused when inconsistency is all there is (a rebuild would only make the same generation
+    again); otherwise the rebuild repairs the rest and the note says how to repair this.
+    """
+    if not any(p.check == "inconsistent" for p in diagnosis.problems) or diagnosis.generation is None:
+        return []
+    from corral.conda.consistency import unmet
+
+    try:
+        section = gens.read_record(ref, diagnosis.generation).locked
+    except DamagedGeneration:
+        return []  # rebuilt from conda-meta: the edited records are what doctor saw
+    found = unmet(section.conda, section.platform or machine_platform(), machine=False) if section.conda else []
+    if not found:
+        return []
+    hint = (
+        f"solve it again: corral update {ref.flag} --all (or make its lock file again with"
+        " `corral lock -f FILE` and create it anew from that)"
+    )
+    if all(p.check == "inconsistent" for p in diagnosis.problems):
+        raise CorralError(
+            f"the lock {ref.label} was built from does not hold together: a rebuild would install the same packages",
+            hint=hint,
+            details=[str(u) for u in found[:20]],
+        )
+    return [f"left as it is: the environment's own lock does not hold together ({found[0]}); {hint}"]
 
 
 def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:
