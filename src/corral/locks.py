@@ -248,10 +248,27 @@ def create_from_lock(ctx: ChangeContext, ref: EnvRef, path: str, platform: str =
             f" {', '.join(locked.platform_names())})",
             hint=f"add it: corral lock -f FILE --platform {chosen} (with the platforms it has)",
         )
+    _refuse_inconsistent(locked, section)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         gens.recover(ref)
         require_absent(ref)
         return apply_locked(ctx, ref, locked.spec, section, lock_sha256=locked.input_hash)
+
+
+def _refuse_inconsistent(locked: Lock, section: LockedPlatform) -> None:
+    """A hand-edited section whose records do not hold together is refused before anything is built."""
+    if not section.conda:
+        return
+    from corral.conda.consistency import unmet
+
+    found = unmet(section.conda, section.platform, machine=False)
+    if found:
+        sources = " ".join(f"-f {s}" for s in locked.sources) or "-f FILE"
+        raise LockError(
+            f"the lock's {section.platform} section does not hold together ({len(found)} unmet); nothing was installed",
+            hint=f"make the lock again: corral lock {sources}",
+            details=[str(u) for u in found[:20]],
+        )
 
 
 def generation_lock(settings: Settings, ref: EnvRef, reporter: Reporter) -> Lock:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Corral
+from tests.support.channel import PLACEHOLDER, FileEntry, PackageDef, index_channel, simple_package, write_conda_package
+from tests.support.cpython import CPythonUnavailable, add_cached_cpython
 
 pytestmark = pytest.mark.slow
 
@@ -80,6 +84,7 @@ def test_healthy_environment_and_stable_json(ml: Corral) -> None:
         "foreign-dist",
         "conda-dist-overwritten",
         "lock-drift",
+        "inconsistent",
         "broken-symlink",
         "broken-entry-point",
         "cache-damage",
@@ -97,7 +102,7 @@ def test_damage_is_named_and_fix_restores_a_working_environment(ml: Corral, whee
     (packages / "notes.txt").write_text("mine\n")
     os.symlink("/nonexistent/target", ml.link("ml") / "bin" / "dangling")
     script = ml.link("ml") / "bin" / "oldtool"
-    script.write_text("#!/gone/python3\nprint('hi')\n")
+    script.write_text(f"#!{ml.link('ml')}/bin/python2.7\nprint('hi')\n")  # an interpreter the env lacks
     script.chmod(0o755)
 
     code, document = doctor(ml, "-n", "ml")
@@ -221,3 +226,172 @@ def test_doctor_usage_errors(ml: Corral) -> None:
     assert ml("doctor", "-n", "ml", "--adopt").code == 2
     missing = ml("doctor", "-n", "nope")
     assert missing.code == 1 and "does not exist" in missing.err
+
+
+# What real packages ship, and what doctor must not call damage (issue 15).
+
+GDB_HELPER = b"#!/usr/bin/python\n# a gdb extension: gdb loads it, nobody runs it\nimport gdb\n"
+TRAMPOLINE = f"#!/bin/sh\n'''exec' \"{PLACEHOLDER}/bin/python3.12\" \"$0\" \"$@\"\n' '''\nprint('tool')\n"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
+    """A channel of what real packages do: foreign #! lines, prefix-replaced entry points, two packages on one path."""
+    chan = tmp_path_factory.mktemp("shipped")
+    assert pytestconfig.cache is not None
+    try:
+        add_cached_cpython(chan, Path(pytestconfig.cache.mkdir("corral-cpython")), hardlink=True)
+    except CPythonUnavailable as exc:
+        pytest.skip(f"no CPython to package: {exc}")
+    files = {
+        # CPython installs bin/python3.X-gdb.py, a gdb extension whose #! names the system's python.
+        "bin/python3.12-gdb.py": FileEntry(GDB_HELPER, mode=0o755),
+        "bin/sysreport": FileEntry(b"#!/opt/nowhere/bin/python3\nprint('report')\n", mode=0o755),
+        # Entry points as conda-build leaves them: the build prefix in the #!, replaced at link time,
+        # and the /bin/sh trampoline that long interpreter paths are written as.
+        "bin/pytool": FileEntry(
+            f"#!{PLACEHOLDER}/bin/python3.12\nprint('tool')\n".encode(), 0o755, placeholder=PLACEHOLDER
+        ),
+        "bin/pytool-long": FileEntry(TRAMPOLINE.encode(), 0o755, placeholder=PLACEHOLDER),
+    }
+    write_conda_package(chan, PackageDef(name="pytools", version="1.0", depends=("python",), files=files))
+    for side in ("a", "b"):  # both ship bin/tool (a symlink to their own file) and share/same.txt
+        clash = {
+            "bin/tool": FileEntry(b"", symlink_to=f"tool-{side}"),
+            f"bin/tool-{side}": FileEntry(f"#!/bin/sh\necho {side}\n".encode(), mode=0o755),
+            "share/same.txt": FileEntry(side.encode()),
+        }
+        write_conda_package(chan, PackageDef(name=f"clash{side}", version="1.0", files=clash))
+    for version in ("1.0", "2.0"):
+        write_conda_package(chan, simple_package("liba", version))
+    write_conda_package(chan, simple_package("app", "1.0", ["liba >=1", "__unix"]))
+    write_conda_package(chan, PackageDef(name="guard", version="1.0", constrains=("liba <2",)))
+    write_conda_package(chan, PackageDef(name="native", version="1.0", subdir="linux-64", noarch=None))
+    index_channel(chan)
+    return chan
+
+
+def test_foreign_shebangs_are_not_entry_points_but_a_gone_interpreter_is_found(
+    corral: Corral, shipped: Path, wheels: Path
+) -> None:
+    """Only scripts whose #! names the environment's own interpreter are judged as entry points.
+
+    A script its package ships naming another interpreter (CPython's gdb helper names
+    /usr/bin/python) is the package's business: doctor used to call it broken, and --fix could
+    never change that. Pins conda's linking (conda/core/portability.py, update_prefix): only
+    files whose package marks a prefix placeholder are rewritten, so such a #! stays as shipped.
+    """
+    ok(corral, "create", "-n", "tools", "-c", str(shipped), "python=3.12", "pytools", "--pip", "tinyapp",
+       "--no-index", "--find-links", str(wheels), "-y")  # fmt: skip
+    env = corral.link("tools")
+    assert (env / "bin" / "python3.12-gdb.py").read_bytes() == GDB_HELPER
+    code, document = doctor(corral, "-n", "tools")
+    assert code == 0, document
+    # The real damage of that kind: the interpreter is gone, so every entry point naming it is broken.
+    (env / "bin" / "python3.12").unlink()
+    code, document = doctor(corral, "-n", "tools")
+    assert code == 1
+    broken = {(p["package"], p["path"]) for p in problems(document, "broken-entry-point")}
+    assert {("pytools", "bin/pytool"), ("pytools", "bin/pytool-long"), ("", "bin/tinyapp")} <= broken
+    assert not {path for _, path in broken} & {"bin/python3.12-gdb.py", "bin/sysreport"}
+    assert ("python", "bin/python3.12") in {(p["package"], p["path"]) for p in problems(document, "missing-file")}
+    ok(corral, "doctor", "-n", "tools", "--fix", "-y")
+    assert doctor(corral, "-n", "tools")[0] == 0
+
+
+def test_rattlers_clobber_stash_is_not_damage_but_a_packages_broken_symlink_is(corral: Corral, shipped: Path) -> None:
+    """Two packages that ship one path: rattler keeps the loser's copy in `__clobbers__/`, which doctor leaves alone.
+
+    Pins py-rattler 0.28's clobbering: the losing package's file moves to
+    `__clobbers__/<package>/<path>` and its conda-meta entry says so (`original_path`); a relative
+    symlink moved there points nowhere by design.
+    """
+    ok(corral, "create", "-n", "clash", "-c", str(shipped), "clasha", "clashb", "-y")
+    env = corral.link("clash")
+    stash = [p for p in (env / "__clobbers__").rglob("*") if p.is_symlink()]
+    assert stash and not any(p.exists() for p in stash)
+    code, document = doctor(corral, "-n", "clash")
+    assert code == 0, document
+    (env / "bin" / os.readlink(env / "bin" / "tool")).unlink()  # the winner's target: bin/tool now dangles
+    code, document = doctor(corral, "-n", "clash")
+    assert code == 1
+    assert [p["path"] for p in problems(document, "broken-symlink")] == ["bin/tool"]
+
+
+def edit_installed(corral: Corral, env: str, name: str, edit: Callable[[dict[str, Any]], None] | None) -> None:
+    """Change (or, with None, remove) a package in an environment's conda-meta and in its generation's record alike.
+
+    This is what an environment built from a hand-edited lock before `create --lock` checked
+    consistency looks like: its conda-meta holds the records, and its record the lock's section.
+    """
+    prefix = corral.link(env).resolve()
+    meta = next((prefix / "conda-meta").glob(f"{name}-[0-9]*.json"))
+    installed = json.loads(meta.read_text())
+    record_file = prefix / "conda-meta" / "corral" / "generation.json"
+    record = json.loads(record_file.read_text())
+    entries = record["locked"]["conda"]
+    index = next(i for i, e in enumerate(entries) if e["name"] == name)
+    if edit is None:
+        for rel in installed["files"]:
+            (prefix / rel).unlink()
+        meta.unlink()
+        del entries[index]
+    else:
+        edit(installed)
+        edit(entries[index])
+        meta.write_text(json.dumps(installed))
+    record_file.write_text(json.dumps(record))
+
+
+def test_inconsistent_records_are_found(corral: Corral, shipped: Path) -> None:
+    """Every depends and constrains of the installed records is met by the installed set and this machine.
+
+    Pins conda's own consistency check (conda/plugins/subcommands/doctor/health_checks/
+    consistency.py): a dependency needs an installed record of its name that matches; a
+    constraint binds only when its package is installed; virtual packages are this machine's.
+    corral adds: every record is of this platform or noarch.
+    """
+    ok(corral, "create", "-n", "odd", "-c", str(shipped), "app", "guard", "native", "-y")
+    code, document = doctor(corral, "-n", "odd")
+    assert code == 0, document  # app needs __unix, which this machine has
+
+    def bump(record: dict[str, Any]) -> None:
+        record["version"] = "2.0"
+        record["url"] = record["url"].replace("liba-1.0-", "liba-2.0-")
+
+    def other_platform(record: dict[str, Any]) -> None:
+        record["subdir"] = "osx-arm64"
+
+    def needs_newer_glibc(record: dict[str, Any]) -> None:
+        record["depends"] = [*record["depends"], "__glibc >=99"]
+
+    edit_installed(corral, "odd", "liba", bump)
+    edit_installed(corral, "odd", "native", other_platform)
+    edit_installed(corral, "odd", "app", needs_newer_glibc)
+    code, document = doctor(corral, "-n", "odd")
+    assert code == 1
+    assert {p["check"] for p in document["environments"][0]["problems"]} == {"inconsistent"}
+    found = {(p["package"], p["detail"].split(";")[0]) for p in problems(document, "inconsistent")}
+    assert found == {
+        ("guard", "constrains liba <2"),
+        ("native", "is built for osx-arm64, not linux-64"),
+        ("app", "needs __glibc >=99"),
+    }
+    details = " | ".join(p["detail"] for p in problems(document, "inconsistent"))
+    assert "installed: liba 2.0 0" in details and "this machine has __glibc " in details
+    text = corral("doctor", "-n", "odd").out
+    assert "inconsistent (3):" in text and "guard: constrains liba <2; installed: liba 2.0 0" in text
+
+    edit_installed(corral, "odd", "liba", None)  # a dependency dropped: the constraint no longer binds
+    code, document = doctor(corral, "-n", "odd")
+    found = {(p["package"], p["detail"]) for p in problems(document, "inconsistent")}
+    assert code == 1 and ("app", "needs liba >=1; no liba is installed") in found
+    assert not any(package == "guard" for package, _ in found)
+
+    # --fix would rebuild from the same lock: refused, naming the way out, which works.
+    refused = corral("doctor", "-n", "odd", "--fix", "-y", "--json")
+    assert refused.code == 1 and "does not hold together" in refused.json()["error"]["message"]
+    assert "corral update -n odd --all" in refused.json()["error"]["hint"]
+    assert doctor(corral, "-n", "odd")[1]["environments"][0]["generation"] == 1  # nothing was built
+    ok(corral, "update", "-n", "odd", "--all", "-y")
+    assert doctor(corral, "-n", "odd")[0] == 0

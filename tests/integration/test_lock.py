@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -320,3 +321,49 @@ def test_pypi_only_lock_on_a_found_python(corral: Corral, wheel_dir: Path) -> No
     again = corral("create", "-n", "api3", "--lock", "api2.lock", "-y")
     assert again.code == 0, again.err
     assert packages(corral, "api3") == packages(corral, "api2")
+
+
+def test_create_lock_refuses_records_that_do_not_hold_together(corral: Corral, lock_channel: Path) -> None:
+    """A hand-edited lock whose records do not meet each other's depends/constrains, or are of another platform.
+
+    Pins conda's consistency rules (conda/plugins/subcommands/doctor/health_checks/consistency.py):
+    a dependency needs a record of its name that matches; a constraint binds only when its
+    package is there. Virtual packages are left to the machine check (test above).
+    """
+    write_conda_package(lock_channel, simple_package("liba", "2.0"))
+    write_conda_package(lock_channel, PackageDef(name="guard", version="1.0", constrains=("liba <2",)))
+    index_channel(lock_channel)
+    (corral.cwd / "environment.yml").write_text(f"channels: [{lock_channel}]\ndependencies: [app, guard, native]\n")
+    lock(corral, "-f", "environment.yml", "--platform", "linux-64", "--platform", "osx-arm64")
+    newer = corral.cwd / "newer"
+    newer.mkdir()
+    (newer / "environment.yml").write_text(f"channels: [{lock_channel}]\ndependencies: [liba=2.0]\n")
+    lock(corral, "-f", str(newer / "environment.yml"))
+    data = yaml.safe_load((corral.cwd / "corral.lock").read_text())
+    liba2 = yaml.safe_load((newer / "corral.lock").read_text())["platforms"]["linux-64"]["conda"][0]
+    osx_native = next(e for e in data["platforms"]["osx-arm64"]["conda"] if e["name"] == "native")
+
+    def edited(label: str, name: str, replacement: dict[str, Any] | None) -> str:
+        """The lock with the linux-64 record of `name` replaced (or dropped), written as LABEL.lock."""
+        copy = yaml.safe_load(yaml.safe_dump(data))
+        section = copy["platforms"]["linux-64"]["conda"]
+        section[:] = [e for e in (replacement if e["name"] == name else e for e in section) if e is not None]
+        (corral.cwd / f"{label}.lock").write_text(yaml.safe_dump(copy, sort_keys=False))
+        return f"{label}.lock"
+
+    cases = {
+        edited("dropped", "liba", None): "app 1.0 0: needs liba; no liba is locked",
+        edited("bumped", "liba", liba2): "guard 1.0 0: constrains liba <2; locked: liba 2.0 0",
+        edited("foreign", "native", osx_native): "native 1.0 h_osx_arm64: is built for osx-arm64, not linux-64",
+    }
+    for path, unmet in cases.items():
+        refused = corral("create", "-n", "x", "--lock", path, "-y", "--json")
+        assert refused.code == 1, path
+        error = refused.json()["error"]
+        assert error["code"] == "bad-lock" and "does not hold together" in error["message"]
+        assert error["details"] == [unmet]
+        assert error["hint"] == "make the lock again: corral lock -f environment.yml"
+        assert not corral.link("x").exists() and not (corral.root / "generations" / "x").exists()
+    text = corral("create", "-n", "x", "--lock", "dropped.lock", "-y")
+    assert "app 1.0 0: needs liba; no liba is locked" in text.err and "corral lock -f environment.yml" in text.err
+    assert corral("create", "-n", "x", "--lock", "corral.lock", "-y").code == 0  # the lock as made holds together

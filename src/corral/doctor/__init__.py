@@ -11,6 +11,7 @@ from corral.context import ChangeContext, ChangeResult, require_current
 from corral.doctor import checks
 from corral.doctor.checks import Problem
 from corral.errors import CorralError, DamagedGeneration
+from corral.lock.platforms import machine_platform
 from corral.preflight import owned_extra_files
 from corral.settings import Settings
 from corral.store import generations as gens
@@ -27,6 +28,7 @@ CHECKS = (
     "foreign-dist",
     "conda-dist-overwritten",
     "lock-drift",
+    "inconsistent",
     "broken-symlink",
     "broken-entry-point",
     "cache-damage",
@@ -126,7 +128,8 @@ def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
     untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, record))
     problems += checks.foreign(prefix, untracked, installed, ours, conda_names, conda_infos)
     problems += checks.lock_drift(records, record.locked, [d for d in installed if d.name not in provided], provided)
-    problems += checks.links(prefix)
+    problems += checks.consistency(records, machine_platform())
+    problems += checks.links(prefix, records, (str(ref.link),))
     problems += checks.cache_files(records, hasher)
     problems += _shared_damage(settings, prefix, problems)
     return Diagnosis(label, str(ref.link), current, tuple(_unique(problems)))
@@ -205,6 +208,7 @@ def fix(ctx: ChangeContext, ref: EnvRef, adopt: bool = False) -> DoctorResult:
         before = diagnose(ctx.settings, ref)
         if before.healthy:
             return DoctorResult((before,), actions=tuple(actions), after=(before,))
+    actions += _unfixable_inconsistency(ref, before)
     actions += _repair_caches(ctx, ref, before)
     fixed = _rebuild(ctx, ref, before, adopt)
     actions.append(
@@ -213,6 +217,36 @@ def fix(ctx: ChangeContext, ref: EnvRef, adopt: bool = False) -> DoctorResult:
     )
     after = diagnose(ctx.settings, ref)
     return DoctorResult((before,), (fixed,), tuple(actions), (after,))
+
+
+def _unfixable_inconsistency(ref: EnvRef, diagnosis: Diagnosis) -> list[str]:
+    """When the environment's own lock does not hold together, a rebuild from it cannot either: say so, or refuse.
+
+    Refused when inconsistency is all there is (a rebuild would only make the same generation
+    again); otherwise the rebuild repairs the rest and the note says how to repair this.
+    """
+    if not any(p.check == "inconsistent" for p in diagnosis.problems) or diagnosis.generation is None:
+        return []
+    from corral.conda.consistency import unmet
+
+    try:
+        section = gens.read_record(ref, diagnosis.generation).locked
+    except DamagedGeneration:
+        return []  # rebuilt from conda-meta: the edited records are what doctor saw
+    found = unmet(section.conda, section.platform or machine_platform(), machine=False) if section.conda else []
+    if not found:
+        return []
+    hint = (
+        f"solve it again: corral update {ref.flag} --all (or make its lock file again with"
+        " `corral lock -f FILE` and create it anew from that)"
+    )
+    if all(p.check == "inconsistent" for p in diagnosis.problems):
+        raise CorralError(
+            f"the lock {ref.label} was built from does not hold together: a rebuild would install the same packages",
+            hint=hint,
+            details=[str(u) for u in found[:20]],
+        )
+    return [f"left as it is: the environment's own lock does not hold together ({found[0]}); {hint}"]
 
 
 def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:

@@ -199,36 +199,80 @@ def lock_drift(
     return out
 
 
-def links(prefix: Path) -> list[Problem]:
-    """Symlinks that point nowhere, and scripts in bin/ whose #! interpreter is gone."""
+def links(prefix: Path, records: Sequence[Mapping[str, Any]], roots: Sequence[str] = ()) -> list[Problem]:
+    """Symlinks that point nowhere, and entry points in bin/ whose interpreter in the environment is gone.
+
+    Two kinds of file are not judged. rattler's `__clobbers__` stash: when two packages ship one
+    path, the losing copies are moved there (their record marks them with `original_path`), so a
+    relative symlink among them points nowhere by design. And scripts whose `#!` names an
+    interpreter outside the environment: an entry point's `#!` names the environment's own python
+    (conda's prefix replacement, rattler's noarch entry points and uv's scripts all write it), while
+    a script that names another (CPython's `bin/python3.12-gdb.py`, a gdb helper, says
+    `/usr/bin/python`) was shipped that way by its package; a hand edit of a package's script is
+    still found by the hash checks, and an unowned one is untracked.
+    """
     out = []
     root = str(prefix)
+    stashed = {
+        str(entry.get("_path", ""))
+        for record in records
+        for entry in (record.get("paths_data") or {}).get("paths", [])
+        if entry.get("original_path")
+    }
     for folder, dirs, files in os.walk(root):
         for name in [*files, *dirs]:
             full = os.path.join(folder, name)
             if os.path.islink(full) and not os.path.exists(full):
-                out.append(Problem("broken-symlink", "", os.path.relpath(full, root), f"points to {os.readlink(full)}"))
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                if rel not in stashed:
+                    out.append(Problem("broken-symlink", "", rel, f"points to {os.readlink(full)}"))
+    owner = {str(f): str(r["name"]) for r in records for f in r.get("files", ()) if str(f).startswith("bin/")}
+    inside = tuple(dict.fromkeys(os.path.normpath(r) + os.sep for r in (root, os.path.realpath(root), *roots)))
     bin_dir = prefix / "bin"
-    if bin_dir.is_dir():
-        for script in sorted(bin_dir.iterdir()):
-            if script.is_symlink() or not script.is_file():
-                continue
-            try:
-                with open(script, "rb") as handle:
-                    head = handle.readline(512)
-            except OSError:
-                continue
-            if not head.startswith(b"#!"):
-                continue
-            words = head[2:].decode(errors="replace").split()
-            interpreter = words[0] if words else ""
-            if interpreter == "/bin/sh" and len(words) > 1:
-                continue
-            if interpreter and interpreter.startswith("/") and not os.path.exists(interpreter):
-                out.append(
-                    Problem("broken-entry-point", "", f"bin/{script.name}", f"its interpreter {interpreter} is gone")
-                )
+    for script in sorted(bin_dir.iterdir()) if bin_dir.is_dir() else ():
+        if script.is_symlink() or not script.is_file():
+            continue
+        interpreter = script_interpreter(script)
+        if interpreter and os.path.normpath(interpreter).startswith(inside) and not os.path.exists(interpreter):
+            rel = f"bin/{script.name}"
+            out.append(Problem("broken-entry-point", owner.get(rel, ""), rel, f"its interpreter {interpreter} is gone"))
     return out
+
+
+_TRAMPOLINE = b"'''exec' "
+
+
+def script_interpreter(path: Path) -> str:
+    """The absolute interpreter a script's `#!` runs ('' for none), through the /bin/sh trampoline of long paths.
+
+    A `#!` line longer than the kernel takes is written as `#!/bin/sh` followed by a line
+    `'''exec' /path/to/python "$0" "$@"` (distlib, uv and rattler do): that line names the
+    real interpreter.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return ""
+    if not head.startswith(b"#!"):
+        return ""
+    lines = head.split(b"\n", 2)
+    words = lines[0][2:].decode(errors="replace").split()
+    if words == ["/bin/sh"] and len(lines) > 1 and lines[1].startswith(_TRAMPOLINE):
+        rest = lines[1][len(_TRAMPOLINE) :].decode(errors="replace").strip()
+        return rest[1:].split('"', 1)[0] if rest.startswith('"') else rest.split(" ", 1)[0]
+    interpreter = words[0] if words else ""
+    return interpreter if interpreter.startswith("/") else ""
+
+
+def consistency(records: Sequence[Mapping[str, Any]], platform: str) -> list[Problem]:
+    """conda records whose `depends` or `constrains` the installed set does not meet, or of another platform."""
+    if not records:
+        return []
+    from corral.conda.consistency import unmet_installed
+
+    found = unmet_installed(records, platform)
+    return [Problem("inconsistent", u.package.split(" ", 1)[0], "", u.detail) for u in found]
 
 
 def cache_files(records: Sequence[Mapping[str, Any]], hasher: Hasher) -> list[Problem]:
