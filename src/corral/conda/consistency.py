@@ -90,17 +90,11 @@ def _machine_records() -> dict[str, Any]:
     """This machine's virtual packages as records a MatchSpec can match."""
     import rattler
 
-    from corral.conda.solver import detect_virtual_packages
+    from corral.conda.solver import machine_virtual_packages
 
     out = {}
-    for package in detect_virtual_packages():
-        generic = package.into_generic()
-        name = generic.name.normalized
+    for name, version, build in machine_virtual_packages():  # with conda's CONDA_OVERRIDE_* semantics
         out[name] = rattler.PackageRecord(
-            name=name,
-            version=str(generic.version),
-            build=rattler.BuildString(str(generic.build_string)),
-            build_number=0,
-            subdir="noarch",
+            name=name, version=version, build=rattler.BuildString(build), build_number=0, subdir="noarch"
         )
     return out
