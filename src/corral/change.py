@@ -140,10 +140,10 @@ def apply(
         result = _note_pre_unlink(ctx, result, old_prefix, start.number, old_packages, conda)
     unchanged_request = start.spec == spec
     if not spec.has_pypi:
+        if result.plan.is_empty and unchanged_request:  # nothing to do (also for --dry-run): no new generation
+            return dataclasses.replace(result, generation=start.number, dry_run=False)
         if ctx.options.dry_run:
             return result
-        if result.plan.is_empty and unchanged_request:
-            return dataclasses.replace(result, generation=start.number)  # nothing to do: no new generation
         return _build(ctx, ref, result, conda, None, None, creating)
     still = unchanged_request and motion.pypi_upgrade == () and not motion.upgrade
     old_conda = [p for p in old_packages if p.kind == "conda"]
@@ -217,13 +217,14 @@ def _build(
             result = dataclasses.replace(result, plan=plan, warnings=result.warnings + satisfied)
             for warning in satisfied:
                 ctx.reporter.warn(warning)
-            if ctx.options.dry_run or (plan.is_empty and start.spec == result.spec):
+            nothing = plan.is_empty and start.spec == result.spec
+            if ctx.options.dry_run or nothing:
                 mat.discard(placed, number)
                 if creating:
                     gens.recover(ref)
-                if ctx.options.dry_run:
-                    return result
-                return dataclasses.replace(result, generation=result.previous)
+                if nothing:  # the same answer with and without --dry-run
+                    return dataclasses.replace(result, generation=result.previous, dry_run=False)
+                return result
             entries = resolution.entries
         result = mat.review(ctx.settings, ctx.reporter, result, placed)
         if not ctx.confirm(result):

@@ -71,7 +71,7 @@ def review(settings: Settings, reporter: Reporter, result: ChangeResult, prefix:
     from corral.conda import clobbers, scripts
 
     records = pfx.read_records(prefix)
-    _refuse_file_directory(clobbers.file_directory_conflicts(records))
+    clobbers.refuse_file_directory(clobbers.file_directory_conflicts(records))
     found = clobbers.clobbered(records)
     if found and settings.path_conflict == "prevent":
         raise PathConflictError(
@@ -103,16 +103,6 @@ def _announced(plan: Plan) -> frozenset[str]:
 
 def _clobber_line(c: Clobber) -> str:
     return f"{c.path}: {c.winner}'s file is kept; {', '.join(c.losers)}'s moved to {CLOBBERS_DIR}/NAME/{c.path}"
-
-
-def _refuse_file_directory(problems: Sequence[str]) -> None:
-    if problems:
-        raise PathConflictError(
-            f"conda packages disagree whether {len(problems)} path(s) are files or directories; they cannot be"
-            " installed together, and nothing was changed",
-            hint="drop one of the packages named (or pick other builds of them): no setting resolves this",
-            details=list(problems[:20]),
-        )
 
 
 def run_link_scripts(

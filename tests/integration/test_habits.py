@@ -111,3 +111,47 @@ def test_a_pypi_request_conda_does_not_meet_moves_conda_or_is_refused(
     assert locked.code == 1 and "filelock>=3.13: conda package filelock 3.12.0 provides filelock" in locked.err, (
         locked.err
     )
+
+
+def test_remove_takes_pypi_names_too(corral: Corral, wheels: Path, channel: Path) -> None:
+    """`corral remove NAME` of a requested PyPI package removes it, as `corral pip uninstall` (issue 16 item 6)."""
+    find = ("--no-index", "--find-links", str(wheels))
+    made = corral("create", "-n", "order", "-c", str(channel), "python", "--pip", "tinyapp", *find, "-y")
+    assert made.code == 0, made.err
+    dependency = corral("remove", "-n", "order", "tinylib", "-y")
+    assert dependency.code != 0 and "installed from PyPI as a dependency" in dependency.err, dependency.err
+    removed = corral("remove", "-n", "order", "tinyapp", "-y")
+    assert removed.code == 0, removed.err
+    names = {p["name"] for p in corral("list", "-n", "order", "--json").json()["result"]["packages"]}
+    assert "tinyapp" not in names and "tinylib" not in names and "python" in names
+    missing = corral("remove", "-n", "order", "nosuch", "-y")
+    assert missing.code != 0 and "is not installed" in missing.err
+
+
+def test_a_channel_with_a_found_interpreter_is_refused(corral: Corral, channel: Path) -> None:
+    """-c is never silently dropped (issue 16 item 9)."""
+    res = corral("create", "-n", "api", "--python", "3.12", "-c", str(channel), "-y")
+    assert res.code == 1 and "would have no effect" in res.err and f"-c {channel} python=3.12" in res.err
+    assert not corral.link("api").exists()
+
+
+def test_nothing_to_do_is_the_same_with_and_without_dry_run(corral: Corral, channel: Path) -> None:
+    """issue 16 item 13: `update --dry-run` and `update -y` agree."""
+    assert corral("create", "-n", "u", "-c", str(channel), "liba", "-y").code == 0
+    dry = corral("update", "-n", "u", "--dry-run")
+    wet = corral("update", "-n", "u", "-y")
+    assert "Nothing to do" in dry.out and "Nothing to do" in wet.out, dry.out + wet.out
+
+
+def test_request_only_changes_do_not_push_rollback_points_out(corral: Corral, channel: Path) -> None:
+    """Generations that only change the request are kept but not counted against keep-generations (item 13)."""
+    env = {"CORRAL_KEEP_GENERATIONS": "2"}
+    assert corral("create", "-n", "k", "-c", str(channel), "liba=1.0", "-y", extra_env=env).code == 0
+    assert corral("install", "-n", "k", "liba=2.0", "-y", extra_env=env).code == 0  # 2: packages move
+    for spec in ("liba>=2", "liba>=1.5", "liba"):  # 3, 4, 5: the request changes, the packages do not
+        res = corral("install", "-n", "k", spec, "-y", extra_env=env)
+        assert res.code == 0 and "now at generation" in res.out, res.out + res.err
+    kept = sorted(int(p.name) for p in (corral.root / "generations" / "k").iterdir() if p.name.isdigit())
+    assert kept == [1, 2, 3, 4, 5], kept
+    back = corral("rollback", "-n", "k", "--to", "1", "-y")
+    assert back.code == 0, back.err

@@ -80,6 +80,13 @@ def request_spec(
             )
         conda = (*_parse_conda([f"python={python}"]), *conda)
         python = ""
+    if python and channels:
+        raise SpecError(
+            f"-c {' -c '.join(channels)} would have no effect: an environment on a found interpreter (--python"
+            f" {python}) holds no conda packages, now or later",
+            hint=f"to use the channel, take Python from it: -c {channels[0]} python={python} (plus your conda"
+            " packages); or drop -c to stay on the found interpreter",
+        )
     spec = replace(base, specs=tuple(conda), python=python)
     spec = _with_pypi(replace(spec, channels=_channels(settings, channels, base.channels)), pypi)
     if not spec.specs and not spec.python and (spec.pypi or spec.editables):
@@ -188,15 +195,19 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Se
         prefix = gens.generation_dir(ref, require_current(ref))
         records = pfx.read_records(prefix)
         installed = {r["name"] for r in records}
-        for name in wanted:
-            if name not in installed:
-                raise NothingToDo(
-                    f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`"
-                )
+        pypi_wanted = list(pypi_names)
+        for name in list(wanted):
+            if name in installed:
+                continue
+            if _is_requested_pypi(current, name):  # `corral remove NAME` of a PyPI package: as `corral pip uninstall`
+                wanted.remove(name)
+                pypi_wanted.append(name)
+                continue
+            raise NothingToDo(f"package '{name}' is not installed in {ref.label}", hint=_not_installed_hint(ref, name))
         needing = dependents(records, wanted)  # as `conda remove`: what needs a removed package goes too
         notes = dependents_note(needing, set(current.names()))
         spec = current.without([*wanted, *needing])
-        for name in pypi_names:
+        for name in pypi_wanted:
             key = pypi_name(name)
             editable = [e for e in spec.editables if _editable_name(e) == key]
             if key not in current.pypi_names() and not editable:
@@ -208,6 +219,23 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Se
             spec = spec.without_pypi([name])
             spec = replace(spec, editables=tuple(e for e in spec.editables if e not in editable))
         return apply(ctx, ref, spec, action="remove", notes=notes)
+
+
+def _is_requested_pypi(spec: EnvSpec, name: str) -> bool:
+    return pypi_name(name) in spec.pypi_names() or any(_editable_name(e) == pypi_name(name) for e in spec.editables)
+
+
+def _not_installed_hint(ref: EnvRef, name: str) -> str:
+    """Where `name` is, if it is installed from PyPI only as a dependency; else where to look."""
+    from corral.pypi import dists
+
+    prefix = gens.generation_dir(ref, require_current(ref))
+    if any(d.name == pypi_name(name) for d in dists.installed(prefix)):
+        return (
+            f"'{name}' is installed from PyPI as a dependency of a requested PyPI package; remove that package"
+            f" (see `corral list {ref.flag}`)"
+        )
+    return f"see `corral list {ref.flag}`"
 
 
 def _editable_name(path: str) -> str:

@@ -10,8 +10,10 @@ corral refuses it, whatever rattler's (racy) linking left behind.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from corral.errors import PathConflictError
 from corral.models import Clobber
 
 CLOBBERS_DIR = "__clobbers__"
@@ -62,9 +64,40 @@ def file_directory_conflicts(records: Sequence[Mapping[str, Any]]) -> list[str]:
     return problems
 
 
+def refuse_file_directory(problems: Sequence[str]) -> None:
+    """Packages that disagree whether a path is a file or a directory are never installed together."""
+    if problems:
+        raise PathConflictError(
+            f"conda packages disagree whether {len(problems)} path(s) are files or directories; they cannot be"
+            " installed together, and nothing was changed",
+            hint="drop one of the packages named (or pick other builds of them): no setting resolves this",
+            details=list(problems[:20]),
+        )
+
+
 def _original(rel: str) -> tuple[str, str] | None:
     """(package, original path) of a file rattler moved aside, or None for a file in its place."""
     if not rel.startswith(CLOBBERS_DIR + "/"):
         return None
     parts = rel.split("/", 2)
     return (parts[1], parts[2]) if len(parts) == 3 else None
+
+
+def conflicts_in_cache(cache: Path, entries: Sequence[Any]) -> list[str]:
+    """`file_directory_conflicts` of entries read from their extracted copies in rattler's cache.
+
+    For when linking itself failed (rattler hits the file-versus-directory clash while linking in
+    parallel, and which package fails first depends on timing): the cache's paths.json say why.
+    """
+    import json
+
+    records = []
+    for entry in entries:
+        paths_json = cache / f"{entry.name}-{entry.version}-{entry.build}" / "info" / "paths.json"
+        try:
+            paths = json.loads(paths_json.read_text(encoding="utf-8")).get("paths", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        files = [str(p.get("_path", "")) for p in paths if isinstance(p, dict)]
+        records.append({"name": entry.name, "files": files, "paths_data": {"paths": paths}})
+    return file_directory_conflicts(records)

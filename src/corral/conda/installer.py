@@ -77,6 +77,9 @@ def link(
         reporter.finish()
         if "No space left on device" in str(exc) or getattr(exc, "errno", None) == 28:
             raise no_space(f"the store ({settings.root})") from exc
+        from corral.conda.clobbers import conflicts_in_cache, refuse_file_directory
+
+        refuse_file_directory(conflicts_in_cache(settings.conda_cache, entries))
         mismatch = _HASH_MISMATCH.search(str(exc))
         if mismatch:
             raise VerificationError(
