@@ -108,7 +108,7 @@ def test_a_failing_post_link_fails_the_change_and_keeps_the_environment(corral: 
     assert corral("create", "-n", "f", "-c", str(scripted), "plain", "-y").code == 0
     res = corral("install", "-n", "f", "failing", "-y")
     assert res.code == 1 and "Traceback" not in res.err
-    assert "post-link script of failing 1.0 failed (exit code 3)" in res.err, res.err
+    assert "post-link script failed for package failing 1.0 (exit code 3)" in res.err, res.err
     assert "oops on stderr" in res.err and "failing explains itself" in res.err
     assert "--link-scripts skip" in res.err
     assert corral.link("f").resolve().name == "1"

@@ -116,7 +116,7 @@ def run_scripts(
         text = _take_messages(prefix)
         if done.returncode != 0:
             raise LinkScriptError(
-                f"the {script.kind} script of {script.package} {script.version} failed (exit code"
+                f"{script.kind} script failed for package {script.package} {script.version} (exit code"
                 f" {done.returncode}); the environment was not changed",
                 hint="the package's own script failed in the new generation, which was discarded: see its"
                 " output above; report it to the package's maintainers, or skip link scripts with"
