@@ -225,3 +225,27 @@ def test_an_explicit_file_installs_the_artifact_it_names(
     assert refused.code == 1 and "Traceback" not in refused.err
     assert f"expects md5 {wrong['md5']}, the channel has md5 {record['md5']}" in refused.err
     assert not corral.link("y").exists()
+
+
+def test_defaults_is_the_configured_channels_on_the_command_line_and_in_files(corral: Corral, channel: Path) -> None:
+    """conda reads the name `defaults` as one thing wherever it is written (`-c defaults`, a file's
+    `channels:`): conda/models/channel.py `Channel.from_value` turns any name found in
+    `context.custom_multichannels` into a MultiChannel, and conda/base/context.py puts its
+    `default_channels` setting there under `defaults`. corral's one channel setting plays that part."""
+    configured = {"CORRAL_CHANNELS": str(channel)}
+    made = corral("create", "-n", "cli", "-c", "defaults", "liba=1.0", "-y", extra_env=configured)
+    assert made.code == 0, made.err
+    write(corral.cwd / "env.yml", "name: file\nchannels: [defaults]\ndependencies:\n  - liba=1.0\n")
+    assert corral("create", "-f", "env.yml", "-y", extra_env=configured).code == 0
+    assert packages(corral, "cli") == packages(corral, "file")
+    for env in ("cli", "file"):
+        recorded = export(corral, env, "--from-history")
+        assert f"  - {channel}\n" in recorded and "defaults" not in recorded and "anaconda.org" not in recorded
+    moved = corral("install", "-n", "cli", "-c", "defaults", "liba=2.0", "-y", extra_env=configured)
+    assert moved.code == 0, moved.err
+    assert packages(corral, "cli")["liba"][0] == "2.0"
+
+    circular = corral("create", "-n", "x", "-c", "defaults", "liba", "-y", extra_env={"CORRAL_CHANNELS": "defaults"})
+    assert circular.code == 1 and "Traceback" not in circular.err
+    assert "the configured channels contain 'defaults'" in circular.err and "CORRAL_CHANNELS" in circular.err
+    assert not corral.link("x").exists()
