@@ -165,6 +165,10 @@ def test_env_update_adds_and_prune_drops(corral: Corral, channel: Path) -> None:
     ("text", "expected"),
     [
         ("name: bad\ndependencies:\n  - python\n - liba\n", "bad.yml:4:"),
+        ("name: bad\ndependecies:\n  - liba\n", "bad.yml:2:1: unknown key 'dependecies': did you mean 'dependencies'?"),
+        ("name: bad\ndependencies:\n  - python=3.12\n     - liba\n", "bad.yml:4:6: a list item inside a spec"),
+        ("name: bad\ndependencies:\n  - liba: 1.0\n", "bad.yml:3:5: 'liba: 1.0' is a mapping, not a conda spec"),
+        ("name: bad\ndependencies:\n\t- liba\n", "bad.yml:3:1: not valid YAML: found character '\\t'"),
         ("name: bad\ndependencies:\n  - 'numpy >>> 1'\n", "bad.yml:3:5: invalid package spec"),
         ("name: bad\ninclude: missing.yml\n", "missing.yml does not exist (included from"),
         ("name: bad\ndependencies:\n  - pip:\n    - 'requests >='\n", "bad.yml:4:7: invalid PyPI requirement"),
@@ -249,3 +253,40 @@ def test_defaults_is_the_configured_channels_on_the_command_line_and_in_files(co
     assert circular.code == 1 and "Traceback" not in circular.err
     assert "the configured channels contain 'defaults'" in circular.err and "CORRAL_CHANNELS" in circular.err
     assert not corral.link("x").exists()
+
+
+def test_environment_variables_in_a_file_are_expanded_where_conda_expands_them(
+    corral: Corral, channel: Path, wheels: Path
+) -> None:
+    """conda expands `$VAR`/`${VAR}` in a file's channels (conda/env/env.py `_expand_channels`,
+    os.path.expandvars), its `pip:` lines go to pip in a requirements file (conda/env/installers/pip.py),
+    where pip expands `${VAR}`, and `variables:` values are stored as written (conda/core/prefix_data.py
+    `set_environment_env_vars`) and exported single-quoted (conda/activate.py `export %s='%s'`), so
+    the environment sees the text `${MY_API_KEY}`. corral does the same and says so; an unset variable
+    in a channel or a pip line is an error (conda would pass the text on to fail later)."""
+    write(
+        corral.cwd / "environment.yml",
+        "name: v\nchannels:\n  - ${CORRAL_TEST_CHANNEL}\ndependencies:\n  - python=3.12\n  - pip:\n"
+        "    - --no-index\n    - --find-links ${CORRAL_TEST_WHEELS}\n    - tinylib==${CORRAL_TEST_PIN}\n"
+        "variables:\n  API_KEY: ${MY_API_KEY}\n",
+    )
+    given = {"CORRAL_TEST_CHANNEL": str(channel), "CORRAL_TEST_WHEELS": str(wheels), "CORRAL_TEST_PIN": "1.0"}
+    made = corral("create", "-f", "environment.yml", "-y", extra_env={**given, "MY_API_KEY": "k-123"})
+    assert made.code == 0, made.err
+    assert "environment.yml:11:3: variable API_KEY is set to the text '${MY_API_KEY}' on activation" in made.err
+    assert "$MY_API_KEY is not expanded (conda expands variables only in channels)" in made.err
+    assert packages(corral, "v")["tinylib"] == ("1.0", "", "pypi")
+    seen = corral(
+        "run", "-n", "v", "python", "-c", "import os; print(os.environ['API_KEY'])", extra_env={"MY_API_KEY": "k-123"}
+    )
+    assert seen.code == 0 and seen.out.strip() == "${MY_API_KEY}", seen.err
+
+    for missing, place in (
+        ("CORRAL_TEST_WHEELS", "environment.yml:8:7: '--find-links"),
+        ("CORRAL_TEST_CHANNEL", "environment.yml:3:5: channel"),
+    ):
+        rest = {k: v for k, v in given.items() if k != missing}
+        unset = corral("create", "-n", "w", "-f", "environment.yml", "-y", extra_env=rest)
+        assert unset.code == 1 and "Traceback" not in unset.err, unset.err
+        assert place in unset.err and f"${{{missing}}}, which is not set" in unset.err, unset.err
+        assert not corral.link("w").exists()
