@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from corral.errors import ChannelError
 
 CHANNEL_ALIAS = "https://conda.anaconda.org/"
+DEFAULTS = "defaults"  # conda's name for its `default_channels`; in corral, the `channels` setting
+NODEFAULTS = "nodefaults"  # conda's "do not add defaults"; corral never adds channels on its own
+
+
+def with_defaults(channels: Sequence[str], configured: Sequence[str]) -> list[str]:
+    """`channels` with `defaults` replaced by the configured channels and `nodefaults` dropped.
+
+    conda reads `defaults` the same way wherever it is written (`-c defaults`, a file's channels,
+    .condarc): as its `default_channels` setting. corral has one channel setting, so `defaults`
+    stands for it; a `defaults` inside that setting would stand for itself and is refused.
+    """
+    out: list[str] = []
+    for channel in channels:
+        if channel == NODEFAULTS:
+            continue
+        if channel != DEFAULTS:
+            out.append(channel)
+            continue
+        if DEFAULTS in configured:
+            raise ChannelError(
+                "the configured channels contain 'defaults', which stands for the configured channels",
+                hint="name the channels themselves in the `channels` setting (config.toml or CORRAL_CHANNELS)",
+            )
+        out += configured
+    return list(dict.fromkeys(out))
 
 
 def canonical_channel(text: str, cwd: Path | None = None) -> str:

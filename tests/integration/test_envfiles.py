@@ -165,6 +165,10 @@ def test_env_update_adds_and_prune_drops(corral: Corral, channel: Path) -> None:
     ("text", "expected"),
     [
         ("name: bad\ndependencies:\n  - python\n - liba\n", "bad.yml:4:"),
+        ("name: bad\ndependecies:\n  - liba\n", "bad.yml:2:1: unknown key 'dependecies': did you mean 'dependencies'?"),
+        ("name: bad\ndependencies:\n  - python=3.12\n     - liba\n", "bad.yml:4:6: a list item inside a spec"),
+        ("name: bad\ndependencies:\n  - liba: 1.0\n", "bad.yml:3:5: 'liba: 1.0' is a mapping, not a conda spec"),
+        ("name: bad\ndependencies:\n\t- liba\n", "bad.yml:3:1: not valid YAML: found character '\\t'"),
         ("name: bad\ndependencies:\n  - 'numpy >>> 1'\n", "bad.yml:3:5: invalid package spec"),
         ("name: bad\ninclude: missing.yml\n", "missing.yml does not exist (included from"),
         ("name: bad\ndependencies:\n  - pip:\n    - 'requests >='\n", "bad.yml:4:7: invalid PyPI requirement"),
@@ -225,3 +229,64 @@ def test_an_explicit_file_installs_the_artifact_it_names(
     assert refused.code == 1 and "Traceback" not in refused.err
     assert f"expects md5 {wrong['md5']}, the channel has md5 {record['md5']}" in refused.err
     assert not corral.link("y").exists()
+
+
+def test_defaults_is_the_configured_channels_on_the_command_line_and_in_files(corral: Corral, channel: Path) -> None:
+    """conda reads the name `defaults` as one thing wherever it is written (`-c defaults`, a file's
+    `channels:`): conda/models/channel.py `Channel.from_value` turns any name found in
+    `context.custom_multichannels` into a MultiChannel, and conda/base/context.py puts its
+    `default_channels` setting there under `defaults`. corral's one channel setting plays that part."""
+    configured = {"CORRAL_CHANNELS": str(channel)}
+    made = corral("create", "-n", "cli", "-c", "defaults", "liba=1.0", "-y", extra_env=configured)
+    assert made.code == 0, made.err
+    write(corral.cwd / "env.yml", "name: file\nchannels: [defaults]\ndependencies:\n  - liba=1.0\n")
+    assert corral("create", "-f", "env.yml", "-y", extra_env=configured).code == 0
+    assert packages(corral, "cli") == packages(corral, "file")
+    for env in ("cli", "file"):
+        recorded = export(corral, env, "--from-history")
+        assert f"  - {channel}\n" in recorded and "defaults" not in recorded and "anaconda.org" not in recorded
+    moved = corral("install", "-n", "cli", "-c", "defaults", "liba=2.0", "-y", extra_env=configured)
+    assert moved.code == 0, moved.err
+    assert packages(corral, "cli")["liba"][0] == "2.0"
+
+    circular = corral("create", "-n", "x", "-c", "defaults", "liba", "-y", extra_env={"CORRAL_CHANNELS": "defaults"})
+    assert circular.code == 1 and "Traceback" not in circular.err
+    assert "the configured channels contain 'defaults'" in circular.err and "CORRAL_CHANNELS" in circular.err
+    assert not corral.link("x").exists()
+
+
+def test_environment_variables_in_a_file_are_expanded_where_conda_expands_them(
+    corral: Corral, channel: Path, wheels: Path
+) -> None:
+    """conda expands `$VAR`/`${VAR}` in a file's channels (conda/env/env.py `_expand_channels`,
+    os.path.expandvars), its `pip:` lines go to pip in a requirements file (conda/env/installers/pip.py),
+    where pip expands `${VAR}`, and `variables:` values are stored as written (conda/core/prefix_data.py
+    `set_environment_env_vars`) and exported single-quoted (conda/activate.py `export %s='%s'`), so
+    the environment sees the text `${MY_API_KEY}`. corral does the same and says so; an unset variable
+    in a channel or a pip line is an error (conda would pass the text on to fail later)."""
+    write(
+        corral.cwd / "environment.yml",
+        "name: v\nchannels:\n  - ${CORRAL_TEST_CHANNEL}\ndependencies:\n  - python=3.12\n  - pip:\n"
+        "    - --no-index\n    - --find-links ${CORRAL_TEST_WHEELS}\n    - tinylib==${CORRAL_TEST_PIN}\n"
+        "variables:\n  API_KEY: ${MY_API_KEY}\n",
+    )
+    given = {"CORRAL_TEST_CHANNEL": str(channel), "CORRAL_TEST_WHEELS": str(wheels), "CORRAL_TEST_PIN": "1.0"}
+    made = corral("create", "-f", "environment.yml", "-y", extra_env={**given, "MY_API_KEY": "k-123"})
+    assert made.code == 0, made.err
+    assert "environment.yml:11:3: variable API_KEY is set to the text '${MY_API_KEY}' on activation" in made.err
+    assert "$MY_API_KEY is not expanded (conda expands variables only in channels)" in made.err
+    assert packages(corral, "v")["tinylib"] == ("1.0", "", "pypi")
+    seen = corral(
+        "run", "-n", "v", "python", "-c", "import os; print(os.environ['API_KEY'])", extra_env={"MY_API_KEY": "k-123"}
+    )
+    assert seen.code == 0 and seen.out.strip() == "${MY_API_KEY}", seen.err
+
+    for missing, place in (
+        ("CORRAL_TEST_WHEELS", "environment.yml:8:7: '--find-links"),
+        ("CORRAL_TEST_CHANNEL", "environment.yml:3:5: channel"),
+    ):
+        rest = {k: v for k, v in given.items() if k != missing}
+        unset = corral("create", "-n", "w", "-f", "environment.yml", "-y", extra_env=rest)
+        assert unset.code == 1 and "Traceback" not in unset.err, unset.err
+        assert place in unset.err and f"${{{missing}}}, which is not set" in unset.err, unset.err
+        assert not corral.link("w").exists()

@@ -45,6 +45,27 @@ def test_unusable_requests_explain_themselves_and_create_nothing(
     assert_store_has_no_env(corral, "bad")
 
 
+def test_every_missing_package_of_a_request_is_named(corral: Corral, channel: Path) -> None:
+    """conda names every requested spec the channels cannot match, not only the first.
+
+    Pins conda/core/solve.py `_run_sat`: `absent_specs = [s for s in specs_map.values() if not
+    ssc.r.find_matches(s)]` -> `PackagesNotFoundInChannelsError(absent_specs, ...)`: a missing
+    name and a version no record has are listed together.
+    """
+    res = corral("create", "-n", "x", "-c", str(channel), "nosuch1", "nosuch2", "liba", "pythn", "app>=5", "-y")
+    assert_clean_failure(res, "4 of the requested packages are not available from the channels")
+    lines = res.err.splitlines()
+    assert "  nosuch1: not in the channels; check the spelling" in lines
+    assert "  nosuch2: not in the channels; check the spelling" in lines
+    assert "  pythn: not in the channels; did you mean python?" in lines
+    assert "  app >=5: no version matches; available versions: 1.0" in lines
+    assert not any(line.strip().startswith("liba") for line in lines)  # found: not named
+    doc = corral("create", "-n", "x", "-c", str(channel), "nosuch1", "nosuch2", "liba", "--json").json()
+    assert doc["error"]["code"] == "package-not-found"
+    assert [d.split(":")[0] for d in doc["error"]["details"]] == ["nosuch1", "nosuch2"]
+    assert_store_has_no_env(corral, "x")
+
+
 def test_missing_environment(corral: Corral) -> None:
     for args in (["list"], ["history"], ["install", "liba", "-y"], ["remove", "liba", "-y"], ["rollback", "-y"]):
         res = corral(*args, "-n", "ghost")

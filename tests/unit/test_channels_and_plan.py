@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from corral.channels import canonical_channel, channel_display
+from corral.channels import canonical_channel, channel_display, with_defaults
 from corral.errors import ChannelError
 from corral.models import PackageInfo
 from corral.plan import diff
@@ -22,6 +22,15 @@ def test_channels_names_urls_and_dirs(tmp_path: Path) -> None:
         canonical_channel("./missing", cwd=tmp_path)
     with pytest.raises(ChannelError, match="unsupported"):
         canonical_channel("ftp://example.org/x")
+
+
+def test_defaults_stands_for_the_configured_channels_in_place() -> None:
+    configured = ("conda-forge", "/srv/chan")
+    assert with_defaults(["pytorch", "defaults", "bioconda"], configured) == ["pytorch", *configured, "bioconda"]
+    assert with_defaults(["conda-forge", "defaults", "nodefaults"], configured) == ["conda-forge", "/srv/chan"]
+    assert with_defaults(["defaults"], ("conda-forge",)) == ["conda-forge"]
+    with pytest.raises(ChannelError, match="contain 'defaults'"):
+        with_defaults(["defaults"], ("conda-forge", "defaults"))
 
 
 def test_channel_display() -> None:

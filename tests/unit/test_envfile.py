@@ -349,7 +349,6 @@ variables:
         specs=("python 3.11.*", "numpy"),
         pypi=("anchored",),
         variables=(("TZ", "UTC"), ("LANG", "C.UTF-8"), ("EXTRA", "1")),
-        warnings=("ignored unknown key(s) x-common-channels, x-env",),
     ),
     Valid(
         id="comments-everywhere",
@@ -449,17 +448,48 @@ variables:
         specs=("numpy",),
     ),
     Valid(
-        id="unknown-keys-warned-once",
+        id="conda-lock-platforms-key-ignored-with-a-word",
         text="""\
 name: with-extras
-description: a project
 platforms: [linux-64, osx-arm64]
 dependencies:
   - numpy
 """,
         name="with-extras",
         specs=("numpy",),
-        warnings=("ignored unknown key(s) description, platforms",),
+        warnings=("environment.yml:2:1: ignored key 'platforms' (conda-lock's lock platforms",),
+    ),
+    Valid(
+        id="env-vars-in-pip-lines-expanded-as-pip-does",
+        text="""\
+dependencies:
+  - python
+  - pip:
+    - --extra-index-url https://${CORRAL_TEST_TOKEN}@pypi.example.com/simple
+    - mylib==${CORRAL_TEST_VERSION}
+    - other  # $CORRAL_TEST_VERSION: pip expands only ${NAME}
+""",
+        env=(("CORRAL_TEST_TOKEN", "s3cret"), ("CORRAL_TEST_VERSION", "1.2")),
+        specs=("python",),
+        pypi=("mylib==1.2", "other"),
+        index=PypiIndex(extra_index_urls=("https://s3cret@pypi.example.com/simple",)),
+    ),
+    Valid(
+        id="env-vars-in-variables-kept-as-written-with-a-word",
+        text="""\
+dependencies: [numpy]
+variables:
+  API_KEY: ${MY_API_KEY}
+  TOOLS: $HOME/tools
+  PLAIN: no dollar here
+""",
+        env=(("MY_API_KEY", "would-leak"),),
+        specs=("numpy",),
+        variables=(("API_KEY", "${MY_API_KEY}"), ("TOOLS", "$HOME/tools"), ("PLAIN", "no dollar here")),
+        warnings=(
+            "environment.yml:3:3: variable API_KEY is set to the text '${MY_API_KEY}' on activation, as conda does",
+            "$HOME is not expanded",
+        ),
     ),
     Valid(
         id="prefix-and-python",
@@ -625,12 +655,14 @@ def test_canonical_specs_are_what_the_solver_parser_gives() -> None:
     ]
 
 
-def test_unknown_keys_warning_names_the_file_and_the_keys(tmp_path: Path) -> None:
+def test_every_unknown_key_is_named_with_its_place(tmp_path: Path) -> None:
     path = tmp_path / "environment.yml"
-    path.write_text("name: x\nfoo: 1\nbar: [2]\ndependencies: [numpy]\n")
-    (warning,) = read_file(path).warnings
-    assert warning.startswith(f"{path}: ")
-    assert "foo, bar" in warning
+    path.write_text("name: x\nfoo: 1\nchanels: [2]\ndependencies: [numpy]\nx-anchors: {}\n")
+    with pytest.raises(EnvFileError) as info:
+        read_file(path)
+    assert info.value.message == f"{path}:2:1: unknown key 'foo'"
+    assert info.value.details == [f"{path}:3:1: unknown key 'chanels': did you mean 'channels'?"]
+    assert info.value.hint is not None and "name, prefix, channels, dependencies, variables" in info.value.hint
 
 
 def test_include_resolves_relative_to_the_including_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -711,8 +743,86 @@ INVALID = [
         id="yaml-unclosed-quote",
         text='name: x\ndependencies:\n  - "numpy\n  - scipy\n',
         error=EnvFileError,
-        where="{file}:5:1:",
-        phrase="not valid YAML: found unexpected end of stream",
+        where="{file}:3:5:",  # where the quote opens, not the end of the file
+        phrase="not valid YAML: found unexpected end of stream (a quote that is never closed)",
+    ),
+    Invalid(
+        id="key-typo-is-an-error-not-an-empty-environment",
+        text="name: x\ndependecies:\n  - numpy\n",
+        error=EnvFileError,
+        where="{file}:2:1:",
+        phrase="unknown key 'dependecies': did you mean 'dependencies'?",
+    ),
+    Invalid(
+        id="unknown-key-without-a-near-one",
+        text="name: x\ndescription: a project\ndependencies:\n  - numpy\n",
+        error=EnvFileError,
+        where="{file}:2:1:",
+        phrase="unknown key 'description'",
+    ),
+    Invalid(
+        id="list-item-indented-under-a-spec",
+        text="name: x\ndependencies:\n  - python=3.12\n     - six\n",
+        error=EnvFileError,
+        where="{file}:4:6:",
+        phrase="a list item inside a spec: '- six' is indented deeper than the item above it, so YAML reads both"
+        " as the one dependency 'python=3.12 - six'",
+    ),
+    Invalid(
+        id="pip-without-its-colon",
+        text="name: x\ndependencies:\n  - python\n  - pip\n    - requests\n",
+        error=EnvFileError,
+        where="{file}:5:5:",
+        phrase="a list item inside a spec",
+    ),
+    Invalid(
+        id="list-item-indented-under-a-pip-entry",
+        text="dependencies:\n  - pip:\n    - requests\n      - rich\n",
+        error=EnvFileError,
+        where="{file}:4:7:",
+        phrase="the one pip entry 'requests - rich'",
+    ),
+    Invalid(
+        id="list-item-indented-under-a-channel",
+        text="channels:\n  - conda-forge\n    - bioconda\ndependencies: [numpy]\n",
+        error=EnvFileError,
+        where="{file}:3:5:",
+        phrase="a list item inside a channel",
+    ),
+    Invalid(
+        id="spec-running-onto-the-next-line",
+        text="dependencies:\n  - numpy\n    >=1.26\n",
+        error=EnvFileError,
+        where="{file}:3:5:",
+        phrase="a dependency runs onto this line, so YAML reads the lines as the one value 'numpy >=1.26'",
+    ),
+    Invalid(
+        id="spec-written-as-a-mapping",
+        text="dependencies:\n  - numpy: 1.26\n",
+        error=EnvFileError,
+        where="{file}:2:5:",
+        phrase="'numpy: 1.26' is a mapping, not a conda spec",
+    ),
+    Invalid(
+        id="pip-section-typo",
+        text="dependencies:\n  - pipp:\n    - requests\n",
+        error=EnvFileError,
+        where="{file}:2:5:",
+        phrase="unknown dependency section 'pipp': did you mean 'pip'?",
+    ),
+    Invalid(
+        id="unset-variable-in-a-pip-line",
+        text="dependencies:\n  - pip:\n    - --index-url https://${CORRAL_TEST_UNSET_VAR}@example.com/simple\n",
+        error=EnvFileError,
+        where="{file}:3:7:",
+        phrase="uses ${CORRAL_TEST_UNSET_VAR}, which is not set",
+    ),
+    Invalid(
+        id="yaml-colon-where-no-key-can-start",
+        text="dependencies:\n  - pip: requests: 1\n",
+        error=EnvFileError,
+        where="{file}:2:18:",
+        phrase="mapping values are not allowed here (a ': ' where no key can start",
     ),
     Invalid(
         id="yaml-tab-indentation",
@@ -905,7 +1015,7 @@ INVALID = [
         text="# platform: linux-64\n@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyh_0.conda\n"
         "numpy-1.26.4-py312_0.conda\n",
         error=EnvFileError,
-        where="{file}:4:",
+        where="{file}:4:1:",
         phrase="'numpy-1.26.4-py312_0.conda' is not a package URL",
     ),
     Invalid(
@@ -913,7 +1023,7 @@ INVALID = [
         filename="explicit.txt",
         text="@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyh_0.conda#nothex\n",
         error=EnvFileError,
-        where="{file}:2:",
+        where="{file}:2:1:",
         phrase="'#nothex' is not an md5 or sha256 hash",
     ),
     Invalid(
@@ -921,7 +1031,7 @@ INVALID = [
         filename="explicit.txt",
         text="https://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyh_0.conda\n@EXPLICIT\n",
         error=EnvFileError,
-        where="{file}:1:",
+        where="{file}:1:1:",
         phrase="comes before @EXPLICIT",
     ),
     Invalid(
@@ -935,10 +1045,18 @@ INVALID = [
     Invalid(
         id="conda-specs-txt-bad-spec",
         filename="spec-file.txt",
-        text="# platform: linux-64\nnumpy=1.26.4=py312_0\nscipy >>> 1\n",
+        text="# platform: linux-64\nnumpy=1.26.4=py312_0\n  scipy >>> 1\n",
+        error=EnvFileError,
+        where="{file}:3:3:",
+        phrase="invalid package spec 'scipy >>> 1'",
+    ),
+    Invalid(
+        id="pylock-not-toml",
+        filename="pylock.toml",
+        text='lock-version = "1.0"\npackages = [\n  { name = "six" \n',
         error=EnvFileError,
         where="{file}:3:",
-        phrase="invalid package spec 'scipy >>> 1'",
+        phrase="not valid TOML: ",
     ),
     Invalid(
         id="requirements-txt-bad-line",

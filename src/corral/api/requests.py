@@ -105,13 +105,11 @@ def read_env_files(paths: Sequence[str]) -> EnvFile:
 
 
 def _channels(settings: Settings, given: Sequence[str], from_files: Sequence[str]) -> tuple[str, ...]:
-    """Command-line channels first, then the files' (`defaults` there means the configured channels)."""
-    from corral.channels import canonical_channel
+    """Command-line channels first, then the files' (`defaults` anywhere means the configured channels)."""
+    from corral.channels import canonical_channel, with_defaults
 
-    out = [canonical_channel(c) for c in given]
-    for channel in from_files:
-        out += list(settings.channels) if channel == "defaults" else [channel]
-    return tuple(dict.fromkeys(out or settings.channels))
+    out = with_defaults([canonical_channel(c) for c in given] + list(from_files), settings.channels)
+    return tuple(out or with_defaults(settings.channels, settings.channels))
 
 
 def _expected_hashes(files: EnvFile | None) -> dict[str, tuple[str, str]]:
@@ -147,12 +145,12 @@ def install(
     pypi: PypiRequest | None = None,
 ) -> ChangeResult:
     """Add packages to an environment, moving what is installed only where the request needs it."""
-    from corral.channels import canonical_channel
+    from corral.channels import canonical_channel, with_defaults
 
     parsed = _parse_conda(specs)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
-        extra = tuple(canonical_channel(c) for c in channels)
+        extra = tuple(with_defaults([canonical_channel(c) for c in channels], ctx.settings.channels))
         spec = replace(current, channels=tuple(dict.fromkeys(extra + current.channels)))
         spec = _with_pypi(spec.with_specs(parsed), pypi)
         # New PyPI requests need no freeing: uv keeps an earlier version only while it satisfies them.

@@ -344,6 +344,11 @@ async def _explain(
     if match:
         name = match.group(1)
         names = {n.normalized for n in await gateway.names(channels, platforms)}
+        absent = await _absent(specs, names, channels, platforms, gateway)
+        if len(absent) > 1:
+            return _absent_error(absent, channel_list)
+        if absent:  # the one requested package at fault, whichever name the solver's text starts with
+            name = spec_name(absent[0][0])
         if name not in names:
             close = difflib.get_close_matches(name, sorted(names), n=3)
             hint = f"did you mean {', '.join(close)}?" if close else "check the spelling"
@@ -367,6 +372,50 @@ async def _explain(
         hint="relax or remove one of the conflicting requests shown above",
         details=[line for line in lines if line],
     )
+
+
+async def _absent(
+    specs: Sequence[str], names: set[str], channels: Any, platforms: Any, gateway: Any
+) -> list[tuple[str, str]]:
+    """Every requested spec that nothing in the channels matches, with what to say about it.
+
+    As conda does (conda/core/solve.py `_run_sat`: `absent_specs` -> PackagesNotFoundInChannelsError),
+    all of them are named at once, not the first the solver stumbled on.
+    """
+    from rattler import MatchSpec
+
+    requested = [s for s in specs if not spec_name(s).startswith("__")]
+    present = sorted({spec_name(s) for s in requested} & names)
+    groups = await gateway.query(channels, platforms, present, recursive=False) if present else []
+    records = [r for group in groups for r in group]
+    out = []
+    for spec in requested:
+        name = spec_name(spec)
+        if name not in names:
+            close = difflib.get_close_matches(name, sorted(names), n=3)
+            guess = f"did you mean {', '.join(close)}?" if close else "check the spelling"
+            out.append((spec, f"not in the channels; {guess}"))
+            continue
+        matcher = MatchSpec(spec)
+        own = [r for r in records if r.name.normalized == name]
+        if not any(matcher.matches(r) for r in own):
+            versions = sorted({str(r.version) for r in own}, key=_version_key)
+            out.append((spec, f"no version matches; available versions: {', '.join(versions[-10:])}"))
+    return out
+
+
+def _absent_error(absent: Sequence[tuple[str, str]], channel_list: str) -> CorralError:
+    """One error naming every requested package the channels cannot provide."""
+    missing = [spec for spec, why in absent if why.startswith("not in")]
+    details = [f"{spec}: {why}" for spec, why in absent]
+    message = f"{len(absent)} of the requested packages are not available from the channels ({channel_list})"
+    if missing:
+        return PackageNotFound(
+            message,
+            hint="fix the spelling, or add the channel that has them with -c CHANNEL",
+            details=details,
+        )
+    return Unsatisfiable(message, hint="relax the version requirements shown above", details=details)
 
 
 def _explain_virtual(text: str, have: Sequence[tuple[str, str, str]], platform: str | None) -> CorralError | None:

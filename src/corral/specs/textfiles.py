@@ -22,9 +22,17 @@ def readconda_specs(path: Path, text: str) -> EnvFile:
     for number, line in enumerate(text.splitlines(), start=1):
         content = line.split("#", 1)[0].strip()
         if content:
-            entries.append((content, f"{path}:{number}"))
+            entries.append((content, f"{path}:{number}:{_column(line)}"))
     conda = conda_specs(entries)
     return EnvFile(EnvSpec(channels=tuple(spec_channels(conda)), specs=tuple(conda)), sources=(str(path),))
+
+
+def _column(line: str) -> int:
+    """The 1-based column where a line's text starts."""
+    return len(line) - len(line.lstrip()) + 1
+
+
+_TOML_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
 _PACKAGE_FILE = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:conda|tar\.bz2)$")
@@ -40,7 +48,7 @@ def read_explicit(path: Path, text: str) -> EnvFile:
         if content == "@EXPLICIT":
             started = True
             continue
-        where = f"{path}:{number}"
+        where = f"{path}:{number}:{_column(line)}"
         if not started:
             raise EnvFileError(f"{where}: '{content}' comes before @EXPLICIT", hint="package URLs follow @EXPLICIT")
         packages.append(_explicit_line(content, where))
@@ -110,7 +118,10 @@ def read_pylock(path: Path, text: str) -> EnvFile:
     try:
         lock = Pylock.from_dict(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
-        raise EnvFileError(f"{path}: not valid TOML: {exc}", hint="check the file") from exc
+        place = _TOML_PLACE.search(str(exc))
+        where = f"{path}:{place.group(1)}:{place.group(2)}" if place else str(path)
+        what = _TOML_PLACE.sub("", str(exc))
+        raise EnvFileError(f"{where}: not valid TOML: {what}", hint="fix that line; the rest was not read") from exc
     except (PylockValidationError, PylockUnsupportedVersionError) as exc:
         raise EnvFileError(f"{path}: not a valid pylock.toml: {exc}", hint="check the named entry") from exc
     request = PypiRequest()
