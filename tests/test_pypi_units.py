@@ -313,6 +313,24 @@ def test_a_new_request_replaces_the_old_one_for_its_distribution_whatever_the_so
     assert spec.pypi == ("six", "simple-math==0.1") and spec.editables == ()
 
 
+def test_a_project_folder_installed_non_editable_is_a_direct_entry_in_locks_and_exports(tmp_path: Path) -> None:
+    from corral.lock.lockfile import LockedPlatform
+    from corral.lock.pypi import entries_from_pylock, install_plan, pylock_text
+    from corral.specs.export import requirements_text
+
+    project = _project(tmp_path / "proj", "proj")
+    text = f'lock-version = "1.0"\n[[packages]]\nname = "proj"\ndirectory = {{ path = "{project}" }}\n'
+    (entry,) = entries_from_pylock(text)
+    assert entry.direct == project.as_uri() and not entry.editable
+    assert install_plan([entry], "3.12", "linux-64", allow_build=False) == ([], [f"proj @ {project.as_uri()}"], [])
+    assert f'directory = {{ path = "{project}", editable = false }}' in pylock_text([entry], "3.12")
+    assert entries_from_pylock(pylock_text([entry], "3.12")) == (entry,)
+    section = LockedPlatform(platform="linux-64", python="3.12", pypi=(entry,))
+    assert f"proj @ {project.as_uri()}" in requirements_text(section).splitlines()
+    editable = text.replace("}\n", ", editable = true }\n")
+    assert entries_from_pylock(editable)[0].editable == str(project)
+
+
 # --- redaction ----------------------------------------------------------------------------------
 
 

@@ -152,3 +152,15 @@ def test_a_new_request_switches_the_source_of_a_package(corral: Corral, local: P
         back = corral("rollback", "-n", "s", "-y")
         ok(back)
         assert source(corral, "s") == "wheel 0.1"
+
+
+def test_env_update_switches_a_package_to_the_source_the_file_names(corral: Corral, local: Path) -> None:
+    head = f"name: u\npython: '3.12'\ndependencies:\n  - pip:\n    - --no-index\n    - --find-links {local / 'index'}\n"
+    (local / "environment.yml").write_text(head + "    - -e ./proj\n")
+    ok(corral("create", "-f", "environment.yml", "-y"))
+    assert source(corral, "u") == "project"
+    (local / "environment.yml").write_text(head + "    - dist/simple_math-0.2-py3-none-any.whl\n")
+    ok(corral("env", "update", "-f", "environment.yml", "-y"))  # editable -> wheel file, laid over the request
+    assert source(corral, "u") == "wheel 0.2"
+    wheel = (local / "dist" / "simple_math-0.2-py3-none-any.whl").as_uri()
+    assert requested(corral, "u") == {"pypi": [f"simple-math @ {wheel}"], "editables": []}

@@ -150,7 +150,11 @@ def pylock_text(entries: Sequence[PypiEntry], python: str) -> str:
             out.append(f"directory = {{ path = {quoted(entry.editable)}, editable = true }}")
             continue
         if entry.direct.startswith("file:"):
-            out.append(f"directory = {{ path = {quoted(entry.direct.removeprefix('file://'))}, editable = false }}")
+            from urllib.parse import urlparse
+            from urllib.request import url2pathname
+
+            folder = url2pathname(urlparse(entry.direct).path)
+            out.append(f"directory = {{ path = {quoted(folder)}, editable = false }}")
             continue
         if entry.direct:
             kind, _, rest = entry.direct.partition("+")

@@ -194,6 +194,9 @@ def requirements_text(section: LockedPlatform) -> str:
         if entry.editable:
             lines.append(f"-e {entry.editable}")
             continue
+        if entry.direct:  # a project folder or a VCS commit: no artifact a hash pins
+            lines.append(f"{entry.name} @ {entry.direct}")
+            continue
         artifacts = [*entry.wheels, *([entry.sdist] if entry.sdist else [])]
         hashes = sorted({a.sha256 for a in artifacts})
         lines.append(f"{entry.name}=={entry.version}" + "".join(f" \\\n    --hash=sha256:{h}" for h in hashes))

@@ -50,16 +50,29 @@ class PypiRequest:
         distribution are one request: the newest wins, so uv is never handed both (it refuses
         "conflicting URLs"). Constraints are joined.
         """
-        asked = {pypi_name(r) for r in self.requirements}
-        editable_names = {project_name(Path(e)) for e in self.editables}
-        kept_pypi = tuple(r for r in spec.pypi if pypi_name(r) not in editable_names)
-        kept_editables = tuple(e for e in spec.editables if project_name(Path(e)) not in asked | editable_names)
+        kept = without_sources(spec, self.requirements, self.editables)
         return replace(
-            replace(spec, pypi=kept_pypi).with_pypi(self.requirements),
-            editables=tuple(dict.fromkeys(kept_editables + tuple(self.editables))),
+            kept.with_pypi(self.requirements),
+            editables=tuple(dict.fromkeys(kept.editables + tuple(self.editables))),
             pypi_constraints=tuple(dict.fromkeys(spec.pypi_constraints + tuple(self.constraints))),
             index=spec.index.merged(self.index),
         )
+
+
+def without_sources(spec: EnvSpec, requirements: Sequence[str], editables: Sequence[str]) -> EnvSpec:
+    """`spec` without its requests for the distributions that new `requirements` or `editables` name, by any source.
+
+    A requirement for the same name replaces the old one in place (EnvSpec.with_pypi), so only the
+    cross-source pairs are dropped here: an editable project for a name now required, and a
+    requirement for a name now asked as an editable, or an older editable folder of the same project.
+    """
+    asked = {pypi_name(r) for r in requirements}
+    editable_names = {project_name(Path(e)) for e in editables}
+    return replace(
+        spec,
+        pypi=tuple(r for r in spec.pypi if pypi_name(r) not in editable_names),
+        editables=tuple(e for e in spec.editables if project_name(Path(e)) not in asked | editable_names),
+    )
 
 
 # pip options that change nothing corral records: accepted with a warning (pixi#1993: files break on them).
