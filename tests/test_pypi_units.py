@@ -236,6 +236,7 @@ def _wheel(folder: Path, name: str = "simple_math", version: str = "0.1") -> Pat
         ("./dist/simple_math-0.1-py3-none-any.whl", "simple-math @ {wheel}"),
         ("{wheel_path}", "simple-math @ {wheel}"),
         ("file://{wheel_path}", "simple-math @ {wheel}"),
+        ("file://{legacy_path}#egg=Old_Lib", "old-lib @ {legacy}"),
         ("dist/Simple.Math-0.3.tar.gz", "simple-math @ {sdist}"),
         ("proj", "proj"),  # no separator, no leading dot, no archive suffix: a name, as pip decides
         ("./proj", "my-proj @ {project}"),
@@ -253,7 +254,11 @@ def test_local_paths_become_absolute_file_urls_named_by_their_distribution(
     sdist = tmp_path / "dist" / "Simple.Math-0.3.tar.gz"
     sdist.write_bytes(b"")
     project = _project(tmp_path / "proj", "My_Proj")
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "setup.py").write_text("")
     values = {"wheel": wheel.as_uri(), "wheel_path": str(wheel), "sdist": sdist.as_uri(), "project": project.as_uri()}
+    values |= {"legacy": legacy.as_uri(), "legacy_path": str(legacy)}
     request = pypi_request(requirements=[given.format(**values)], base=tmp_path)
     assert request is not None and request.requirements == [expected.format(**values)]
 
@@ -311,6 +316,8 @@ def test_a_new_request_replaces_the_old_one_for_its_distribution_whatever_the_so
     assert spec.pypi == ("six",) and spec.editables == (project,)
     spec = PypiRequest(requirements=["simple-math==0.1"]).applied_to(spec)
     assert spec.pypi == ("six", "simple-math==0.1") and spec.editables == ()
+    with pytest.raises(SpecError, match="both as a requirement and as an editable"):
+        PypiRequest(requirements=[wheel], editables=[project]).applied_to(spec)
 
 
 def test_a_project_folder_installed_non_editable_is_a_direct_entry_in_locks_and_exports(tmp_path: Path) -> None:

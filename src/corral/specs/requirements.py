@@ -48,8 +48,15 @@ class PypiRequest:
 
         A requirement (from the index, a URL or a local path) and an editable project of the same
         distribution are one request: the newest wins, so uv is never handed both (it refuses
-        "conflicting URLs"). Constraints are joined.
+        "conflicting URLs"). Constraints are joined. One request naming a distribution both as a
+        requirement and as an editable is refused: which one is meant cannot be told.
         """
+        both = sorted({pypi_name(r) for r in self.requirements} & {project_name(Path(e)) for e in self.editables})
+        if both:
+            raise SpecError(
+                f"{', '.join(both)} is asked both as a requirement and as an editable project in one request",
+                hint="keep one: -e PATH for an editable install, or the requirement (a version, a wheel, a folder)",
+            )
         kept = without_sources(spec, self.requirements, self.editables)
         return replace(
             kept.with_pypi(self.requirements),
@@ -121,6 +128,8 @@ def requirement(text: str, base: Path, where: str = "", fallback: Path | None = 
     if local is None:
         return _checked_direct(parse_requirement(text, where), base, where)
     raw, extras, marker = local
+    egg = _EGG.search(raw)  # file:///path#egg=name names the distribution itself, as pip reads it
+    raw = raw[: egg.start()] if egg else raw
     path = _existing(raw, base, fallback)
     place = f"{where}: " if where else ""
     if not path.exists():
@@ -129,7 +138,7 @@ def requirement(text: str, base: Path, where: str = "", fallback: Path | None = 
             hint="give the path of a wheel, an sdist or a project folder"
             + (" (relative paths are taken from the file's folder)" if where else ""),
         )
-    name = _local_name(path, text, place)
+    name = pypi_name(egg.group(1)) if egg else _local_name(path, text, place)
     line = f"{name}{extras} @ {path.as_uri()}" + (f" ; {marker}" if marker else "")
     return parse_requirement(line, where)
 
@@ -142,7 +151,8 @@ def _local_part(text: str) -> tuple[str, str, str] | None:
         from urllib.parse import urlparse
         from urllib.request import url2pathname
 
-        return url2pathname(urlparse(body).path), "", marker.strip()
+        url = urlparse(body)
+        return url2pathname(url.path) + (f"#{url.fragment}" if url.fragment else ""), "", marker.strip()
     if "://" in body or " @ " in text or body.startswith("git+"):
         return None
     match = _EXTRAS.match(body)
