@@ -219,6 +219,125 @@ def test_pypi_request_refuses_an_invalid_command_line_requirement(tmp_path: Path
         pypi_request(requirements=["==1.0"], base=tmp_path)
 
 
+# --- local wheels, sdists and project folders ---------------------------------------------------
+
+
+def _wheel(folder: Path, name: str = "simple_math", version: str = "0.1") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    path.write_bytes(b"PK")  # only its name is read here
+    return path
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("dist/simple_math-0.1-py3-none-any.whl", "simple-math @ {wheel}"),
+        ("./dist/simple_math-0.1-py3-none-any.whl", "simple-math @ {wheel}"),
+        ("{wheel_path}", "simple-math @ {wheel}"),
+        ("file://{wheel_path}", "simple-math @ {wheel}"),
+        ("file://{legacy_path}#egg=Old_Lib", "old-lib @ {legacy}"),
+        ("dist/Simple.Math-0.3.tar.gz", "simple-math @ {sdist}"),
+        ("proj", "proj"),  # no separator, no leading dot, no archive suffix: a name, as pip decides
+        ("./proj", "my-proj @ {project}"),
+        ("./proj[cli,test]", "my-proj[cli,test] @ {project}"),
+        ('./proj ; python_version >= "3.8"', 'my-proj @ {project} ; python_version >= "3.8"'),
+        ("simple-math @ ./dist/simple_math-0.1-py3-none-any.whl", "simple-math @ {wheel}"),
+        ("requests>=2", "requests>=2"),
+    ],
+)
+def test_local_paths_become_absolute_file_urls_named_by_their_distribution(
+    tmp_path: Path, given: str, expected: str
+) -> None:
+    """pip's `_looks_like_path` / `is_archive_file` rules (pip/_internal/req/constructors.py) decide what is a path."""
+    wheel = _wheel(tmp_path / "dist")
+    sdist = tmp_path / "dist" / "Simple.Math-0.3.tar.gz"
+    sdist.write_bytes(b"")
+    project = _project(tmp_path / "proj", "My_Proj")
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "setup.py").write_text("")
+    values = {"wheel": wheel.as_uri(), "wheel_path": str(wheel), "sdist": sdist.as_uri(), "project": project.as_uri()}
+    values |= {"legacy": legacy.as_uri(), "legacy_path": str(legacy)}
+    request = pypi_request(requirements=[given.format(**values)], base=tmp_path)
+    assert request is not None and request.requirements == [expected.format(**values)]
+
+
+def test_a_local_path_that_does_not_exist_is_named_in_the_error(tmp_path: Path) -> None:
+    for given in ("dist/gone-1.0-py3-none-any.whl", "./nothing-here", "gone @ file:///no/such/gone.whl"):
+        with pytest.raises(SpecError) as caught:
+            pypi_request(requirements=[given], base=tmp_path)
+        assert "does not exist" in caught.value.message and "invalid PyPI requirement" not in caught.value.message
+        assert ("/no/such/gone.whl" if "file:" in given else str(tmp_path)) in caught.value.message
+
+
+def test_a_folder_without_a_project_and_a_file_that_is_no_package_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.txt").write_text("six\n")
+    with pytest.raises(SpecError, match=r"neither pyproject\.toml nor setup\.py"):
+        pypi_request(requirements=["./empty"], base=tmp_path)
+    with pytest.raises(SpecError, match="not a wheel, an sdist or a project folder") as caught:
+        pypi_request(requirements=["./notes.txt"], base=tmp_path)
+    assert caught.value.hint and "-r FILE" in caught.value.hint
+
+
+def test_a_project_without_a_readable_name_asks_for_the_name_at_form(tmp_path: Path) -> None:
+    project = tmp_path / "legacy"
+    project.mkdir()
+    (project / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    with pytest.raises(SpecError, match="cannot tell the distribution name") as caught:
+        pypi_request(requirements=["./legacy"], base=tmp_path)
+    assert caught.value.hint and f"NAME @ {project.as_uri()}" in caught.value.hint
+    (project / "setup.cfg").write_text("[metadata]\nname = Legacy_Lib\n")
+    request = pypi_request(requirements=["./legacy"], base=tmp_path)
+    assert request is not None and request.requirements == [f"legacy-lib @ {project.as_uri()}"]
+
+
+def test_paths_in_a_requirements_file_are_taken_from_its_folder_then_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip takes requirement paths from the current folder (constructors.py `os.path.abspath`), -r from the file's."""
+    here = _wheel(tmp_path / "sub" / "dist")
+    there = _wheel(tmp_path / "cwd" / "wheels", "other_lib", "1.0")
+    (tmp_path / "sub" / "requirements.txt").write_text("dist/simple_math-0.1-py3-none-any.whl\n")
+    (tmp_path / "sub" / "more.txt").write_text("wheels/other_lib-1.0-py3-none-any.whl\n")
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert _read(tmp_path / "sub" / "requirements.txt").requirements == [f"simple-math @ {here.as_uri()}"]
+    assert _read(tmp_path / "sub" / "more.txt").requirements == [f"other-lib @ {there.as_uri()}"]
+
+
+def test_a_new_request_replaces_the_old_one_for_its_distribution_whatever_the_source(tmp_path: Path) -> None:
+    project = str(_project(tmp_path / "proj", "simple-math"))
+    wheel = f"simple-math @ {_wheel(tmp_path).as_uri()}"
+    spec = EnvSpec(channels=(), pypi=("six", "simple-math==0.1"))
+    spec = PypiRequest(requirements=[wheel]).applied_to(spec)
+    assert spec.pypi == ("six", wheel) and spec.editables == ()
+    spec = PypiRequest(editables=[project]).applied_to(spec)
+    assert spec.pypi == ("six",) and spec.editables == (project,)
+    spec = PypiRequest(requirements=["simple-math==0.1"]).applied_to(spec)
+    assert spec.pypi == ("six", "simple-math==0.1") and spec.editables == ()
+    with pytest.raises(SpecError, match="both as a requirement and as an editable"):
+        PypiRequest(requirements=[wheel], editables=[project]).applied_to(spec)
+
+
+def test_a_project_folder_installed_non_editable_is_a_direct_entry_in_locks_and_exports(tmp_path: Path) -> None:
+    from corral.lock.lockfile import LockedPlatform
+    from corral.lock.pypi import entries_from_pylock, install_plan, pylock_text
+    from corral.specs.export import requirements_text
+
+    project = _project(tmp_path / "proj", "proj")
+    text = f'lock-version = "1.0"\n[[packages]]\nname = "proj"\ndirectory = {{ path = "{project}" }}\n'
+    (entry,) = entries_from_pylock(text)
+    assert entry.direct == project.as_uri() and not entry.editable
+    assert install_plan([entry], "3.12", "linux-64", allow_build=False) == ([], [f"proj @ {project.as_uri()}"], [])
+    assert f'directory = {{ path = "{project}", editable = false }}' in pylock_text([entry], "3.12")
+    assert entries_from_pylock(pylock_text([entry], "3.12")) == (entry,)
+    section = LockedPlatform(platform="linux-64", python="3.12", pypi=(entry,))
+    assert f"proj @ {project.as_uri()}" in requirements_text(section).splitlines()
+    editable = text.replace("}\n", ", editable = true }\n")
+    assert entries_from_pylock(editable)[0].editable == str(project)
+
+
 # --- redaction ----------------------------------------------------------------------------------
 
 

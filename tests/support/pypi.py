@@ -97,6 +97,26 @@ def write_setuptools_project(folder: Path, name: str, module_source: str) -> Pat
     return folder
 
 
+def write_setuptools_sdist(folder: Path, name: str, version: str, module_source: str) -> Path:
+    """A buildable sdist (setuptools backend; setuptools must be in the find-links folder) of one package."""
+    root = f"{_dist(name)}-{version}"
+    texts = {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\n',
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{_dist(name)}/__init__.py": module_source,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{root}.tar.gz"
+    with tarfile.open(target, "w:gz") as archive:
+        for path, text in texts.items():
+            data = text.encode()
+            member = tarfile.TarInfo(f"{root}/{path}")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return target
+
+
 def collect_build_wheels(folder: Path, cache: Path, download: bool = True) -> bool:
     """Put setuptools and wheel wheels in `folder` (from CPython's own test data, or PyPI once); True if done."""
     folder.mkdir(parents=True, exist_ok=True)

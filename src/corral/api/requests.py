@@ -24,7 +24,7 @@ from corral.errors import (
 from corral.models import EnvSpec, pypi_name, spec_name
 from corral.settings import Settings
 from corral.specs.envfile import EnvFile
-from corral.specs.requirements import PypiRequest
+from corral.specs.requirements import PypiRequest, without_sources
 from corral.store import generations as gens
 from corral.store import locking
 from corral.store import prefix as pfx
@@ -130,8 +130,8 @@ def update_from_files(ctx: ChangeContext, ref: EnvRef, files: EnvFile, prune: bo
         top = replace(files.spec, channels=channels)
         if prune:
             spec = replace(top, channels=top.channels or current.channels, python=top.python or current.python)
-        else:
-            spec = current.layered(top)
+        else:  # a package the files ask from another source (an editable, a path, the index) replaces the old request
+            spec = without_sources(current, top.pypi, top.editables).layered(top)
         motion = Motion(free=frozenset(files.spec.names()), pypi_upgrade=files.spec.pypi_names())
         action = "update --prune" if prune else "update"
         return apply(ctx, ref, spec, action=action, motion=motion, notes=files.warnings)

@@ -17,7 +17,8 @@ def entries_from_pylock(text: str, editables: Sequence[str] = (), direct: bool =
     """uv's pylock.toml as lock entries (wheels for the target, the sdist, editables by path).
 
     A package from a version-control URL has no artifact a hash can pin: with `direct` (a solved
-    change) it becomes a direct entry at its commit; a lock refuses it.
+    change) it becomes a direct entry at its commit; a lock refuses it. A local project folder
+    installed non-editable is a direct entry of its file:// URL (it is the user's own, like an editable).
     """
     if sys.version_info >= (3, 11):
         import tomllib
@@ -31,7 +32,10 @@ def entries_from_pylock(text: str, editables: Sequence[str] = (), direct: bool =
         directory = package.get("directory")
         if directory is not None:
             path = str(Path(str(directory.get("path", ""))).resolve())
-            out.append(PypiEntry(name=name, editable=_editable(path, editables)))
+            if directory.get("editable"):
+                out.append(PypiEntry(name=name, editable=_editable(path, editables)))
+            else:  # a local project installed as a built copy: built again from its folder on each install
+                out.append(PypiEntry(name=name, direct=Path(path).as_uri()))
             continue
         if "vcs" in package and direct:
             vcs = package["vcs"]
@@ -144,6 +148,13 @@ def pylock_text(entries: Sequence[PypiEntry], python: str) -> str:
         out += ["", "[[packages]]", f"name = {quoted(entry.name)}"]
         if entry.editable:
             out.append(f"directory = {{ path = {quoted(entry.editable)}, editable = true }}")
+            continue
+        if entry.direct.startswith("file:"):
+            from urllib.parse import urlparse
+            from urllib.request import url2pathname
+
+            folder = url2pathname(urlparse(entry.direct).path)
+            out.append(f"directory = {{ path = {quoted(folder)}, editable = false }}")
             continue
         if entry.direct:
             kind, _, rest = entry.direct.partition("+")

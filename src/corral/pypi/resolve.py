@@ -89,7 +89,8 @@ def resolve(
             unmet, CorralError(f"conda provides {', '.join(c.name for c in unmet)} at other versions")
         )
     names = sorted(provided)
-    keep = [(e.name, e.version) for e in previous if e.version and e.name not in provided]
+    sourced = _sourced_names(spec)
+    keep = [(e.name, e.version) for e in previous if e.version and e.name not in provided and e.name not in sourced]
     text = uv.lock(
         python,
         None,
@@ -116,6 +117,17 @@ def resolve(
                 hint="report this; the environment was not changed",
             )
     return Resolution(entries=entries, satisfied_by_conda=_satisfied(spec, provided))
+
+
+def _sourced_names(spec: EnvSpec) -> set[str]:
+    """Distributions requested from a URL, a local path or as editables: their source fixes the version.
+
+    The previous generation's version of them is no preference (a wheel switched for another wheel,
+    or an index version for a local project, must not be held back by what was installed before).
+    """
+    from corral.pypi.uv import project_name
+
+    return {pypi_name(r) for r in spec.pypi if " @ " in r} | {project_name(Path(e)) for e in spec.editables}
 
 
 def unmet_requests(requirements: Sequence[str], provided: Mapping[str, tuple[str, str]]) -> list[Conflict]:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from corral.errors import ChannelError, EnvFileError, SpecError
 from corral.models import EnvSpec, PypiIndex
-from corral.specs.requirements import PypiRequest, apply_option, parse_requirement, read_requirements_file
+from corral.specs.requirements import PypiRequest, apply_option, read_requirements_file, requirement
 from corral.textfile import read_text
 
 FileKind = Literal["environment", "conda-specs", "explicit", "requirements", "pylock"]
@@ -526,7 +526,7 @@ def _pip_entry(text: str, where: str, base: Path, request: PypiRequest) -> None:
             raise EnvFileError(f"{where}: cannot parse '{text}': {exc}", hint="check the quoting") from exc
         apply_option(words, request, base, where)
         return
-    request.requirements.append(parse_requirement(text, where))
+    request.requirements.append(requirement(text, base, where))  # conda runs pip from the file's folder
 
 
 def pypi_index_options(index: PypiIndex) -> list[str]:

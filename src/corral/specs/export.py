@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from corral.lock.lockfile import LockedPlatform
-from corral.models import EnvSpec
+from corral.models import EnvSpec, pypi_name
 from corral.specs.envfile import pypi_index_options
 
 FORMATS = ("environment.yml", "requirements.txt", "explicit", "pylock.toml")
@@ -113,7 +113,8 @@ def _conda_line(record: Mapping[str, Any], spec: EnvSpec, no_builds: bool) -> st
 def _pip_lines(env: Exportable, from_history: bool) -> list[str]:
     spec = env.spec
     asked = [*spec.pypi, *(f"-e {shlex.quote(e)}" for e in spec.editables)]
-    reqs = asked if from_history else [_pin_line(p) for p in env.pins]
+    direct = {pypi_name(r): r for r in spec.pypi if " @ " in r}  # asked by URL or local path
+    reqs = asked if from_history else [_pin_line(p, direct) for p in env.pins]
     return pypi_index_options(spec.index) + reqs if reqs else []
 
 
@@ -124,11 +125,18 @@ def _constraint_comments(env: Exportable, from_history: bool) -> list[str]:
     return [f"# constraint (not recreated): {c}" for c in env.spec.pypi_constraints]
 
 
-def _pin_line(pin: Mapping[str, str]) -> str:
+def _pin_line(pin: Mapping[str, str], direct: Mapping[str, str]) -> str:
+    """The line that installs a pin again: editable, direct URL, the file the request named, or name==version.
+
+    A distribution the request took from a URL or a local wheel/sdist is written as that reference
+    (`name @ file:///...whl`): its version alone would send pip to an index that may not have it.
+    """
     if pin.get("editable"):
         return f"-e {shlex.quote(pin['editable'])}"
     if pin.get("url"):
         return f"{pin['name']} @ {pin['url']}"
+    if pin["name"] in direct:
+        return direct[pin["name"]]
     return f"{pin['name']}=={pin['version']}"
 
 
@@ -185,6 +193,9 @@ def requirements_text(section: LockedPlatform) -> str:
     for entry in section.pypi:
         if entry.editable:
             lines.append(f"-e {entry.editable}")
+            continue
+        if entry.direct:  # a project folder or a VCS commit: no artifact a hash pins
+            lines.append(f"{entry.name} @ {entry.direct}")
             continue
         artifacts = [*entry.wheels, *([entry.sdist] if entry.sdist else [])]
         hashes = sorted({a.sha256 for a in artifacts})
