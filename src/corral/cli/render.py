@@ -250,14 +250,9 @@ def _lock(result: Any) -> str:
 
 def size(count: int) -> str:
     """Bytes for people: 0 B, 512 B, 4.0 KiB, 1.2 MiB, 3.40 GiB."""
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            if unit == "B":
-                return f"{int(value)} B"
-            return f"{value:.2f} {unit}" if value < 10 else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError
+    from corral.reporting import human_bytes
+
+    return human_bytes(count)
 
 
 def _du(result: Any) -> str:
