@@ -50,7 +50,8 @@ def pypi_env(corral: Corral, name: str, wheels: Path, *reqs: str) -> str:
     ],
 )
 def test_an_unknown_option_shows_the_subcommands_own_usage(corral: Corral, argv: list[str], usage: str) -> None:
-    """As conda's argparse subcommands do: the error and usage are those of the subcommand typed."""
+    """conda reports an unknown option with its top-level usage (plain argparse: conda/cli/conda_argparse.py
+    ArgumentParser.parse_args), which does not say what the subcommand takes; corral shows the subcommand's own."""
     result = corral(*argv)
     assert result.code == 2 and result.out == ""
     assert result.err.startswith(usage), result.err
@@ -82,6 +83,8 @@ def test_activate_without_the_hook_still_says_how_to_set_it_up(corral: Corral) -
 
 
 def test_create_says_how_to_use_the_environment(corral: Corral, wheels: Path) -> None:
+    """conda ends a create with how to activate it (`conda activate NAME`: conda/cli/common.py print_activate);
+    corral names `corral activate NAME` and the no-shell way, `corral run -n NAME python`."""
     out = pypi_env(corral, "web", wheels, "six")
     assert "Use it with: corral activate web   or: corral run -n web python" in out
     assert "corral list -n web" in out
