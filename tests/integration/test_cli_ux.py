@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Corral
-from tests.support.pypi import write_setuptools_project, write_wheel
+from tests.support.pypi import serve_simple_index, write_setuptools_project, write_wheel
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 SITE = f"lib/python{PYTHON}/site-packages"
@@ -194,3 +194,16 @@ def test_with_yes_the_plan_is_printed_before_the_pypi_install(corral: Corral, ch
     text = done.stdout.decode()
     assert done.returncode == 0, text
     assert text.index("Plan for order") < text.index("Installing PyPI packages: 1 package") < text.index("now at")
+
+
+@pytest.mark.slow
+def test_a_slow_index_shows_life_in_a_log(corral: Corral, tmp_path: Path) -> None:
+    """uv says nothing while it downloads: off a terminal, a line every 5 s says the step still runs."""
+    folder = tmp_path / "wheels"
+    write_wheel(folder, "slowpkg", "1.0")
+    with serve_simple_index(folder, delay=6.0) as url:
+        result = corral("create", "-n", "slow", "--python", PYTHON, "--pip", "slowpkg", "--index-url", url, "-y")
+    assert result.code == 0, result.err
+    beats = [line for line in result.err.splitlines() if line.endswith(" s)")]
+    assert beats, result.err
+    assert all("still working (" in line or " package (" in line for line in beats), beats
