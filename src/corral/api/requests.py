@@ -242,11 +242,21 @@ def _editable_name(path: str) -> str:
     return project_name(Path(path))
 
 
-def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: bool = False) -> ChangeResult:
-    """Move the named packages (or all with `all_packages`) to the newest versions the specs allow."""
+def update(
+    ctx: ChangeContext,
+    ref: EnvRef,
+    names: Sequence[str],
+    all_packages: bool = False,
+    pypi_names: Sequence[str] = (),
+) -> ChangeResult:
+    """Move the named packages (or all with `all_packages`) to the newest versions the specs allow.
+
+    `names` may be conda or PyPI packages; `pypi_names` must be PyPI packages (`update --pip NAME`).
+    """
     from corral.models import ALL
 
     wanted = [n.lower() for n in names]
+    wanted_pypi = [pypi_name(n) for n in pypi_names]
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
         packages = packages_of(ref, require_current(ref))
@@ -257,10 +267,18 @@ def update(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], all_packages: 
                 raise NothingToDo(
                     f"package '{name}' is not installed in {ref.label}", hint=f"see `corral list {ref.flag}`"
                 )
-        everything = all_packages or not wanted
+        for name in wanted_pypi:
+            if name not in pypi:
+                where = " (it is a conda package: name it without --pip)" if name in conda else ""
+                raise NothingToDo(
+                    f"PyPI package '{name}' is not installed in {ref.label}{where}",
+                    hint=f"see `corral list {ref.flag}`",
+                )
+        everything = all_packages or not (wanted or wanted_pypi)
+        from_pypi = [pypi_name(n) for n in wanted if pypi_name(n) in pypi] + wanted_pypi
         motion = Motion(
             upgrade=ALL if everything else frozenset(n for n in wanted if n in conda),
-            pypi_upgrade=None if everything else tuple(pypi_name(n) for n in wanted if pypi_name(n) in pypi),
+            pypi_upgrade=None if everything else tuple(dict.fromkeys(from_pypi)),
         )
         return apply(ctx, ref, current, action="update", motion=motion)
 

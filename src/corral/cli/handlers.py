@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from corral.cli import render
@@ -242,7 +243,7 @@ def _update(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     from corral import api
 
     ctx = _context(args, settings, reporter, command)
-    return api.update(ctx, _ref(args, settings), args.names, all_packages=args.all)
+    return api.update(ctx, _ref(args, settings), args.names, all_packages=args.all, pypi_names=args.pip)
 
 
 def _list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -349,9 +350,11 @@ def _doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     refs = list(all_envs(settings)) if args.all else [_ref(args, settings)]
     if not args.fix:
         return doctor.diagnose_many(settings, refs)
-    if args.all:
-        raise UsageError("--fix repairs one environment at a time", hint="corral doctor -n NAME --fix")
-    return doctor.fix(_context(args, settings, reporter, command), refs[0], adopt=args.adopt)
+    ctx = _context(args, settings, reporter, command)
+    if args.all:  # one question for all; then each repair's plan is shown without asking again
+        each = replace(ctx, confirm=_confirmer(replace(ctx.options, yes=True), bool(args.json)))
+        return doctor.fix_all(each, refs, approve=ctx.confirm, adopt=args.adopt)
+    return doctor.fix(ctx, refs[0], adopt=args.adopt)
 
 
 def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:

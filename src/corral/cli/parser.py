@@ -4,13 +4,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from collections.abc import Sequence
+from typing import Any
 
 from corral.activation.shells import SHELLS as SHELL_CHOICES
 from corral.settings import LINK_SCRIPT_CHOICES
 
 
-def _common() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an unknown option is reported with the usage of the (sub)command it was given to."""
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """Parse; unrecognized arguments are an error of the deepest subcommand chosen."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            chosen(self, parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+
+def chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the deepest subcommand `args` chose (`corral env remove` -> the `env remove` parser)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return chosen(action.choices[name], args)
+    return parser
+
+
+def _common() -> _Parser:
+    parent = _Parser(add_help=False)
     parent.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and more detail")
     parent.add_argument("--json", action="store_true", help="print a versioned JSON document instead of text")
     parent.add_argument("--offline", action="store_true", default=None, help="use cached repodata and packages only")
@@ -140,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     from corral import __version__
 
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="corral",
         description="Environments for Python and ML work: conda and PyPI packages, atomic generations,"
         " instant rollback.",
@@ -212,11 +235,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="PACKAGE", help="requested conda packages")
     p.add_argument("--pip", nargs="+", action="extend", default=[], metavar="NAME", help="requested PyPI packages")
 
-    p = sub.add_parser("update", aliases=["upgrade"], parents=[common], help="update named packages (or all)")
+    p = sub.add_parser(
+        "update",
+        aliases=["upgrade"],
+        parents=[common],
+        help="update named packages (or all)",
+        description="Move the named packages to the newest versions the environment's requests allow;"
+        " with no names (or --all), every package.",
+    )
     _target(p)
     _mutating(p)
     p.add_argument("--all", action="store_true", help="update every package (the default when none is named)")
-    p.add_argument("names", nargs="*", metavar="PACKAGE")
+    p.add_argument(
+        "names",
+        nargs="*",
+        metavar="PACKAGE",
+        help="installed packages to update, conda or PyPI ones (default: every package)",
+    )
+    p.add_argument(
+        "--pip",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME",
+        help="installed PyPI packages to update (an error names any that is not one)",
+    )
 
     p = sub.add_parser("list", parents=[common], help="list the packages of an environment")
     _target(p)
@@ -279,15 +322,37 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     p.add_argument("args", nargs=argparse.REMAINDER)
-    for verb in ("activate", "deactivate"):
-        p = sub.add_parser(verb, parents=[common], help=f"{verb} an environment in this shell (needs the shell hook)")
-        p.add_argument("args", nargs=argparse.REMAINDER)
+    hook_note = (
+        "This changes the current shell, so it runs through corral's shell function: set it up once with"
+        " `corral shell init SHELL`. Without it: `corral shell -n ENV` or `corral run -n ENV CMD`."
+    )
+    p = sub.add_parser(
+        "activate",
+        parents=[common],
+        help="activate an environment in this shell (needs the shell hook)",
+        usage="corral activate [-h] (ENV | -n NAME | -p PATH)",
+        description="Activate an environment in the current shell: its bin/ first on PATH, its activation scripts"
+        " run, the prompt marked. " + hook_note,
+    )
+    _target(p)
+    p.add_argument("env", nargs="?", default=None, metavar="ENV", help="an environment name, or a path (with a /)")
+    sub.add_parser(
+        "deactivate",
+        parents=[common],
+        help="deactivate the active environment in this shell (needs the shell hook)",
+        description="Undo the last `corral activate` in the current shell. " + hook_note,
+    )
 
     shell = sub.add_parser(
-        "shell", parents=[common], help="a subshell with an environment active; hooks for activate/deactivate"
+        "shell",
+        parents=[common],
+        help="a subshell with an environment active; hooks for activate/deactivate",
+        usage="corral shell [-h] (-n NAME | -p PATH)\n       corral shell {hook,init,activate,deactivate} ...",
+        description="`corral shell -n ENV` starts your shell with the environment active (exit it to leave);"
+        " no shell hook is needed. The subcommands set up and drive `corral activate`.",
     )
     _target(shell)
-    shell_sub = shell.add_subparsers(dest="shell_command", metavar="COMMAND")
+    shell_sub = shell.add_subparsers(dest="shell_command", metavar="COMMAND", prog="corral shell")
     p = shell_sub.add_parser("hook", help="print the shell function behind `corral activate` (eval it in an rc file)")
     p.add_argument("shell_name", metavar="SHELL", choices=SHELL_CHOICES, help=", ".join(SHELL_CHOICES))
     p = shell_sub.add_parser("init", parents=[common], help="add the hook to the shell's rc file (backed up)")

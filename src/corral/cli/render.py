@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from corral.errors import CorralError
-from corral.models import Change, EnvInfo, Plan
+from corral.models import Change, EnvInfo, PackageInfo, Plan
 
 _MARK = {"add": "+", "remove": "-", "upgrade": "↑", "downgrade": "↓", "change": "~"}
 _WORD = {
@@ -40,15 +40,27 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shown_version(package: PackageInfo) -> str:
+    """A package's version for a table: PyPI projects without one show `editable` or their URL's file name."""
+    if package.version:
+        return package.version
+    if package.kind == "pypi" and package.build == "editable":
+        return "editable"
+    if package.kind == "pypi" and "/" in package.channel:
+        return package.channel.rstrip("/").rsplit("/", 1)[-1]
+    return "-"
+
+
 def _change_row(change: Change) -> list[str]:
     old, new = change.old, change.new
     if change.kind == "add" and new:
-        version, build, channel = new.version, new.build, new.channel
+        version, build, channel = shown_version(new), new.build, new.channel
     elif change.kind == "remove" and old:
-        version, build, channel = old.version, old.build, old.channel
+        version, build, channel = shown_version(old), old.build, old.channel
     else:
         assert old and new
-        version = f"{old.version} -> {new.version}" if old.version != new.version else new.version
+        before, after = shown_version(old), shown_version(new)
+        version = f"{before} -> {after}" if before != after else after
         build = f"{old.build} -> {new.build}" if old.build != new.build else new.build
         channel = new.channel if old.channel == new.channel else f"{old.channel} -> {new.channel}"
     return [f"  {_MARK[change.kind]} {change.name}", version, build, channel]
@@ -122,7 +134,15 @@ _PLANS: dict[str, Callable[[Any], str]] = {
     "RollbackResult": _rollback_plan,
     "EnvRemoved": _removal_plan,
     "CleanResult": lambda result: clean_plan(result),
+    "RepairPlan": lambda result: _repair_plan(result),
 }
+
+
+def _repair_plan(result: Any) -> str:
+    """`doctor --all --fix`: which environments get a fresh generation."""
+    head = f"Repair {len(result.diagnoses)} environment(s), each with a fresh generation from its own lock"
+    rows = "".join(f"  {d.env}: {len(d.problems)} problem(s)\n" for d in result.diagnoses)
+    return f"{head} (the current generations stay for rollback):\n{rows}\n"
 
 
 def text(command: str, result: Any) -> str:
@@ -139,7 +159,10 @@ def _change(result: Any) -> str:
     out += f"{result.env}: now at generation {result.generation} ({result.path})\n"
     if result.action == "create":
         flag = f"-n {result.env}" if "/" not in result.env else f"-p {result.path}"
-        out += f"Use it with: corral list {flag}   (its programs are in {result.path}/bin)\n"
+        out += (
+            f"Use it with: corral activate {flag.removeprefix('-n ')}   or: corral run {flag} python\n"
+            f"See its packages with: corral list {flag}   (its programs are in {result.path}/bin)\n"
+        )
     if result.removed_generations:
         out += f"Deleted old generations: {', '.join(map(str, result.removed_generations))}\n"
     return out
@@ -227,14 +250,9 @@ def _lock(result: Any) -> str:
 
 def size(count: int) -> str:
     """Bytes for people: 0 B, 512 B, 4.0 KiB, 1.2 MiB, 3.40 GiB."""
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            if unit == "B":
-                return f"{int(value)} B"
-            return f"{value:.2f} {unit}" if value < 10 else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError
+    from corral.reporting import human_bytes
+
+    return human_bytes(count)
 
 
 def _du(result: Any) -> str:
@@ -246,7 +264,7 @@ def _du(result: Any) -> str:
     rows = [
         [
             e.env,
-            f"{e.current or '-'} of {e.generations}",
+            f"{e.current or '-'} ({e.generations} kept)",
             size(e.unique),
             size(e.shared),
             size(e.apparent),
@@ -292,7 +310,8 @@ def _clean(result: Any) -> str:
 def _diagnosis(d: Any) -> str:
     if d.healthy:
         return f"{d.env}: healthy (generation {d.generation}, every check passed)\n"
-    out = [f"{d.env}: {len(d.problems)} problem(s) in generation {d.generation} ({d.path})"]
+    where = f"in generation {d.generation}" if d.generation is not None else "and no current generation"
+    out = [f"{d.env}: {len(d.problems)} problem(s) {where} ({d.path})"]
     for check in sorted({p.check for p in d.problems}, key=lambda c: [p.check for p in d.problems].index(c)):
         found = [p for p in d.problems if p.check == check]
         out.append(f"  {check} ({len(found)}):")

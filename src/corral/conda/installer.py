@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,19 +18,60 @@ _HASH_MISMATCH = re.compile(r"hash mismatch when extracting (\S+) to .*?expected
 
 
 class _ProgressAdapter:
-    """rattler's InstallerReporter callbacks forwarded to a corral Reporter."""
+    """rattler's InstallerReporter callbacks forwarded to a corral Reporter: packages linked, and bytes.
 
-    def __init__(self, reporter: Reporter) -> None:
+    The bytes are those of the package archives made ready so far: a download counts as it
+    arrives (on_download_progress), a package already in the cache counts whole once its cache
+    entry is validated (on_populate_cache_complete).
+    """
+
+    def __init__(self, reporter: Reporter, sizes: dict[str, int]) -> None:
         self.reporter = reporter
+        self.sizes = sizes  # package name -> archive bytes
+        self._names: dict[int, str] = {}  # token of a cache entry -> its package
+        self._downloads: dict[int, str] = {}  # token of a download -> its package
+        self._credited: dict[str, int] = {}
+        self._total = 0
+        self._lock = threading.Lock()
 
     def on_transaction_start(self, total_operations: int) -> None:
-        self.reporter.start("Installing", total_operations)
+        self.reporter.start("Installing", total_operations, sum(self.sizes.values()))
+
+    def on_populate_cache_start(self, operation: int, package_name: str) -> int:
+        with self._lock:
+            token = len(self._names)
+            self._names[token] = package_name
+            return token
+
+    def on_download_start(self, cache_entry: int) -> int:
+        with self._lock:
+            token = len(self._downloads)
+            self._downloads[token] = self._names.get(cache_entry, "")
+            return token
+
+    def on_download_progress(self, download_idx: int, progress: int, total: int | None) -> None:
+        self._credit(self._downloads.get(download_idx, ""), progress)
+
+    def on_populate_cache_complete(self, cache_entry: int) -> None:
+        name = self._names.get(cache_entry, "")
+        self._credit(name, self.sizes.get(name, 0))
 
     def on_transaction_operation_complete(self, operation: int) -> None:
         self.reporter.advance()
 
     def on_transaction_complete(self) -> None:
         self.reporter.finish()
+
+    def _credit(self, name: str, done: int) -> None:
+        with self._lock:
+            if not name:
+                return
+            before = self._credited.get(name, 0)
+            now = max(before, min(done, self.sizes.get(name, done)))
+            self._credited[name] = now
+            self._total += now - before
+            total = self._total
+        self.reporter.progress_bytes(total)
 
     def __getattr__(self, name: str) -> Any:
         # Every other callback of the protocol is a no-op; token-returning ones get 0.
@@ -67,7 +109,7 @@ def link(
             cache_dir=settings.conda_cache,
             installed_packages=[],
             show_progress=False,
-            reporter=_ProgressAdapter(reporter),
+            reporter=_ProgressAdapter(reporter, {e.name: e.size for e in entries}),
             requested_specs=specs,
         )
 

@@ -351,10 +351,11 @@ async def _explain(
             name = spec_name(absent[0][0])
         if name not in names:
             close = difflib.get_close_matches(name, sorted(names), n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "check the spelling"
+            channel_hint = "add the channel that has it with -c CHANNEL"
+            hint = f"did you mean {' or '.join(close)}? If not, {channel_hint}" if close else None
             return PackageNotFound(
                 f"package '{name}' is not in the channels ({channel_list})",
-                hint=f"{hint}, or add the channel that has it with -c CHANNEL",
+                hint=hint or f"check the spelling, or {channel_hint}",
             )
         records = await gateway.query(channels, platforms, [name], recursive=False)
         versions = sorted({str(r.version) for group in records for r in group}, key=_version_key)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from corral.context import ChangeContext, ChangeResult, require_current
+from corral.context import ChangeContext, ChangeResult, Confirm, require_current
 from corral.doctor import checks
 from corral.doctor.checks import Problem
-from corral.errors import CorralError, DamagedGeneration
+from corral.errors import Aborted, CorralError, DamagedGeneration
 from corral.lock.platforms import machine_platform
 from corral.preflight import owned_extra_files
 from corral.settings import Settings
@@ -247,6 +247,47 @@ def _unfixable_inconsistency(ref: EnvRef, diagnosis: Diagnosis) -> list[str]:
             details=[str(u) for u in found[:20]],
         )
     return [f"left as it is: the environment's own lock does not hold together ({found[0]}); {hint}"]
+
+
+@dataclass(frozen=True)
+class RepairPlan:
+    """`doctor --all --fix`: the environments about to be repaired, shown once before any of them is."""
+
+    diagnoses: tuple[Diagnosis, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"environments": [d.to_dict() for d in self.diagnoses]}
+
+
+def fix_all(ctx: ChangeContext, refs: list[EnvRef], approve: Confirm, adopt: bool = False) -> DoctorResult:
+    """Repair every environment of `refs` that needs it, one after another, after one `approve` of them all.
+
+    `ctx.confirm` then sees each repair's own plan (shown, not asked again). A repair that fails
+    does not stop the others: it is named in the actions, and its environment stays unhealthy.
+    """
+    before = [diagnose(ctx.settings, r) for r in refs]
+    sick = [(r, d) for r, d in zip(refs, before, strict=True) if not d.healthy]
+    if not sick:
+        return DoctorResult(
+            tuple(before), actions=("every environment is healthy: nothing to fix",), after=tuple(before)
+        )
+    if not approve(RepairPlan(tuple(d for _, d in sick))):
+        raise Aborted("nothing was changed")
+    fixed: list[ChangeResult] = []
+    actions: list[str] = []
+    for ref, diagnosis in sick:
+        try:
+            result = fix(ctx, ref, adopt=adopt)
+        except Aborted:
+            raise
+        except CorralError as exc:
+            actions.append(f"{diagnosis.env}: could not repair: {exc.message}")
+            continue
+        fixed += result.fixed
+        actions += [f"{diagnosis.env}: {a}" for a in result.actions]
+    after = tuple(diagnose(ctx.settings, r) for r in refs)
+    return DoctorResult(tuple(before), tuple(fixed), tuple(actions), after)
 
 
 def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:

@@ -158,10 +158,10 @@ class PypiEntry:
     direct: str = ""
 
     def package_info(self) -> PackageInfo:
-        """The entry as plans and lists show a package (an editable shows its path as its channel)."""
+        """The entry as plans and lists show a package (an editable or direct one: its path or URL as channel)."""
         if self.editable:
             return PackageInfo(self.name, "", "editable", self.editable, kind="pypi")
-        return PackageInfo(self.name, self.version or "", "", "pypi", kind="pypi")
+        return PackageInfo(self.name, self.version or "", "", self.direct or "pypi", kind="pypi")
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as written."""

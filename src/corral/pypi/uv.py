@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,25 +191,37 @@ class Uv:
                 args += ["-r", _file(Path(tmp), "locked.txt", hashed)]
                 if not allow_build:
                     args.append("--no-build")
-                status = f"Installing {len(hashed)} PyPI package(s)"
-                if self.settings.offline:
-                    self._run(args, python, index, status)
-                else:
-                    # Artifacts pinned by sha256 cannot change, so uv's cache is tried first without asking
-                    # the index whether its copies are fresh (100-200 ms saved here); anything missing
-                    # from the cache is then fetched in the normal run.
-                    try:
-                        self._run([*args, "--offline"], python, index, status)
-                    except CorralError:
-                        self._run(args, python, index, status)
+                with self._counted("Installing PyPI packages", len(hashed)):
+                    if self.settings.offline:
+                        self._run(args, python, index, "")
+                    else:
+                        # Artifacts pinned by sha256 cannot change, so uv's cache is tried first without asking
+                        # the index whether its copies are fresh (100-200 ms saved here); anything missing
+                        # from the cache is then fetched in the normal run.
+                        try:
+                            self._run([*args, "--offline"], python, index, "")
+                        except CorralError:
+                            self._run(args, python, index, "")
             if plain:
                 args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
                 args += ["-r", _file(Path(tmp), "direct.txt", plain)]
-                self._run(args, python, index, f"Installing {len(plain)} direct reference(s)")
+                with self._counted("Installing direct references", len(plain)):
+                    self._run(args, python, index, "")
             if editables:
                 args = ["pip", "install", "--no-deps", "--link-mode", "hardlink"]
                 args += ["-r", _file(Path(tmp), "editables.txt", [f"-e {e}" for e in editables])]
-                self._run(args, python, index, f"Installing {len(editables)} editable project(s)")
+                with self._counted("Installing editable projects", len(editables)):
+                    self._run(args, python, index, "")
+
+    @contextlib.contextmanager
+    def _counted(self, label: str, count: int) -> Iterator[None]:
+        """A counted task around uv runs: uv reports nothing while it works, so it is done all at once."""
+        self.reporter.start(label, count)
+        try:
+            yield
+            self.reporter.advance(count)
+        finally:
+            self.reporter.finish()
 
     def _scratch(self) -> tempfile.TemporaryDirectory[str]:
         """A scratch folder for uv's input files, inside the store (a killed run's is removed by `clean`)."""
@@ -217,9 +230,10 @@ class Uv:
 
     def _run(self, args: list[str], python: Path, index: PypiIndex, status: str) -> str:
         argv = [uv_binary(), *args, *self._common(python, index)]
-        self.reporter.status(status)
+        if status:
+            self.reporter.status(status)
         try:
-            done = children.run(argv, child_environment(), self.settings.run_dir)
+            done = children.run(argv, child_environment(), self.settings.run_dir, tick=self.reporter.tick)
         except OSError as exc:
             raise PypiError(f"cannot run uv: {exc}", hint="reinstall corral, which ships uv") from exc
         if done.returncode != 0:

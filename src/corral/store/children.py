@@ -22,9 +22,16 @@ _PR_SET_PDEATHSIG = 1
 
 
 def run(
-    argv: Sequence[str], env: Mapping[str, str], run_dir: Path, cwd: Path | None = None
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    run_dir: Path,
+    cwd: Path | None = None,
+    tick: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `argv` to completion (output captured as text); on any interruption its whole group is killed first."""
+    """Run `argv` to completion (output captured as text); on any interruption its whole group is killed first.
+
+    `tick` is called about every 0.2 s while the child runs (progress output shows life).
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         list(argv),
@@ -40,7 +47,13 @@ def run(
     marker = run_dir / f"{proc.pid}.json"
     try:
         marker.write_text(json.dumps({"pid": proc.pid, "parent": os.getpid(), "program": argv[0]}))
-        out, err = proc.communicate()
+        while True:
+            try:
+                out, err = proc.communicate(timeout=0.2 if tick is not None else None)
+                break
+            except subprocess.TimeoutExpired:  # no output is lost: communicate resumes
+                assert tick is not None
+                tick()
     except BaseException:
         _kill_group(proc.pid)
         proc.wait()
