@@ -1,11 +1,13 @@
-"""Use cases on whole environments: env remove, rollback."""
+"""Use cases on whole environments: env remove, rollback, clone, rename, environment variables."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from corral.context import ChangeContext, env_label, packages_of
+from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
 from corral.errors import (
     Aborted,
     GenerationNotFound,
@@ -13,8 +15,8 @@ from corral.errors import (
 from corral.models import HistoryEntry, Plan
 from corral.store import generations as gens
 from corral.store import locking
-from corral.store.envs import EnvRef, require_existing
-from corral.store.fsutil import trash_then_remove
+from corral.store.envs import EnvRef, require_absent, require_existing
+from corral.store.fsutil import remove_tree, trash_then_remove
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,136 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
             ),
         )
         return result
+
+
+def clone(ctx: ChangeContext, ref: EnvRef, source: EnvRef) -> ChangeResult:
+    """`corral create -n NEW --clone OLD`: a new environment that is exactly OLD's current generation.
+
+    Built from OLD's record by the one materializer, as `create --lock` builds from a lock: no
+    solve, offline when the caches hold the artifacts. Its history names the source.
+    """
+    from corral.frozen import apply_locked
+
+    with _both_locked(ctx, source, ref):
+        require_existing(source)
+        gens.recover(ref)
+        require_absent(ref)
+        number = require_current(source)
+        record = gens.read_record(source, number)
+        ctx = replace(ctx, command=f"{ctx.command}  # clone of {env_label(source)}, generation {number}")
+        return apply_locked(
+            ctx,
+            ref,
+            record.spec,
+            record.locked,
+            lock_sha256=record.lock_sha256,
+            action="clone",
+            allow_build=not record.lock_sha256,
+            interpreter=record.python,
+        )
+
+
+def rename(ctx: ChangeContext, ref: EnvRef, new: EnvRef, active: EnvRef | None) -> ChangeResult:
+    """`corral rename -n OLD NEW`: NEW is OLD's current generation, rebuilt at NEW's path; then OLD goes.
+
+    A generation's files name its own path (shebangs, prefix-replaced files), so generations cannot
+    be moved: the current one is built again under the new name (no solve, from the caches) with
+    the next generation number, the history is carried over (so `history` tells the whole story),
+    and the old generations are deleted with the old name. Refused while OLD is active in this
+    shell, as conda refuses it.
+    """
+    from corral.errors import UsageError
+
+    if active is not None and active.link == ref.link:
+        raise UsageError(
+            f"{ref.label} is active in this shell; it cannot be renamed from inside it (as conda refuses)",
+            hint="run `corral deactivate` first",
+        )
+    with _both_locked(ctx, ref, new):
+        require_existing(ref)
+        gens.recover(new)
+        require_absent(new)
+        number = require_current(ref)
+        record = gens.read_record(ref, number)
+        history = gens.read_history(ref)
+        if not ctx.options.dry_run:
+            gens.write_history(new, history)
+        from corral.frozen import apply_locked
+
+        try:
+            result = apply_locked(
+                replace(ctx, command=f"{ctx.command}  # renamed from {env_label(ref)}, generation {number}"),
+                new,
+                record.spec,
+                record.locked,
+                lock_sha256=record.lock_sha256,
+                action="rename",
+                allow_build=not record.lock_sha256,
+                interpreter=record.python,
+            )
+        except BaseException:
+            if gens.current_generation(new) is None:  # never switched: nothing of the new name may stay
+                remove_tree(new.home)
+            raise
+        if result.dry_run:
+            return result
+        import os
+
+        if ref.link.is_symlink():
+            ref.link.unlink()
+        trash_then_remove(ref.home, f".trash-env-{ref.home.name}-{os.getpid()}")
+        return result
+
+
+def set_variables(
+    ctx: ChangeContext, ref: EnvRef, assignments: Mapping[str, str], unset: Sequence[str] = ()
+) -> ChangeResult:
+    """`corral env config vars set/unset`: the environment's variables change in a new generation."""
+    from corral.change import apply
+    from corral.errors import NothingToDo
+
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        require_existing(ref)
+        gens.recover(ref)
+        spec = gens.read_record(ref, require_current(ref)).spec
+        values = dict(spec.variables)
+        missing = [name for name in unset if name not in values]
+        if missing:
+            raise NothingToDo(
+                f"{ref.label} has no variable {', '.join(missing)}",
+                hint=f"see `corral env config vars list {ref.flag}`",
+            )
+        for name in unset:
+            values.pop(name)
+        values.update(assignments)
+        return apply(ctx, ref, replace(spec, variables=tuple(values.items())), action="env config vars")
+
+
+@dataclass(frozen=True)
+class Variables:
+    """`corral env config vars list`: what activation and `run` set."""
+
+    env: str
+    variables: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"env": self.env, "variables": dict(self.variables)}
+
+
+def list_variables(ref: EnvRef) -> Variables:
+    """The variables of an environment's current generation."""
+    require_existing(ref)
+    return Variables(env_label(ref), gens.read_record(ref, require_current(ref)).spec.variables)
+
+
+@contextlib.contextmanager
+def _both_locked(ctx: ChangeContext, one: EnvRef, other: EnvRef) -> Iterator[None]:
+    """Hold two environments' locks, always taken in the same order (no deadlock between two renames)."""
+    first, second = sorted((one, other), key=lambda r: str(r.lock_file))
+    timeout, reporter = ctx.settings.lock_timeout, ctx.reporter
+    with (
+        locking.held(first.lock_file, first.label, timeout, reporter),
+        locking.held(second.lock_file, second.label, timeout, reporter),
+    ):
+        yield

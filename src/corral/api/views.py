@@ -63,18 +63,30 @@ class PackageList:
         }
 
 
-def list_packages(settings: Settings, ref: EnvRef) -> PackageList:
-    """The packages installed in an environment's current generation."""
+def list_packages(settings: Settings, ref: EnvRef, pattern: str = "") -> PackageList:
+    """The packages installed in an environment's current generation; with `pattern`, those whose name it matches.
+
+    As `conda list REGEX`: a regular expression searched for in each package name.
+    """
+    import re
+
+    from corral.errors import UsageError
+
+    try:
+        wanted = re.compile(pattern) if pattern else None
+    except re.error as exc:
+        raise UsageError(f"invalid regular expression '{pattern}': {exc}", hint="e.g. corral list -n ml '^py'") from exc
     require_existing(ref)
     current = require_current(ref)
     prefix = gens.generation_dir(ref, current)
     record = gens.read_record(ref, current)
     spec = record.spec
+    packages = _installed_packages(prefix, record.pypi_names())
     return PackageList(
         env=env_label(ref),
         path=str(ref.link),
         generation=current,
-        packages=tuple(_installed_packages(prefix, record.pypi_names())),
+        packages=tuple(p for p in packages if wanted is None or wanted.search(p.name)),
         requested=spec.specs,
         requested_pypi=spec.pypi,
     )

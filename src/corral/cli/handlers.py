@@ -89,6 +89,8 @@ def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     from corral import api
 
     ctx = _context(args, settings, reporter, command)
+    if getattr(args, "clone", ""):
+        return _clone(args, settings, ctx)
     if getattr(args, "lock", ""):
         return _create_locked(args, settings, ctx)
     files = api.read_env_files(args.files) if args.files else None
@@ -249,7 +251,58 @@ def _update(args: argparse.Namespace, settings: Any, reporter: Reporter, command
 def _list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    return api.list_packages(settings, _ref(args, settings))
+    if args.revisions:  # conda's `list --revisions`
+        return api.history(settings, _ref(args, settings))
+    return api.list_packages(settings, _ref(args, settings), args.pattern)
+
+
+def _clone(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
+    from corral.api.envs import clone
+    from corral.store.envs import env_ref
+
+    extra = [
+        f
+        for f, given in (("SPEC", args.specs), ("-f", args.files), ("--pip", args.pip), ("-c", args.channels))
+        if given
+    ]
+    extra += [f for f, given in (("--lock", args.lock), ("--python", args.python), ("-e", args.editable)) if given]
+    if extra:
+        raise UsageError(
+            f"--clone copies an environment as it is; it does not take {', '.join(extra)}",
+            hint="clone first, then change the copy with `corral install`",
+        )
+    source = env_ref(settings, path=args.clone) if "/" in args.clone else env_ref(settings, name=args.clone)
+    return clone(ctx, _ref(args, settings, active=False), source)
+
+
+def _rename(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.api.envs import rename
+    from corral.store.envs import active_ref, env_ref
+
+    new = env_ref(settings, path=args.new) if "/" in args.new else env_ref(settings, name=args.new)
+    ctx = _context(args, settings, reporter, command)
+    return rename(ctx, _ref(args, settings, active=False), new, active_ref(settings, os.environ))
+
+
+def _env_vars(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.api.envs import list_variables, set_variables
+
+    verb = getattr(args, "vars_command", None)
+    if verb is None:
+        raise UsageError("say what to do with the variables", hint="corral env config vars list|set|unset -n ENV")
+    ref = _ref(args, settings)
+    if verb == "list":
+        return list_variables(ref)
+    ctx = _context(args, settings, reporter, command)
+    if verb == "unset":
+        return set_variables(ctx, ref, {}, args.names)
+    pairs = {}
+    for item in args.assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not name.replace("_", "a").isalnum() or name[0].isdigit():
+            raise UsageError(f"'{item}' is not NAME=VALUE", hint="e.g. corral env config vars set -n ml MY_VAR=1")
+        pairs[name] = value
+    return set_variables(ctx, ref, pairs)
 
 
 def _history(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -369,6 +422,11 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "remove": _remove,
     "update": _update,
     "list": _list,
+    "rename": _rename,
+    "env config vars": _env_vars,
+    "env config vars list": _env_vars,
+    "env config vars set": _env_vars,
+    "env config vars unset": _env_vars,
     "history": _history,
     "rollback": _rollback,
     "env list": _env_list,

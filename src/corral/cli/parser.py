@@ -190,8 +190,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="install exactly a corral.lock's packages for this platform: no solving, every hash checked,"
         " nothing built",
     )
+    p.add_argument(
+        "--clone",
+        default="",
+        metavar="ENV",
+        help="a copy of another environment's current generation (a name, or a path with a /): no solve,"
+        " offline from the caches",
+    )
     p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs, e.g. python=3.12 'numpy>=1.26'")
     _pypi(p)
+
+    p = sub.add_parser(
+        "rename",
+        parents=[common],
+        help="give an environment another name (or path): rebuilt there from its current generation",
+    )
+    _target(p)
+    _mutating(p, untracked=False, builds=False)
+    p.add_argument("new", metavar="NEW", help="the new name (or a path with a /)")
 
     p = sub.add_parser(
         "lock",
@@ -263,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", parents=[common], help="list the packages of an environment")
     _target(p)
+    p.add_argument("pattern", nargs="?", default="", metavar="REGEX", help="only packages whose name matches it")
+    p.add_argument("--revisions", action="store_true", help="the environment's generations (same as `corral history`)")
 
     p = sub.add_parser("history", parents=[common], help="show an environment's generations and changes")
     _target(p)
@@ -291,6 +309,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prune", action="store_true", help="make the environment exactly the files (drop other requests)")
     p = env_sub.add_parser("export", parents=[common], help="same as `corral export`")
     _export(p)
+    config = env_sub.add_parser("config", help="an environment's settings (conda's `env config vars`)")
+    config_sub = config.add_subparsers(dest="config_command", metavar="COMMAND")
+    variables = config_sub.add_parser("vars", help="environment variables set on activation and in `run`")
+    vars_sub = variables.add_subparsers(dest="vars_command", metavar="COMMAND")
+    p = vars_sub.add_parser("list", parents=[common], help="show them")
+    _target(p)
+    p = vars_sub.add_parser("set", parents=[common], help="set NAME=VALUE ... (a new generation)")
+    _target(p)
+    _mutating(p, untracked=False, builds=False)
+    p.add_argument("assignments", nargs="+", metavar="NAME=VALUE")
+    p = vars_sub.add_parser("unset", parents=[common], help="unset NAME ... (a new generation)")
+    _target(p)
+    _mutating(p, untracked=False, builds=False)
+    p.add_argument("names", nargs="+", metavar="NAME")
 
     p = sub.add_parser("export", parents=[common], help="write an environment as a file that recreates it")
     _export(p)

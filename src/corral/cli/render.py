@@ -93,7 +93,7 @@ def _rollback_plan(result: Any) -> str:
 
 def _change_plan(result: Any) -> str:
     head = f"Plan for {result.env}"
-    if result.action == "create":
+    if result.action in ("create", "clone", "rename"):
         head += f" (new, at {result.path})"
     elif result.generation is not None and result.previous is not None:
         head += f" (generation {result.previous} -> {result.generation})"
@@ -157,7 +157,7 @@ def _change(result: Any) -> str:
         return f"Nothing to do: {result.env} already satisfies the request (generation {result.previous}).\n"
     out = package_messages([m for m in result.messages if m.source.endswith("script")])
     out += f"{result.env}: now at generation {result.generation} ({result.path})\n"
-    if result.action == "create":
+    if result.action in ("create", "clone", "rename"):
         flag = f"-n {result.env}" if "/" not in result.env else f"-p {result.path}"
         out += (
             f"Use it with: corral activate {flag.removeprefix('-n ')}   or: corral run {flag} python\n"
@@ -376,12 +376,26 @@ def error(exc: CorralError) -> str:
     return out
 
 
+def _list_or_history(result: Any) -> str:
+    return _history(result) if type(result).__name__ == "History" else _list(result)
+
+
+def _variables(result: Any) -> str:
+    if not result.variables:
+        return f"{result.env}: no variables (set one with `corral env config vars set -n {result.env} NAME=VALUE`)\n"
+    return "".join(f"{name}={value}\n" for name, value in result.variables)
+
+
 _RENDERERS = {
+    "rename": lambda result: _change(result),
+    "env config vars list": _variables,
+    "env config vars set": lambda result: _change(result),
+    "env config vars unset": lambda result: _change(result),
     "create": _change,
     "install": _change,
     "remove": _change,
     "update": _change,
-    "list": _list,
+    "list": _list_or_history,
     "history": _history,
     "rollback": _rollback,
     "env list": _env_list,

@@ -62,6 +62,8 @@ def _command_name(args: argparse.Namespace) -> str:
     if command == "shell":
         sub = getattr(args, "shell_command", None)
         return f"shell {sub}" if sub else "shell"
+    if command == "env" and getattr(args, "env_command", None) == "config":
+        return f"env config vars {getattr(args, 'vars_command', None) or ''}".strip()
     if command in ("env", "pip", "python"):
         sub = str(getattr(args, f"{command}_command"))
         return f"{command} " + {"ls": "list", "rm": "remove"}.get(sub, sub)

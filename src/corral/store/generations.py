@@ -216,6 +216,12 @@ def read_history(ref: EnvRef) -> list[HistoryEntry]:
     return [HistoryEntry.from_dict(e) for e in read_json(path).get("entries", [])]
 
 
+def write_history(ref: EnvRef, entries: list[HistoryEntry]) -> None:
+    """Replace the environment's history (a renamed environment carries its old one)."""
+    ref.home.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(ref.home / HISTORY_FILE, {"schema": SCHEMA, "entries": [e.to_dict() for e in entries]})
+
+
 def append_history(ref: EnvRef, entry: HistoryEntry) -> None:
     """Add an entry (the file is rewritten atomically)."""
     entries = [e.to_dict() for e in read_history(ref)] + [entry.to_dict()]
