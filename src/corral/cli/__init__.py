@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if not args.command:
         parser.print_help()
         _exit(2)
-    for group in ("env", "pip", "python"):
+    for group in ("env", "pip", "python", "kernel"):
         if args.command == group and not getattr(args, f"{group}_command"):
             _exit(main_help(parser, group))
     from corral.cli.run import dispatch

@@ -416,7 +416,21 @@ def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, com
     raise hook_missing(args.command)
 
 
+def _kernel(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral import kernels
+
+    verb = {"ls": "list", "rm": "remove"}.get(args.kernel_command, args.kernel_command)
+    if verb == "install":
+        return kernels.install(settings, _ref(args, settings), os.environ, args.kernel_name, args.display_name)
+    if verb == "remove":
+        return kernels.remove(os.environ, args.kernel)
+    return kernels.list_kernels(os.environ)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
+    "kernel install": _kernel,
+    "kernel list": _kernel,
+    "kernel remove": _kernel,
     "create": _create,
     "install": _install,
     "remove": _remove,

@@ -417,6 +417,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adopt", action="store_true", help="with --fix: record PyPI packages installed by hand first")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
+    kernel = sub.add_parser("kernel", help="Jupyter kernels that run an environment's python (through corral run)")
+    kernel_sub = kernel.add_subparsers(dest="kernel_command", metavar="COMMAND")
+    p = kernel_sub.add_parser("install", parents=[common], help="write a kernelspec for an environment")
+    _target(p)
+    p.add_argument("--kernel-name", default="", metavar="NAME", help="the kernel's name (default: corral-ENV)")
+    p.add_argument("--display-name", default="", help="what Jupyter shows (default: Python (ENV, corral))")
+    kernel_sub.add_parser("list", aliases=["ls"], parents=[common], help="the kernels corral wrote")
+    p = kernel_sub.add_parser("remove", aliases=["rm"], parents=[common], help="delete a kernel corral wrote")
+    p.add_argument("kernel", metavar="NAME")
+
     python = sub.add_parser("python", help="Python interpreters found on this machine")
     python_sub = python.add_subparsers(dest="python_command", metavar="COMMAND")
     python_sub.add_parser("list", aliases=["ls"], parents=[common], help="list the interpreters corral can use")

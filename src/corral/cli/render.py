@@ -386,7 +386,22 @@ def _variables(result: Any) -> str:
     return "".join(f"{name}={value}\n" for name, value in result.variables)
 
 
+def _kernels(result: Any) -> str:
+    if result.action == "install":
+        k = result.kernels[0]
+        return f"Kernel '{k.name}' ({k.display_name}) runs {k.env} through corral run; its spec: {k.path}\n"
+    if result.action == "remove":
+        return f"Removed kernel '{result.kernels[0].name}' ({result.kernels[0].path})\n"
+    if not result.kernels:
+        return "No corral kernels (write one with `corral kernel install -n ENV`).\n"
+    rows = [[k.name, k.env + ("" if k.env_exists else " (gone)"), k.display_name] for k in result.kernels]
+    return table(rows, ["name", "environment", "display name"])
+
+
 _RENDERERS = {
+    "kernel install": _kernels,
+    "kernel list": _kernels,
+    "kernel remove": _kernels,
     "rename": lambda result: _change(result),
     "env config vars list": _variables,
     "env config vars set": lambda result: _change(result),

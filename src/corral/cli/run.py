@@ -64,7 +64,7 @@ def _command_name(args: argparse.Namespace) -> str:
         return f"shell {sub}" if sub else "shell"
     if command == "env" and getattr(args, "env_command", None) == "config":
         return f"env config vars {getattr(args, 'vars_command', None) or ''}".strip()
-    if command in ("env", "pip", "python"):
+    if command in ("env", "pip", "python", "kernel"):
         sub = str(getattr(args, f"{command}_command"))
         return f"{command} " + {"ls": "list", "rm": "remove"}.get(sub, sub)
     return command
