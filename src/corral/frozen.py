@@ -43,8 +43,10 @@ def apply_locked(
     if section.conda:
         from corral.conda.records import check_machine
         from corral.lockmake import refuse_unmet
+        from corral.policy import check_channels
 
         check_machine(section.conda)
+        check_channels(ctx.settings, [e.channel or e.url.rsplit("/", 2)[0] for e in section.conda], "the lock")
         refuse_unmet(spec.pypi, section.conda, section.platform)  # a lock never builds what contradicts its request
     if interpreter is None and not section.conda and (spec.python or section.pypi):
         from corral.pypi.interpreters import find

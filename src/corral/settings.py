@@ -33,6 +33,8 @@ class Settings:
     solve_timeout: float = 120.0
     solve_memory_mb: int = 4096
     system_requirements: tuple[tuple[str, str], ...] = ()  # what locks assume of target machines
+    allowlist_channels: tuple[str, ...] = ()  # when set, the only channels allowed (conda's setting)
+    denylist_channels: tuple[str, ...] = ()  # channels never used (conda's setting)
     link_scripts: str = "run"  # conda packages' pre-/post-link scripts: "run" (as conda), "skip" or "refuse"
     path_conflict: str = "clobber"  # a path two conda packages ship: "clobber" (as conda), "warn" or "prevent"
     config_file: Path | None = None
@@ -101,8 +103,9 @@ _ENV_VARS: dict[str, str] = {
 
 def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Settings:
     """Merge defaults, the config file, environment variables and flags into Settings."""
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
+    from corral.condarc import read_condarc
+
+    values, sources = read_condarc(environ)  # conda's .condarc files: below corral's own config
     config_file = Path(default_config_file(environ))
     for key, value in _read_config(config_file).items():
         values[key] = value
@@ -161,10 +164,10 @@ def _coerce(values: dict[str, Any], sources: Mapping[str, str]) -> dict[str, Any
 def _coerce_one(key: str, value: Any) -> Any:
     if key == "root":
         return Path(os.path.abspath(os.path.expanduser(str(value))))
-    if key == "channels":
+    if key in ("channels", "allowlist_channels", "denylist_channels"):
         items = value.split(",") if isinstance(value, str) else list(value)
         channels = tuple(str(c).strip() for c in items if str(c).strip())
-        if not channels:
+        if not channels and key == "channels":
             raise ValueError("at least one channel is needed")
         return channels
     if key == "system_requirements":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,57 @@ def info(settings: Settings) -> Info:
         environments=sum(1 for _ in all_envs(settings)),
         sources=dict(settings.sources),
     )
+
+
+@dataclass(frozen=True)
+class ConfigView:
+    """`corral config --show [KEY]`: every setting's value and where it came from."""
+
+    items: tuple[tuple[str, Any, str], ...]  # (key as in config.toml, value, source)
+    show_sources: bool = False
+    files: tuple[str, ...] = ()  # .condarc files read, then corral's config file
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "settings": {key: {"value": value, "source": source} for key, value, source in self.items},
+            "files": list(self.files),
+        }
+
+
+def config_view(
+    settings: Settings, environ: Mapping[str, str], key: str = "", show_sources: bool = False
+) -> ConfigView:
+    """The settings as they are resolved (defaults < .condarc < config.toml < variables < flags)."""
+    import dataclasses
+
+    from corral.condarc import condarc_files
+    from corral.errors import UsageError
+
+    names = [f.name for f in dataclasses.fields(settings) if f.name not in ("config_file", "sources")]
+    wanted = key.replace("-", "_")
+    if wanted and wanted not in names:
+        import difflib
+
+        close = difflib.get_close_matches(wanted, names, n=1)
+        raise UsageError(
+            f"unknown setting '{key}'" + (f"; did you mean '{close[0].replace('_', '-')}'?" if close else ""),
+            hint="see them all with `corral config --show`",
+        )
+    items = []
+    for name in names:
+        if wanted and name != wanted:
+            continue
+        value = getattr(settings, name)
+        shown = [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, tuple) else value
+        items.append(
+            (
+                name.replace("_", "-"),
+                str(shown) if isinstance(shown, Path) else shown,
+                settings.sources.get(name, "defaults"),
+            )
+        )
+    files = [str(p) for p in condarc_files(environ)]
+    if settings.config_file is not None and settings.config_file.is_file():
+        files.append(str(settings.config_file))
+    return ConfigView(tuple(items), show_sources, tuple(files))

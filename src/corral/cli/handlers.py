@@ -416,6 +416,18 @@ def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, com
     raise hook_missing(args.command)
 
 
+def _config(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.api.views import config_view
+
+    if args.show is None and not args.show_sources:
+        raise UsageError(
+            "say what to show: corral config --show [KEY] or --show-sources",
+            hint="corral reads conda's .condarc for channels, channel_priority and the channel allow/deny lists;"
+            " write corral's own settings in config.toml (see `corral config --show-sources`)",
+        )
+    return config_view(settings, os.environ, args.show or "", args.show_sources)
+
+
 def _kernel(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import kernels
 
@@ -428,6 +440,7 @@ def _kernel(args: argparse.Namespace, settings: Any, reporter: Reporter, command
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
+    "config": _config,
     "kernel install": _kernel,
     "kernel list": _kernel,
     "kernel remove": _kernel,

@@ -417,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adopt", action="store_true", help="with --fix: record PyPI packages installed by hand first")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
+    p = sub.add_parser(
+        "config", parents=[common], help="show the settings and where each came from (.condarc, config.toml, ...)"
+    )
+    p.add_argument("--show", nargs="?", const="", default=None, metavar="KEY", help="every setting, or one")
+    p.add_argument("--show-sources", action="store_true", help="the files read, and the source of each setting")
+
     kernel = sub.add_parser("kernel", help="Jupyter kernels that run an environment's python (through corral run)")
     kernel_sub = kernel.add_subparsers(dest="kernel_command", metavar="COMMAND")
     p = kernel_sub.add_parser("install", parents=[common], help="write a kernelspec for an environment")

@@ -386,6 +386,15 @@ def _variables(result: Any) -> str:
     return "".join(f"{name}={value}\n" for name, value in result.variables)
 
 
+def _config(result: Any) -> str:
+    out = ""
+    if result.show_sources:
+        out += "files read (lowest precedence first):\n" + "".join(f"  {f}\n" for f in result.files or ["(none)"])
+    for key, value, source in result.items:
+        out += f"{key} = {value!r}" + (f"   # {source}" if result.show_sources else "") + "\n"
+    return out
+
+
 def _kernels(result: Any) -> str:
     if result.action == "install":
         k = result.kernels[0]
@@ -399,6 +408,7 @@ def _kernels(result: Any) -> str:
 
 
 _RENDERERS = {
+    "config": _config,
     "kernel install": _kernels,
     "kernel list": _kernels,
     "kernel remove": _kernels,

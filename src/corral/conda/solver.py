@@ -26,6 +26,7 @@ from corral.errors import (
 )
 from corral.lock.lockfile import CondaEntry
 from corral.models import ALL, EnvSpec, PackageInfo, spec_name
+from corral.policy import check_channels
 from corral.reporting import Reporter
 from corral.settings import Settings
 
@@ -133,6 +134,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
     import rattler
     from rattler.exceptions import SolverError
 
+    check_channels(settings, _request_channels(request.spec))
     specs = sorted(parse_specs(request.spec.specs), key=lambda s: (spec_name(s), s))
     installed = load_prefix_records(request.installed_prefix) if request.installed_prefix else []
     channels = [rattler.Channel(c) for c in request.spec.channels]
@@ -181,6 +183,12 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
     return Solution(records=named_artifacts(records, specs, settings))
 
 
+def _request_channels(spec: EnvSpec) -> list[str]:
+    """The channels a request names: its channel list and any `channel::package` spec."""
+    named = [s.split("::", 1)[0].strip() for s in spec.specs if "::" in s]
+    return [*spec.channels, *named]
+
+
 def solve_for_platforms(
     spec: EnvSpec,
     targets: Mapping[str, Sequence[str]],
@@ -194,6 +202,7 @@ def solve_for_platforms(
     `targets` maps a platform to its virtual packages (`name=version=build`); `preferred` holds
     records to keep where they still fit (an earlier lock), except the names in `free`.
     """
+    check_channels(settings, _request_channels(spec))
     import rattler
 
     specs = sorted(parse_specs(spec.specs), key=lambda s: (spec_name(s), s))

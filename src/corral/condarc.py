@@ -1,0 +1,157 @@
+"""conda's `.condarc` files, read for the settings corral shares with conda.
+
+Searched in conda's order (conda/base/constants.py SEARCH_PATH: system files, `$CONDA_ROOT`,
+`$XDG_CONFIG_HOME/conda`, `~/.config/conda`, `~/.conda`, `~/.condarc`, `$CONDA_PREFIX`, `$CONDARC`),
+each place as a file or a `condarc.d/` folder of `*.yml`. Later files take precedence; lists are
+merged with the later file's items first, as conda merges them; a key marked `#!final` in a file
+is not changed by files after it; `${VAR}` and `$VAR` in values are expanded from the environment.
+Only the shared keys are read; every other conda setting is left to conda.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from corral.errors import ConfigError
+
+# .condarc key -> corral setting
+SHARED = {
+    "channels": "channels",
+    "channel_priority": "channel_priority",
+    "allowlist_channels": "allowlist_channels",
+    "denylist_channels": "denylist_channels",
+}
+LISTS = {"channels", "default_channels", "allowlist_channels", "denylist_channels"}
+# conda's own `default_channels` when a .condarc does not set them (conda/base/constants.py DEFAULT_CHANNELS_UNIX)
+CONDA_DEFAULT_CHANNELS = ("https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r")
+_FINAL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:.*#!final\s*$", re.M)
+_VAR = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+_PLACES = (
+    "/etc/conda/.condarc",
+    "/etc/conda/condarc",
+    "/etc/conda/condarc.d/",
+    "/var/lib/conda/.condarc",
+    "/var/lib/conda/condarc",
+    "/var/lib/conda/condarc.d/",
+    "$CONDA_ROOT/.condarc",
+    "$CONDA_ROOT/condarc",
+    "$CONDA_ROOT/condarc.d/",
+    "$XDG_CONFIG_HOME/conda/.condarc",
+    "$XDG_CONFIG_HOME/conda/condarc",
+    "$XDG_CONFIG_HOME/conda/condarc.d/",
+    "~/.config/conda/.condarc",
+    "~/.config/conda/condarc",
+    "~/.config/conda/condarc.d/",
+    "~/.conda/.condarc",
+    "~/.conda/condarc",
+    "~/.conda/condarc.d/",
+    "~/.condarc",
+    "$CONDA_PREFIX/.condarc",
+    "$CONDA_PREFIX/condarc",
+    "$CONDA_PREFIX/condarc.d/",
+    "$CONDARC",
+)
+
+
+def condarc_files(environ: Mapping[str, str]) -> list[Path]:
+    """The .condarc files that exist, lowest precedence first (each file once)."""
+    out: list[Path] = []
+    for place in _PLACES:
+        names = {m.group(1).strip("{}") for m in _VAR.finditer(place)}
+        if any(not environ.get(n) for n in names):
+            continue
+        text = _expand(place, environ)
+        path = Path(os.path.expanduser(text))
+        if place.endswith("/"):
+            found = sorted(p for p in path.glob("*") if p.suffix in (".yml", ".yaml")) if path.is_dir() else []
+        else:
+            found = [path] if path.is_file() else []
+        out += [p for p in found if p.resolve() not in {q.resolve() for q in out}]
+    return out
+
+
+def read_condarc(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The shared settings from every .condarc (corral names and values), and the file each came from."""
+    files = condarc_files(environ)
+    if not files:
+        return {}, {}
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    final: set[str] = set()
+    for path in files:
+        data, marked = _load(path)
+        for key, value in data.items():
+            if (key not in SHARED and key != "default_channels") or key in final:
+                continue
+            value = _expanded_value(value, environ)
+            if key in LISTS:
+                items = [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
+                merged[key] = list(dict.fromkeys([*items, *merged.get(key, [])]))
+            else:
+                merged[key] = value
+            sources[key] = str(path)
+        final |= marked
+    out: dict[str, Any] = {}
+    if "channels" in merged:
+        defaults = merged.get("default_channels") or list(CONDA_DEFAULT_CHANNELS)
+        channels: list[str] = []
+        for channel in merged["channels"]:
+            channels += defaults if channel == "defaults" else [channel]
+        out["channels"] = tuple(dict.fromkeys(channels))
+    if "channel_priority" in merged:
+        out["channel_priority"] = _priority(str(merged["channel_priority"]), sources["channel_priority"])
+    for key in ("allowlist_channels", "denylist_channels"):
+        if key in merged:
+            out[key] = tuple(merged[key])
+    return out, {SHARED[k]: sources[k] for k in sources if k in SHARED and SHARED[k] in out}
+
+
+def _priority(value: str, source: str) -> str:
+    """conda's channel_priority; `flexible` has no rattler counterpart and is read as `disabled`."""
+    if value in ("strict", "disabled"):
+        return value
+    if value == "flexible":
+        return "disabled"
+    raise ConfigError(
+        f"invalid channel_priority {value!r} in {source}", hint="conda accepts strict, flexible or disabled"
+    )
+
+
+def _load(path: Path) -> tuple[dict[str, Any], set[str]]:
+    import yaml
+
+    from corral.textfile import read_text
+
+    try:
+        text = read_text(path)
+        data = yaml.safe_load(text) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            f"cannot read conda's config file {path}: {getattr(exc, 'strerror', None) or exc}",
+            hint="fix the file (conda would refuse it too), or move it aside",
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"conda's config file {path} is not a mapping of settings", hint="fix the file")
+    return data, set(_FINAL.findall(text))
+
+
+def _expanded_value(value: Any, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return _expand(value, environ)
+    if isinstance(value, list):
+        return [_expanded_value(v, environ) for v in value]
+    return value
+
+
+def _expand(text: str, environ: Mapping[str, str]) -> str:
+    """`${VAR}` and `$VAR` from the environment; unknown ones stay as written (as os.path.expandvars)."""
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1).strip("{}")
+        return environ.get(name, match.group(0))
+
+    return _VAR.sub(one, text)
