@@ -272,3 +272,43 @@ def config_view(
     if settings.config_file is not None and settings.config_file.is_file():
         files.append(str(settings.config_file))
     return ConfigView(tuple(items), show_sources, tuple(files))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """`corral search`: the matching package files (conda), or versions (PyPI), newest last."""
+
+    spec: str
+    hits: tuple[Any, ...] = ()
+    pypi_versions: tuple[str, ...] = ()
+    info: bool = False
+    source: str = "conda"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        if self.source == "pypi":
+            return {"spec": self.spec, "source": "pypi", "versions": list(self.pypi_versions)}
+        return {"spec": self.spec, "source": "conda", "packages": [h.to_dict() for h in self.hits]}
+
+
+def search_packages(
+    settings: Settings,
+    reporter: Any,
+    spec: str,
+    channels: Any = (),
+    platform: str = "",
+    info: bool = False,
+    pypi: bool = False,
+) -> SearchResult:
+    """What the channels (or PyPI, with `pypi`) have for `spec`."""
+    if pypi:
+        from corral.pypi.search import versions
+
+        return SearchResult(spec, pypi_versions=tuple(versions(spec, settings)), source="pypi")
+    from corral.channels import canonical_channel, with_defaults
+    from corral.conda.search import search
+    from corral.policy import check_channels
+
+    chosen = with_defaults([canonical_channel(c) for c in channels], settings.channels) or list(settings.channels)
+    check_channels(settings, chosen)
+    return SearchResult(spec, tuple(search(settings, reporter, spec, chosen, platform)), info=info)

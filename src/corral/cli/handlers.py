@@ -416,6 +416,12 @@ def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, com
     raise hook_missing(args.command)
 
 
+def _search(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.api.views import search_packages
+
+    return search_packages(settings, reporter, args.spec, args.channels, args.platform, args.info, args.pypi)
+
+
 def _config(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral.api.views import config_view
 
@@ -441,6 +447,7 @@ def _kernel(args: argparse.Namespace, settings: Any, reporter: Reporter, command
 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "config": _config,
+    "search": _search,
     "kernel install": _kernel,
     "kernel list": _kernel,
     "kernel remove": _kernel,

@@ -417,6 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adopt", action="store_true", help="with --fix: record PyPI packages installed by hand first")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
+    p = sub.add_parser("search", parents=[common], help="what versions and builds the channels (or PyPI) have")
+    _channels(p)
+    p.add_argument("spec", metavar="SPEC", help="a match spec: numpy, 'numpy>=2', numpy=1.26=*py312*, 'num*'")
+    p.add_argument("--platform", default="", help="another platform's packages (e.g. osx-arm64); noarch always")
+    p.add_argument("--info", action="store_true", help="every detail of each package file (as conda search --info)")
+    p.add_argument("--pypi", action="store_true", help="the versions on PyPI instead")
+
     p = sub.add_parser(
         "config", parents=[common], help="show the settings and where each came from (.condarc, config.toml, ...)"
     )

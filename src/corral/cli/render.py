@@ -386,6 +386,36 @@ def _variables(result: Any) -> str:
     return "".join(f"{name}={value}\n" for name, value in result.variables)
 
 
+def _search(result: Any) -> str:
+    if result.source == "pypi":
+        if not result.pypi_versions:
+            return f"No PyPI release of {result.spec}.\n"
+        return f"{result.spec} on PyPI (newest last):\n" + "".join(f"  {v}\n" for v in result.pypi_versions)
+    if not result.hits:
+        return f"No package matches '{result.spec}'.\n"
+    if result.info:
+        out = ""
+        for h in result.hits:
+            out += f"{h.name} {h.version} {h.build}\n" + "-" * (len(h.name) + len(h.version) + len(h.build) + 2) + "\n"
+            fields = [
+                ("file name", h.url.rsplit("/", 1)[-1]),
+                ("channel", h.channel),
+                ("subdir", h.subdir),
+                ("size", size(h.size)),
+                ("license", h.license),
+                ("url", h.url),
+                ("sha256", h.sha256),
+            ]
+            out += "".join(f"{k:<12}: {v}\n" for k, v in fields)
+            out += "dependencies:\n" + "".join(f"  - {d}\n" for d in h.depends)
+            if h.constrains:
+                out += "constraints:\n" + "".join(f"  - {c}\n" for c in h.constrains)
+            out += "\n"
+        return out
+    rows = [[h.name, h.version, h.build, h.channel, h.subdir] for h in result.hits]
+    return table(rows, ["name", "version", "build", "channel", "subdir"])
+
+
 def _config(result: Any) -> str:
     out = ""
     if result.show_sources:
@@ -409,6 +439,7 @@ def _kernels(result: Any) -> str:
 
 _RENDERERS = {
     "config": _config,
+    "search": _search,
     "kernel install": _kernels,
     "kernel list": _kernels,
     "kernel remove": _kernels,
