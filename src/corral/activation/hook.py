@@ -19,6 +19,13 @@ def corral_command() -> list[str]:
     return [sys.executable, "-m", "corral"]
 
 
+def completion(shell: str, run: str) -> str:
+    """Tab completion for the shells that have it here (bash, zsh, fish)."""
+    from corral.cli.complete import script
+
+    return script(shell, run)
+
+
 def hook(shell: str) -> str:
     """The text `eval "$(corral shell hook SHELL)"` runs: a `corral` function for activate/deactivate."""
     exe = corral_command()
@@ -37,7 +44,7 @@ corral() {{
             ;;
     esac
 }}
-"""
+""" + completion(shell, run)
     if shell == "fish":
         run = " ".join(fish_word(w) for w in exe)
         return f"""# corral shell hook (fish): `corral activate ENV`, `corral deactivate`, the rest unchanged
@@ -50,7 +57,7 @@ function corral
             {run} $argv
     end
 end
-"""
+""" + completion(shell, run)
     if shell == "powershell":
         python, rest = exe[0], " ".join(f"'{w}'" for w in exe[1:])
         return f"""# corral shell hook (powershell): `corral activate ENV`, `corral deactivate`, the rest unchanged

@@ -27,6 +27,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         from corral.activation.runner import main as run_main
 
         run_main(args_list[1:])
+    if args_list[:1] == ["__complete"]:  # Tab completion: no argparse, no rattler
+        from corral.cli.complete import main as complete
+
+        _exit(0, complete(args_list[1:]))
     if len(args_list) == 3 and args_list[:2] == ["shell", "hook"]:
         from corral.activation.hook import hook
         from corral.activation.shells import SHELLS
