@@ -18,6 +18,7 @@ from corral.textfile import read_text
 DEFAULT_CHANNELS = ("conda-forge",)
 LINK_SCRIPT_CHOICES = ("run", "skip", "refuse")
 PATH_CONFLICT_CHOICES = ("clobber", "warn", "prevent")
+LIST_SETTINGS = frozenset({"channels", "allowlist_channels", "denylist_channels"})
 
 
 @dataclass(frozen=True)

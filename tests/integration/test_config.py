@@ -80,3 +80,27 @@ def test_denied_and_unlisted_channels_are_refused_on_every_road(corral: Corral, 
     res = corral("create", "-n", "a", "-c", str(channel), "liba", "-y", extra_env=allowed)
     assert res.code == 1 and "is not in allowlist_channels" in res.err and "conda-forge" in res.err
     assert corral("install", "-n", "ok", "app", "-y", extra_env=allowed).code == 1  # an existing env's channel too
+
+
+def test_config_set_add_remove_keep_the_files_comments(corral: Corral, tmp_path: Path) -> None:
+    """conda's `config --add` puts a channel first (conda/cli/main_config.py: --add is --prepend)."""
+    config = tmp_path / "config.toml"
+    config.write_text('# my settings\nchannels = ["conda-forge"]  # the usual\n')
+    env = {"CORRAL_CONFIG": str(config), "HOME": str(tmp_path)}
+    assert corral("config", "--add", "channels", "bioconda", extra_env=env).code == 0
+    assert corral("config", "--append", "channels", "extra", extra_env=env).code == 0
+    assert _setting(corral, env, "channels")["value"] == ["bioconda", "conda-forge", "extra"]
+    assert corral("config", "--remove", "channels", "extra", extra_env=env).code == 0
+    assert corral("config", "--set", "keep-generations", "5", extra_env=env).code == 0
+    assert _setting(corral, env, "keep-generations") == {"value": 5, "source": str(config)}
+    text = config.read_text()
+    assert text.startswith("# my settings\n") and "# the usual" in text
+    bad = corral("config", "--set", "keep-generations", "0", extra_env=env)
+    assert bad.code == 1 and "must be at least 1" in bad.err
+    assert "keep-generations = 5" in config.read_text()  # a refused value leaves the file as it was
+    assert corral("config", "--unset", "keep-generations", extra_env=env).code == 0
+    assert _setting(corral, env, "keep-generations") == {"value": 3, "source": "defaults"}
+    unknown = corral("config", "--set", "chanels", "x", extra_env=env)
+    assert unknown.code == 2 and "did you mean 'channels'" in unknown.err
+    not_list = corral("config", "--add", "offline", "true", extra_env=env)
+    assert not_list.code == 2 and "is not a list" in not_list.err

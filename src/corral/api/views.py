@@ -312,3 +312,96 @@ def search_packages(
     chosen = with_defaults([canonical_channel(c) for c in channels], settings.channels) or list(settings.channels)
     check_channels(settings, chosen)
     return SearchResult(spec, tuple(search(settings, reporter, spec, chosen, platform)), info=info)
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """`corral config --set/--unset/--add/--append/--remove`: what the config file now says."""
+
+    file: str
+    key: str
+    value: Any
+    action: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"file": self.file, "key": self.key, "value": self.value, "action": self.action}
+
+
+def change_config(settings: Settings, action: str, key: str, value: str = "") -> ConfigChange:
+    """Change one setting in corral's config file (comments and order kept; written atomically).
+
+    `add` (as conda's `--add`/`--prepend`) puts a list item first, `append` last, `remove` drops
+    it; `set` and `unset` a value. The value is checked as the setting's own reader checks it.
+    """
+    import dataclasses
+
+    import tomlkit
+
+    from corral.errors import ConfigError, UsageError
+    from corral.settings import LIST_SETTINGS, _coerce_one
+    from corral.store.fsutil import atomic_write_text
+    from corral.textfile import read_text
+
+    names = [f.name for f in dataclasses.fields(settings) if f.name not in ("config_file", "sources", "root")]
+    name = key.replace("-", "_")
+    if name not in names:
+        import difflib
+
+        close = difflib.get_close_matches(name, names, n=1)
+        raise UsageError(
+            f"unknown setting '{key}'" + (f"; did you mean '{close[0].replace('_', '-')}'?" if close else ""),
+            hint="see them all with `corral config --show`",
+        )
+    path = settings.config_file
+    if path is None:
+        raise ConfigError("no config file location is known", hint="set CORRAL_CONFIG to a file path")
+    document = tomlkit.parse(read_text(path)) if path.is_file() else tomlkit.document()
+    toml_key = name.replace("_", "-")
+    current = document.get(toml_key, document.get(name))
+    if name in document and toml_key not in document:
+        toml_key = name
+    lists = name in LIST_SETTINGS
+    if action in ("add", "append", "remove") and not lists:
+        raise UsageError(
+            f"'{key}' is not a list: use --set {key} VALUE", hint="list settings: " + ", ".join(sorted(LIST_SETTINGS))
+        )
+    if action == "set":
+        new: Any = [v.strip() for v in value.split(",") if v.strip()] if lists else _typed(value)
+    elif action == "unset":
+        if current is None:
+            raise UsageError(f"'{key}' is not set in {path}", hint="see `corral config --show-sources`")
+        new = None
+    else:
+        items = [str(v) for v in (current if current is not None else getattr(settings, name))]
+        if action == "remove":
+            if value not in items:
+                raise UsageError(f"'{value}' is not in {key} ({', '.join(items) or 'empty'})")
+            new = [v for v in items if v != value]
+        else:
+            items = [v for v in items if v != value]
+            new = [value, *items] if action == "add" else [*items, value]
+    if new is not None:
+        try:
+            _coerce_one(name, new)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid value {new!r} for '{key}': {exc}") from exc
+        document[toml_key] = new
+    elif toml_key in document:
+        del document[toml_key]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, tomlkit.dumps(document))
+    return ConfigChange(str(path), toml_key, new, action)
+
+
+def _typed(value: str) -> Any:
+    """A command-line value as TOML would hold it: true/false, a number, else the text."""
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value

@@ -423,8 +423,14 @@ def _search(args: argparse.Namespace, settings: Any, reporter: Reporter, command
 
 
 def _config(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.api.views import config_view
+    from corral.api.views import change_config, config_view
 
+    for action in ("set", "add", "append", "remove"):
+        if getattr(args, action):
+            key, value = getattr(args, action)
+            return change_config(settings, action, key, value)
+    if args.unset:
+        return change_config(settings, "unset", args.unset)
     if args.show is None and not args.show_sources:
         raise UsageError(
             "say what to show: corral config --show [KEY] or --show-sources",

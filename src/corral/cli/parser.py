@@ -428,7 +428,15 @@ def build_parser() -> argparse.ArgumentParser:
         "config", parents=[common], help="show the settings and where each came from (.condarc, config.toml, ...)"
     )
     p.add_argument("--show", nargs="?", const="", default=None, metavar="KEY", help="every setting, or one")
+    p.add_argument("--get", dest="show", metavar="KEY", help="one setting (same as --show KEY)")
     p.add_argument("--show-sources", action="store_true", help="the files read, and the source of each setting")
+    change = p.add_mutually_exclusive_group()
+    change.add_argument("--set", nargs=2, metavar=("KEY", "VALUE"), help="set a setting in corral's config file")
+    change.add_argument("--unset", metavar="KEY", help="remove a setting from corral's config file")
+    change.add_argument("--add", nargs=2, metavar=("KEY", "VALUE"), help="put an item first in a list (channels)")
+    change.add_argument("--prepend", dest="add", nargs=2, metavar=("KEY", "VALUE"), help="same as --add")
+    change.add_argument("--append", nargs=2, metavar=("KEY", "VALUE"), help="put an item last in a list")
+    change.add_argument("--remove", nargs=2, metavar=("KEY", "VALUE"), help="take an item out of a list")
 
     kernel = sub.add_parser("kernel", help="Jupyter kernels that run an environment's python (through corral run)")
     kernel_sub = kernel.add_subparsers(dest="kernel_command", metavar="COMMAND")

@@ -417,6 +417,9 @@ def _search(result: Any) -> str:
 
 
 def _config(result: Any) -> str:
+    if type(result).__name__ == "ConfigChange":
+        shown = "(removed)" if result.value is None else repr(result.value)
+        return f"{result.file}: {result.key} = {shown}\n"
     out = ""
     if result.show_sources:
         out += "files read (lowest precedence first):\n" + "".join(f"  {f}\n" for f in result.files or ["(none)"])
