@@ -9,15 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from corral.errors import LockError
 from corral.lock.entries import Artifact, CondaEntry, LockedPlatform, PypiEntry
 from corral.models import EnvSpec
 from corral.textfile import read_text
+
+T = TypeVar("T")
 
 __all__ = [
     "Artifact",
@@ -152,7 +154,7 @@ def from_dict(data: Any, where: str) -> Lock:
             hint="make the lock again with this corral: corral lock -f FILE",
         )
     inp = check.mapping(root.get("input"), "input")
-    spec = EnvSpec.from_dict(check.mapping(inp.get("spec"), "input.spec"))
+    spec = _typed(where, "input.spec", EnvSpec.from_dict, check.mapping(inp.get("spec"), "input.spec"))
     recorded = check.text(inp, "sha256", "input")
     sources = tuple(str(s) for s in check.sequence(inp.get("sources", []), "input.sources"))
     if recorded != spec_hash(spec):
@@ -168,6 +170,17 @@ def from_dict(data: Any, where: str) -> Lock:
     return Lock(spec=spec, platforms=tuple(platforms), sources=sources, input_hash=recorded)
 
 
+def _typed(where: str, entry: str, build: Callable[..., T], *args: Any) -> T:
+    """`build(*args)`, with a value of the wrong type anywhere inside `entry` reported as a LockError naming it."""
+    try:
+        return build(*args)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise LockError(
+            f"{where}: {entry} holds a value of the wrong type ({type(exc).__name__}: {exc})",
+            hint="a lock is written by `corral lock`; make it again rather than editing it",
+        ) from exc
+
+
 def section_from_dict(name: str, data: Any, where: str) -> LockedPlatform:
     """One platform's section (as LockedPlatform.to_dict writes it), checked; errors name `where` and the entry."""
     check = _Checker(where)
@@ -177,10 +190,12 @@ def section_from_dict(name: str, data: Any, where: str) -> LockedPlatform:
 def _platform(check: _Checker, name: str, section: Mapping[str, Any]) -> LockedPlatform:
     conda = []
     for i, item in enumerate(check.sequence(section.get("conda", []), f"platforms.{name}.conda")):
-        conda.append(_conda(check, check.mapping(item, f"platforms.{name}.conda[{i}]"), f"{name}.conda[{i}]"))
+        entry = f"platforms.{name}.conda[{i}]"
+        conda.append(_typed(check.where, entry, _conda, check, check.mapping(item, entry), f"{name}.conda[{i}]"))
     pypi = []
     for i, item in enumerate(check.sequence(section.get("pypi", []), f"platforms.{name}.pypi")):
-        pypi.append(_pypi(check, check.mapping(item, f"platforms.{name}.pypi[{i}]"), f"{name}.pypi[{i}]"))
+        entry = f"platforms.{name}.pypi[{i}]"
+        pypi.append(_typed(check.where, entry, _pypi, check, check.mapping(item, entry), f"{name}.pypi[{i}]"))
     return LockedPlatform(
         platform=name,
         virtual_packages=tuple(str(v) for v in check.sequence(section.get("virtual-packages", []), name)),

@@ -152,15 +152,20 @@ def file_kind(path: Path, text: str) -> FileKind:
 def _read_yaml(path: Path, text: str, chain: tuple[Path, ...]) -> EnvFile:
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # a NUL or other control character is refused already here
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(path, exc) from exc
     except yaml.YAMLError as exc:
-        raise EnvFileError(f"{path}: not valid YAML: {exc}", hint="check the file") from exc
+        what = " ".join(str(exc).split())
+        raise EnvFileError(
+            f"{path}: not valid YAML: {what}", hint="remove control characters (NUL, escapes) from the file"
+        ) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None or _Doc.is_null(root):
         raise EnvFileError(f"{path} is empty", hint="an environment file needs at least `dependencies:`")
     if _expanded_size(root, {}) > _MAX_NODES:
@@ -377,8 +382,8 @@ class _Doc:
         self.lines = text.splitlines()
 
     def where(self, node: Any) -> str:
-        mark = node.start_mark
-        return f"{self.path}:{mark.line + 1}:{mark.column + 1}"
+        mark = getattr(node, "start_mark", None)
+        return f"{self.path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(self.path)
 
     def line(self, node: Any, what: str) -> str:
         """A scalar that must stay on one line: `what` is a dependency, a pip entry or a channel.
