@@ -76,16 +76,37 @@ def clean(ctx: ChangeContext, *, everything: bool = False) -> CleanResult:
             for r in sorted(removals, key=lambda r: (r.kind, r.what))
         )
         result = CleanResult(items, freed, ctx.options.dry_run, everything)
-        if ctx.options.dry_run or not items:
+        if ctx.options.dry_run:
+            return result
+        if not items:
+            _recover_all(settings)
             return result
         if not ctx.confirm(result):
             raise Aborted("nothing was removed")
         for removal in removals:
             _remove(removal)
+        _recover_all(settings)
         return result
 
 
+def _recover_all(settings: Settings) -> None:
+    """What killed changes left that only their environment's next change would repair, repaired now.
+
+    Children a killed corral left running (and their notes), unswitched generations, a switch not yet
+    in history. Safe here: no change runs while the store's lock is held exclusively.
+    """
+    from corral.store import generations as gens
+    from corral.store.children import reap
+    from corral.store.envs import all_envs
+
+    reap(settings.run_dir)
+    for ref in all_envs(settings):
+        gens.recover(ref)
+
+
 def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
+    from corral.store.generations import kept_generations
+
     root = settings.root
     current = disk.current_generations(settings)
     removals: list[_Removal] = []
@@ -93,7 +114,10 @@ def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
     owners = {o for key in found.groups() for o in key}
     for key in found.labels:
         numbers = sorted({o[2] for o in owners if o[0] == "gen" and o[1] == key}, key=int)
-        keep = set(numbers[-settings.keep_generations :]) | ({current[key]} if key in current else set())
+        home = settings.generations_dir / key
+        now = int(current[key]) if key in current else None
+        kept_numbers = kept_generations(home, [int(n) for n in numbers], settings.keep_generations, now)
+        keep = {n for n in numbers if int(n) in kept_numbers}
         kept[key] = sorted(keep, key=int)
         for number in numbers:
             if number not in keep:

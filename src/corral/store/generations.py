@@ -229,34 +229,37 @@ def append_history(ref: EnvRef, entry: HistoryEntry) -> None:
 
 
 def collect_garbage(ref: EnvRef, keep: int) -> list[int]:
-    """Delete generations beyond the newest `keep` rollback points, never the current one; return those deleted.
-
-    A generation that changed only the request (no package moved) is kept but not counted: it holds
-    the same packages as the one before it, so it must not push a real rollback point out.
-    """
+    """Delete generations beyond the newest `keep` rollback points (see kept_generations), never the current one."""
     current = current_generation(ref)
     numbers = generation_numbers(ref)
-    kept = {current} if current is not None else set()
-    counted = 0
-    for number in reversed(numbers):
-        if counted >= keep:
-            break
-        kept.add(number)
-        if not _request_only(ref, number):
-            counted += 1
+    kept = kept_generations(ref.home, numbers, keep, current)
     removed = [n for n in numbers if n not in kept]
     for number in removed:
         trash_then_remove(generation_dir(ref, number), f".trash-{number}-{os.getpid()}")
     return removed
 
 
-def _request_only(ref: EnvRef, number: int) -> bool:
-    """True for a generation whose change moved no package (a damaged record counts as a real one)."""
-    try:
-        record = read_record(ref, number)
-    except CorralError:
-        return False
-    return record.parent is not None and not record.changes
+def kept_generations(home: Path, numbers: list[int], keep: int, current: int | None) -> set[int]:
+    """The generations GC and `clean` keep: the newest `keep` rollback points, and the current one.
+
+    A generation that changed only the request (no package moved) is kept but not counted: it holds
+    the same packages as the one before it, so it must not push a real rollback point out.
+    """
+    kept = {current} if current is not None else set()
+    counted = 0
+    for number in sorted(numbers, reverse=True):
+        if counted >= keep:
+            break
+        kept.add(number)
+        if not _request_only(home / str(number)):
+            counted += 1
+    return kept
+
+
+def _request_only(prefix: Path) -> bool:
+    """True for a generation whose change moved no package (an unreadable record counts as a real one)."""
+    meta = _raw_record(prefix)
+    return meta.get("parent") is not None and meta.get("changes") == []
 
 
 def recover(ref: EnvRef) -> list[str]:
