@@ -105,11 +105,15 @@ def read_env_files(paths: Sequence[str]) -> EnvFile:
 
 
 def _channels(settings: Settings, given: Sequence[str], from_files: Sequence[str]) -> tuple[str, ...]:
-    """Command-line channels first, then the files' (`defaults` anywhere means the configured channels)."""
+    """Command-line channels first, then the files' (`defaults` anywhere means the configured channels).
+
+    Credentials in channel URLs are taken out here and stored for rattler (corral.credentials).
+    """
     from corral.channels import canonical_channel, with_defaults
+    from corral.credentials import take
 
     out = with_defaults([canonical_channel(c) for c in given] + list(from_files), settings.channels)
-    return tuple(out or with_defaults(settings.channels, settings.channels))
+    return take(out or with_defaults(settings.channels, settings.channels), settings.root).channels
 
 
 def _expected_hashes(files: EnvFile | None) -> dict[str, tuple[str, str]]:
@@ -146,16 +150,17 @@ def install(
 ) -> ChangeResult:
     """Add packages to an environment, moving what is installed only where the request needs it."""
     from corral.channels import canonical_channel, with_defaults
+    from corral.credentials import take
 
     parsed = _parse_conda(specs)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
-        extra = tuple(with_defaults([canonical_channel(c) for c in channels], ctx.settings.channels))
-        spec = replace(current, channels=tuple(dict.fromkeys(extra + current.channels)))
+        extra = take(with_defaults([canonical_channel(c) for c in channels], ctx.settings.channels), ctx.settings.root)
+        spec = replace(current, channels=tuple(dict.fromkeys(extra.channels + current.channels)))
         spec = _with_pypi(spec.with_specs(parsed), pypi)
         # New PyPI requests need no freeing: uv keeps an earlier version only while it satisfies them.
         motion = Motion(free=frozenset(spec_name(s) for s in parsed))
-        return apply(ctx, ref, spec, action="install", motion=motion, notes=_credential_notes(pypi))
+        return apply(ctx, ref, spec, action="install", motion=motion, notes=extra.notes + _credential_notes(pypi))
 
 
 def _parse_conda(specs: Sequence[str]) -> list[str]:

@@ -53,6 +53,7 @@ def link(
     """
     import rattler
 
+    from corral.conda.auth import client
     from corral.conda.records import checked_records
 
     records = checked_records(entries, settings, reporter)
@@ -69,6 +70,7 @@ def link(
             show_progress=False,
             reporter=_ProgressAdapter(reporter),
             requested_specs=specs,
+            client=client(settings),
         )
 
     try:
