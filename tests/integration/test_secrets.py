@@ -12,6 +12,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -179,3 +180,31 @@ def test_channel_credentials_authenticate_later_changes_and_are_never_recorded_o
     basic = {"BasicHTTP": {"username": "alice", "password": PASSWORD}}
     assert stored == ({"CondaToken": TOKEN} if mode == "token" else basic)
     assert _files_with_secret(corral.root, corral.cwd, skip=(credentials, env_file)) == []
+
+
+def _simple_index(wheels: Path, root: Path) -> None:
+    """A PEP 503 layout of the wheels in `wheels` under root/simple and root/files."""
+    (root / "files").mkdir(parents=True)
+    projects: dict[str, list[Path]] = {}
+    for wheel in sorted(wheels.glob("*.whl")):
+        projects.setdefault(re.sub(r"[-_.]+", "-", wheel.name.split("-")[0]).lower(), []).append(wheel)
+        (root / "files" / wheel.name).write_bytes(wheel.read_bytes())
+    for project, files in projects.items():
+        (root / "simple" / project).mkdir(parents=True)
+        links = "".join(f'<a href="/files/{f.name}">{f.name}</a>\n' for f in files)
+        (root / "simple" / project / "index.html").write_text(f"<html><body>\n{links}</body></html>\n")
+
+
+def test_pypi_index_password_reaches_uv_through_its_environment_not_its_argv(corral: Corral, wheels: Path) -> None:
+    """A password-protected index works, while no process (`ps`, /proc/PID/cmdline) shows the password."""
+    _simple_index(wheels, corral.cwd / "index")
+    with serve(corral.cwd / "index", "basic") as (port, seen):
+        index = f"http://alice:{PASSWORD}@127.0.0.1:{port}/simple"
+        made = corral("create", "-n", "p", "--python", "3.11", "--pip", "tinyapp", "--index-url", index, "-y", "--json")
+        assert made.code == 0, made.err
+        extra = corral("pip", "install", "-n", "p", "six", "--extra-index-url", index, "-y", "--json")
+        assert extra.code == 0, extra.err
+    assert any(p.startswith("/files/tinyapp-") for p in seen.good) and any("six" in p for p in seen.good)
+    assert seen.argv_with_secret == []
+    _no_secret(made, extra, corral("export", "-n", "p", "--format", "requirements.txt"))
+    assert _files_with_secret(corral.root, skip=(corral.root / "credentials.json",)) == []
