@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from corral.errors import ChannelError
 from corral.redact import redact, split_credentials
 
 FILE_NAME = "credentials.json"
+_SPEC_CHANNEL = re.compile(r'channel="([^"]*://[^"]*)"')
 ENV_VAR = "RATTLER_AUTH_FILE"
 
 
@@ -46,35 +48,59 @@ def take(channels: Sequence[str], root: Path) -> Taken:
     clean: list[str] = []
     found: dict[str, dict[str, Any]] = {}
     for channel in channels:
-        url, user, password, token = split_credentials(channel)
-        clean.append(url.rstrip("/") if url != channel else channel)
-        if url == channel:
-            continue
-        host = urlparse(url).hostname
-        if not host:
-            raise ChannelError(
-                f"channel URL '{redact(channel)}' has credentials but no host", hint="write https://HOST/..."
-            )
-        if token and (user or password):
-            raise ChannelError(
-                f"channel URL '{redact(channel)}' carries both a user:password and a /t/ token",
-                hint="give one of them: rattler keeps one credential per host",
-            )
-        if token:
-            found[host] = {"CondaToken": unquote(token)}
-        else:
-            found[host] = {"BasicHTTP": {"username": unquote(user), "password": unquote(password)}}
+        clean.append(_taken(channel, found))
+    return Taken(tuple(dict.fromkeys(clean)), _store(found, root))
+
+
+def take_specs(specs: Sequence[str], root: Path) -> tuple[str, ...]:
+    """Conda specs naming a channel URL (`URL::name`, `name[channel="URL"]`) without its credentials,
+    which are stored."""
+    found: dict[str, dict[str, Any]] = {}
+    out = []
+    for spec in specs:
+        channel, sep, rest = spec.partition("::")
+        if sep and "://" in channel:
+            spec = _taken(channel, found) + sep + rest
+        spec = _SPEC_CHANNEL.sub(lambda m: f'channel="{_taken(m.group(1), found)}"', spec)
+        out.append(spec)
+    _store(found, root)
+    return tuple(out)
+
+
+def _taken(channel: str, found: dict[str, dict[str, Any]]) -> str:
+    """The channel without credentials; what it carried is added to `found` under its host."""
+    url, user, password, token = split_credentials(channel)
+    if url == channel:
+        return channel
+    host = urlparse(url).hostname
+    if not host:
+        raise ChannelError(
+            f"channel URL '{redact(channel)}' has credentials but no host", hint="write https://HOST/..."
+        )
+    if token and (user or password):
+        raise ChannelError(
+            f"channel URL '{redact(channel)}' carries both a user:password and a /t/ token",
+            hint="give one of them: rattler keeps one credential per host",
+        )
+    if token:
+        found[host] = {"CondaToken": unquote(token)}
+    else:
+        found[host] = {"BasicHTTP": {"username": unquote(user), "password": unquote(password)}}
+    return url.rstrip("/")
+
+
+def _store(found: dict[str, dict[str, Any]], root: Path) -> tuple[str, ...]:
+    """Write what is new in `found` to the credentials file; a note per host stored."""
     if not found:
-        return Taken(tuple(dict.fromkeys(clean)))
+        return ()
     path = auth_file(root)
     stored = _read(path)
     changed = {h: a for h, a in found.items() if stored.get(h) != a}
     if changed:
         _write(path, {**stored, **changed})
-    notes = tuple(
-        f"the credentials for {host} were stored in {path} (not in the environment's records)" for host in changed
+    return tuple(
+        f"the credentials for {host} were stored in {path}, not in the environment's records" for host in changed
     )
-    return Taken(tuple(dict.fromkeys(clean)), notes)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -144,13 +144,21 @@ def test_channel_credentials_authenticate_later_changes_and_are_never_recorded_o
             out = corral.cwd / f"export-{fmt}"
             outputs.append(corral("export", "-n", "sec", "--format", fmt, "-o", str(out)))
             assert outputs[-1].code == 0 and out.is_file(), outputs[-1].err
-        assert clean in (corral.cwd / "export-explicit").read_text()
+        explicit = (corral.cwd / "export-explicit").read_text()
+        assert clean in explicit
+        # an explicit file and a `URL::name` spec that carry the secret: used, then recorded without it
+        secret_explicit = corral.cwd / "explicit-with-secret.txt"
+        secret_explicit.write_text(explicit.replace(clean, url))
+        outputs.append(corral("create", "-n", "exp", "-f", str(secret_explicit), "-y", "--json"))
+        outputs.append(corral("install", "-n", "exp", f"{url}::prefixed", "-y", "--json"))
+        assert all(o.code == 0 for o in outputs[-2:]), outputs[-1].err + outputs[-2].err
+        assert corral.link("exp").joinpath("bin", "prefixed").is_file()
         outputs += [corral(*c, "--json") for c in (("list", "-n", "sec"), ("history", "-n", "sec"), ("env", "list"))]
         outputs += [corral("info", "--json"), corral("history", "-n", "sec")]
         assert all(o.code == 0 for o in outputs), [o.err for o in outputs if o.code]
 
         # the lock alone, with nothing cached: every download needs the stored credentials
-        assert corral("env", "remove", "-n", "sec", "-y").code == 0
+        assert all(corral("env", "remove", "-n", name, "-y").code == 0 for name in ("sec", "exp"))
         assert corral("clean", "--all", "-y").code == 0
         before = len(seen.good)
         again = corral("create", "-n", "again", "--lock", "corral.lock", "-y", "--json")
@@ -179,7 +187,7 @@ def test_channel_credentials_authenticate_later_changes_and_are_never_recorded_o
     stored = json.loads(credentials.read_text())["127.0.0.1"]
     basic = {"BasicHTTP": {"username": "alice", "password": PASSWORD}}
     assert stored == ({"CondaToken": TOKEN} if mode == "token" else basic)
-    assert _files_with_secret(corral.root, corral.cwd, skip=(credentials, env_file)) == []
+    assert _files_with_secret(corral.root, corral.cwd, skip=(credentials, env_file, secret_explicit)) == []
 
 
 def _simple_index(wheels: Path, root: Path) -> None:

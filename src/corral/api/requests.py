@@ -69,8 +69,10 @@ def request_spec(
 ) -> EnvSpec:
     """The request a create (or a lock) makes: the files' spec with the command line's laid over it."""
     base = files.spec if files is not None else EnvSpec(channels=())
-    parsed = _parse_conda(specs)
-    conda = base.with_specs(parsed).specs
+    from corral.credentials import take_specs
+
+    parsed = _parse_conda(take_specs(specs, settings.root))
+    conda = take_specs(base.with_specs(parsed).specs, settings.root)
     python = python or base.python  # a file's `python:` key works like --python
     if python and conda:
         if "python" in {spec_name(s) for s in conda}:
@@ -150,9 +152,9 @@ def install(
 ) -> ChangeResult:
     """Add packages to an environment, moving what is installed only where the request needs it."""
     from corral.channels import canonical_channel, with_defaults
-    from corral.credentials import take
+    from corral.credentials import take, take_specs
 
-    parsed = _parse_conda(specs)
+    parsed = _parse_conda(take_specs(specs, ctx.settings.root))
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
         extra = take(with_defaults([canonical_channel(c) for c in channels], ctx.settings.channels), ctx.settings.root)
