@@ -18,11 +18,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from corral.errors import ChannelError
 from corral.redact import redact, split_credentials
+
+if TYPE_CHECKING:
+    from corral.lock.lockfile import Lock
 
 FILE_NAME = "credentials.json"
 _SPEC_CHANNEL = re.compile(r'channel="([^"]*://[^"]*)"')
@@ -135,3 +138,20 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def take_lock(lock: Lock, root: Path) -> Lock:
+    """A lock read from a file (corral.lock, pixi.lock, conda-lock.yml) without credentials in its
+    channels and package URLs; what they carried is stored, so its installs still authenticate."""
+    from dataclasses import replace
+
+    found: dict[str, dict[str, Any]] = {}
+    spec = replace(lock.spec, channels=tuple(dict.fromkeys(_taken(c, found) for c in lock.spec.channels)))
+    platforms = tuple(
+        replace(p, conda=tuple(replace(e, channel=_taken(e.channel, found), url=_taken(e.url, found)) for e in p.conda))
+        for p in lock.platforms
+    )
+    if not found:
+        return lock
+    _store(found, root)
+    return replace(lock, spec=spec, platforms=platforms)

@@ -166,6 +166,18 @@ def test_channel_credentials_authenticate_later_changes_and_are_never_recorded_o
         assert len(seen.good) > before
         assert corral("doctor", "-n", "again", "--json").code == 0
         outputs.append(again)
+        # a lock (or a pixi.lock) that someone wrote with the secret in its URLs: used, not copied
+        secret_lock = corral.cwd / "secret.lock"
+        secret_lock.write_text(
+            re.sub(f"url: {re.escape(clean)}", f"url: {url}", (corral.cwd / "corral.lock").read_text())
+        )
+        secret_pixi = corral.cwd / "secret-pixi.lock"
+        secret_pixi.write_text((corral.cwd / "export-pixi.lock").read_text().replace(clean, url))
+        assert url in secret_lock.read_text() and url in secret_pixi.read_text()
+        outputs.append(corral("create", "-n", "locked", "--lock", str(secret_lock), "-y", "--json"))
+        outputs.append(corral("export", "--lock", str(secret_lock), "--format", "conda-lock.yml"))
+        outputs.append(corral("lock", "--from", str(secret_pixi), "-o", "imported.lock", "--json"))
+        assert all(o.code == 0 for o in outputs[-3:]), [o.err for o in outputs[-3:]]
 
         # a wrong secret (another host name, so the good credential stays): refused, nothing shown
         wrong = "wrong-" + PASSWORD[::-1]
@@ -187,7 +199,12 @@ def test_channel_credentials_authenticate_later_changes_and_are_never_recorded_o
     stored = json.loads(credentials.read_text())["127.0.0.1"]
     basic = {"BasicHTTP": {"username": "alice", "password": PASSWORD}}
     assert stored == ({"CondaToken": TOKEN} if mode == "token" else basic)
-    assert _files_with_secret(corral.root, corral.cwd, skip=(credentials, env_file, secret_explicit)) == []
+    assert (
+        _files_with_secret(
+            corral.root, corral.cwd, skip=(credentials, env_file, secret_explicit, secret_lock, secret_pixi)
+        )
+        == []
+    )
 
 
 def _simple_index(wheels: Path, root: Path) -> None:
