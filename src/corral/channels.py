@@ -50,7 +50,11 @@ def canonical_channel(text: str, cwd: Path | None = None) -> str:
         if parsed.scheme == "file":
             return _local_dir(Path(unquote(parsed.path)), text)
         if parsed.scheme not in ("http", "https", "s3", "gcs", "oci"):
-            raise ChannelError(f"unsupported channel URL scheme in '{text}'", hint="use https://, file:// or a dir")
+            from corral.redact import redact
+
+            raise ChannelError(
+                f"unsupported channel URL scheme in '{redact(text)}'", hint="use https://, file:// or a dir"
+            )
         return value
     if value.startswith((".", "/", "~")) or os.sep in value:
         base = cwd or Path.cwd()

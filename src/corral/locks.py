@@ -197,7 +197,10 @@ def _import(
     warnings: Sequence[str],
 ) -> LockResult:
     """`corral lock --from pixi.lock|conda-lock.yml`: the same packages as a corral.lock."""
+    from corral.credentials import take_lock
+
     imported, notes = read_foreign(source, settings)
+    imported = take_lock(imported, settings.root)
     if platforms:
         missing = [p for p in platforms if imported.platform(p) is None]
         if missing:
@@ -237,9 +240,10 @@ def read_foreign(path: Path, settings: Settings) -> tuple[Lock, tuple[str, ...]]
 def create_from_lock(ctx: ChangeContext, ref: EnvRef, path: str, platform: str = "") -> ChangeResult:
     """`corral create --lock FILE`: a new environment that is exactly the lock's section for this machine."""
     from corral.conda.solver import current_platform
+    from corral.credentials import take_lock
     from corral.frozen import apply_locked
 
-    locked = lockfile.load(Path(path))
+    locked = take_lock(lockfile.load(Path(path)), ctx.settings.root)
     chosen = platform or current_platform()
     section = locked.platform(chosen)
     if section is None:
@@ -308,7 +312,9 @@ def export_lock(
     from corral.specs import export as writers
 
     if lock_path:
-        source = lockfile.load(Path(lock_path))
+        from corral.credentials import take_lock
+
+        source = take_lock(lockfile.load(Path(lock_path)), settings.root)
     elif ref is not None:
         source = generation_lock(settings, ref, reporter)
     else:

@@ -69,8 +69,10 @@ def request_spec(
 ) -> EnvSpec:
     """The request a create (or a lock) makes: the files' spec with the command line's laid over it."""
     base = files.spec if files is not None else EnvSpec(channels=())
-    parsed = _parse_conda(specs)
-    conda = base.with_specs(parsed).specs
+    from corral.credentials import take_specs
+
+    parsed = _parse_conda(take_specs(specs, settings.root))
+    conda = take_specs(base.with_specs(parsed).specs, settings.root)
     python = python or base.python  # a file's `python:` key works like --python
     if python and conda:
         if "python" in {spec_name(s) for s in conda}:
@@ -105,11 +107,15 @@ def read_env_files(paths: Sequence[str]) -> EnvFile:
 
 
 def _channels(settings: Settings, given: Sequence[str], from_files: Sequence[str]) -> tuple[str, ...]:
-    """Command-line channels first, then the files' (`defaults` anywhere means the configured channels)."""
+    """Command-line channels first, then the files' (`defaults` anywhere means the configured channels).
+
+    Credentials in channel URLs are taken out here and stored for rattler (corral.credentials).
+    """
     from corral.channels import canonical_channel, with_defaults
+    from corral.credentials import take
 
     out = with_defaults([canonical_channel(c) for c in given] + list(from_files), settings.channels)
-    return tuple(out or with_defaults(settings.channels, settings.channels))
+    return take(out or with_defaults(settings.channels, settings.channels), settings.root).channels
 
 
 def _expected_hashes(files: EnvFile | None) -> dict[str, tuple[str, str]]:
@@ -146,16 +152,17 @@ def install(
 ) -> ChangeResult:
     """Add packages to an environment, moving what is installed only where the request needs it."""
     from corral.channels import canonical_channel, with_defaults
+    from corral.credentials import take, take_specs
 
-    parsed = _parse_conda(specs)
+    parsed = _parse_conda(take_specs(specs, ctx.settings.root))
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
-        extra = tuple(with_defaults([canonical_channel(c) for c in channels], ctx.settings.channels))
-        spec = replace(current, channels=tuple(dict.fromkeys(extra + current.channels)))
+        extra = take(with_defaults([canonical_channel(c) for c in channels], ctx.settings.channels), ctx.settings.root)
+        spec = replace(current, channels=tuple(dict.fromkeys(extra.channels + current.channels)))
         spec = _with_pypi(spec.with_specs(parsed), pypi)
         # New PyPI requests need no freeing: uv keeps an earlier version only while it satisfies them.
         motion = Motion(free=frozenset(spec_name(s) for s in parsed))
-        return apply(ctx, ref, spec, action="install", motion=motion, notes=_credential_notes(pypi))
+        return apply(ctx, ref, spec, action="install", motion=motion, notes=extra.notes + _credential_notes(pypi))
 
 
 def _parse_conda(specs: Sequence[str]) -> list[str]:

@@ -367,13 +367,15 @@ def _generic(result: Any) -> str:
 
 
 def error(exc: CorralError) -> str:
-    """An error as the user reads it: message, details, hint; no traceback."""
+    """An error as the user reads it: message, details, hint; no traceback; credentials in URLs masked."""
+    from corral.redact import redact
+
     out = f"error: {exc.message}\n"
     for line in exc.details:
         out += f"  {line}\n"
     if exc.hint:
         out += f"hint: {exc.hint}\n"
-    return out
+    return redact(out)
 
 
 def _list_or_history(result: Any) -> str:

@@ -81,7 +81,9 @@ def _fail(exc: CorralError, name: str, as_json: bool, verbose: bool) -> int:
             "ok": False,
             "error": exc.to_dict(),
         }
-        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        from corral.redact import redact
+
+        sys.stdout.write(redact(json.dumps(document, indent=2, sort_keys=True)) + "\n")  # no secret echoed
     else:
         sys.stderr.write(render.error(exc))
     return exc.exit_code

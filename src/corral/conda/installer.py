@@ -95,6 +95,7 @@ def link(
     """
     import rattler
 
+    from corral.conda.auth import client
     from corral.conda.records import checked_records
 
     records = checked_records(entries, settings, reporter)
@@ -111,6 +112,7 @@ def link(
             show_progress=False,
             reporter=_ProgressAdapter(reporter, {e.name: e.size for e in entries}),
             requested_specs=specs,
+            client=client(settings),
         )
 
     try:

@@ -318,8 +318,10 @@ def make_gateway(settings: Settings) -> Any:
     """A rattler Gateway on corral's repodata cache; cache-only when offline."""
     import rattler
 
+    from corral.conda.auth import client
+
     config = rattler.SourceConfig(cache_action="force-cache-only" if settings.offline else "cache-or-fetch")
-    return rattler.Gateway(cache_dir=settings.repodata_cache, default_config=config)
+    return rattler.Gateway(cache_dir=settings.repodata_cache, default_config=config, client=client(settings))
 
 
 _NO_CANDIDATES = re.compile(r"No candidates were found for ([^\s]+)(?: (.*?))?\.\s*$", re.M)
@@ -498,6 +500,8 @@ async def _artifact_record(record: Any, file_name: str, settings: Settings) -> A
     from rattler import PackageFormatSelection
     from rattler.networking.fetch_repo_data import FetchRepoDataOptions
 
+    from corral.conda.auth import client
+
     url = str(record.url)
     where = url.rsplit("/", 2)[0] + "/" + str(record.subdir)
     bz2 = file_name.endswith(".tar.bz2")
@@ -509,6 +513,7 @@ async def _artifact_record(record: Any, file_name: str, settings: Settings) -> A
             platforms=[rattler.Subdir(str(record.subdir))],
             cache_path=settings.repodata_cache / "artifacts",
             callback=None,
+            client=client(settings),
             fetch_options=options,
         )
     except Exception as exc:  # rattler's fetch errors
@@ -525,15 +530,23 @@ async def _artifact_record(record: Any, file_name: str, settings: Settings) -> A
 
 def _translate(exc: Exception, channels: Sequence[str], settings: Settings) -> CorralError:
     """Map rattler's fetch errors to ChannelError; anything else keeps its message."""
+    from corral.redact import redact
+
     name = type(exc).__name__
-    text = str(exc).strip()
+    text = redact(str(exc).strip())
     if name in ("FetchRepoDataError", "GatewayError", "IoError", "InvalidChannelError"):
         hint = (
             "corral is offline (--offline): create the environment once online so its repodata is cached"
             if settings.offline
             else "check the channel name or URL and your network; a local channel needs noarch/repodata.json"
         )
-        return ChannelError(f"cannot read channel repodata ({', '.join(channels)}): {text}", hint=hint)
+        if re.search(r"\b(401|403)\b", text):
+            hint = (
+                "the channel wants credentials: give its URL once as https://USER:PASSWORD@HOST/... or"
+                " https://HOST/t/TOKEN/...; corral keeps them in its credentials file (or RATTLER_AUTH_FILE)"
+            )
+        where = ", ".join(redact(c) for c in channels)
+        return ChannelError(f"cannot read channel repodata ({where}): {text}", hint=hint)
     return CorralError(f"solving failed: {name}: {text}")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from corral.errors import BuildError, ChannelError, CorralError, PackageNotFound, PypiError, Unsatisfiable, no_space
 from corral.models import PypiIndex, pypi_name
-from corral.redact import redact
+from corral.redact import has_credentials, redact
 from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store import children
@@ -233,7 +233,8 @@ class Uv:
         if status:
             self.reporter.status(status)
         try:
-            done = children.run(argv, child_environment(), self.settings.run_dir, tick=self.reporter.tick)
+            env = {**child_environment(), **index_environment(index)}
+            done = children.run(argv, env, self.settings.run_dir, tick=self.reporter.tick)
         except OSError as exc:
             raise PypiError(f"cannot run uv: {exc}", hint="reinstall corral, which ships uv") from exc
         if done.returncode != 0:
@@ -252,15 +253,39 @@ class Uv:
         ]
         if self.settings.offline:
             args.append("--offline")
-        if index.no_index:
-            args.append("--no-index")
-        elif index.index_url:
-            args += ["--index-url", index.index_url]
+        return args + index_arguments(index)
+
+
+def index_arguments(index: PypiIndex) -> list[str]:
+    """uv's index options for the URLs without credentials; the others go through index_environment."""
+    args: list[str] = []
+    if index.no_index:
+        args.append("--no-index")
+    elif index.index_url and not has_credentials(index.index_url):
+        args += ["--index-url", index.index_url]
+    if not any(has_credentials(u) for u in index.extra_index_urls):
         for url in index.extra_index_urls:
             args += ["--extra-index-url", url]
+    if not any(has_credentials(u) for u in index.find_links):
         for link in index.find_links:
             args += ["--find-links", link]
-        return args
+    return args
+
+
+def index_environment(index: PypiIndex) -> dict[str, str]:
+    """Index URLs that carry a password, for uv's environment: a child's argv is public (`ps`), its
+    environment readable only by its owner (/proc/PID/environ). uv 0.13 reads UV_INDEX_URL, and
+    UV_EXTRA_INDEX_URL and UV_FIND_LINKS as space- and comma-separated lists; a list goes whole
+    (an option given on the command line would replace its variable), in its order.
+    """
+    env: dict[str, str] = {}
+    if not index.no_index and index.index_url and has_credentials(index.index_url):
+        env["UV_INDEX_URL"] = index.index_url
+    if any(has_credentials(u) for u in index.extra_index_urls):
+        env["UV_EXTRA_INDEX_URL"] = " ".join(index.extra_index_urls)
+    if any(has_credentials(u) for u in index.find_links):
+        env["UV_FIND_LINKS"] = ",".join(index.find_links)
+    return env
 
 
 def _request_lines(requirements: Sequence[str], editables: Sequence[str]) -> list[str]:

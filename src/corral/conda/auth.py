@@ -1,0 +1,32 @@
+"""rattler's authenticated client over corral's credentials file (see corral/credentials.py)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from corral.credentials import ENV_VAR, auth_file
+from corral.settings import Settings
+
+_ENV_LOCK = threading.Lock()
+
+
+def client(settings: Settings) -> Any:
+    """rattler's client with its whole authentication storage, corral's credentials file first.
+
+    py-rattler 0.28 reads RATTLER_AUTH_FILE when the client is built (then the keyring,
+    ~/.rattler/credentials.json and ~/.netrc); a Gateway without a client sends no credentials at
+    all. The variable is set only while the client is built, so no child process inherits it.
+    """
+    from rattler import Client
+
+    path = auth_file(settings.root)
+    if ENV_VAR in os.environ or not path.is_file():
+        return Client.authenticated_client()
+    with _ENV_LOCK:
+        os.environ[ENV_VAR] = str(path)
+        try:
+            return Client.authenticated_client()
+        finally:
+            del os.environ[ENV_VAR]
