@@ -7,7 +7,6 @@ Files are copied in chunks, so memory does not grow with their size.
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import shutil
@@ -15,6 +14,7 @@ import stat
 import tarfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -60,13 +60,76 @@ def open_sink(path: Path, format: str, mtime: int) -> Sink:
     return _TarSink(path, mtime, compress=format == "tar.gz")
 
 
+class ParallelGzip:
+    """A gzip writer that deflates 1 MiB blocks on several threads (zlib lets go of the GIL), as pigz does.
+
+    Each block is deflated on its own and ended with a sync flush (the last with a finish), so the
+    blocks join into one valid deflate stream; the bytes depend only on the data, never on the
+    number of threads. The header has no name and `mtime`; CRC-32 and size close it. At most two
+    blocks per thread wait in memory.
+    """
+
+    BLOCK = 1 << 20
+
+    def __init__(self, raw: IO[bytes], level: int, mtime: int, threads: int) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        self.raw, self.level, self.threads = raw, level, max(threads, 1)
+        self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="corral-gzip")
+        self.pending: list[Future[bytes]] = []
+        self.buf = bytearray()
+        self.crc = self.size = 0
+        raw.write(b"\x1f\x8b\x08\x00" + (mtime & 0xFFFFFFFF).to_bytes(4, "little") + b"\x00\xff")
+
+    def _deflate(self, block: bytes, last: bool) -> bytes:
+        engine = zlib.compressobj(self.level, zlib.DEFLATED, -15)
+        return engine.compress(block) + engine.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+    def write(self, data: bytes) -> int:
+        """Take `data`; deflate whole blocks in the background."""
+        self.buf += data
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        while len(self.buf) >= self.BLOCK:
+            self._submit(bytes(self.buf[: self.BLOCK]), last=False)
+            del self.buf[: self.BLOCK]
+        return len(data)
+
+    def tell(self) -> int:
+        """Bytes taken so far (tarfile asks)."""
+        return self.size
+
+    def _submit(self, block: bytes, last: bool) -> None:
+        self.pending.append(self.pool.submit(self._deflate, block, last))
+        while len(self.pending) > 2 * self.threads or (last and self.pending):
+            self.raw.write(self.pending.pop(0).result())
+
+    def close(self) -> None:
+        """Deflate what is left, finish the stream, write the trailer."""
+        try:
+            self._submit(bytes(self.buf), last=True)
+            self.raw.write(self.crc.to_bytes(4, "little") + (self.size & 0xFFFFFFFF).to_bytes(4, "little"))
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _threads() -> int:
+    try:
+        return min(len(os.sched_getaffinity(0)), 4)
+    except AttributeError:  # not Linux
+        return min(os.cpu_count() or 1, 4)
+
+
 class _TarSink:
     def __init__(self, path: Path, mtime: int, compress: bool) -> None:
         self.raw = open(path, "wb")  # noqa: SIM115 - closed in close()
-        self.gz: gzip.GzipFile | None = None
+        self.gz: ParallelGzip | None = None
         if compress:
-            self.gz = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, compresslevel=GZIP_LEVEL, mtime=mtime)
-        self.tar = tarfile.open(fileobj=self.gz or self.raw, mode="w|", format=tarfile.PAX_FORMAT, bufsize=CHUNK)  # noqa: SIM115
+            self.gz = ParallelGzip(self.raw, GZIP_LEVEL, mtime, _threads())
+        # Mode "w" on a file object only ever appends (no seek), so it streams; tarfile's "w|" wrapper
+        # re-buffers every write by concatenation, which cost a third of the packing time.
+        target: IO[bytes] = self.gz or self.raw  # type: ignore[assignment]
+        self.tar = tarfile.TarFile(fileobj=target, mode="w", format=tarfile.PAX_FORMAT, copybufsize=CHUNK)
         self.mtime = mtime
 
     def _info(self, path: str, kind: bytes, mode: int) -> tarfile.TarInfo:
