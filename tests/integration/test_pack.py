@@ -232,3 +232,36 @@ def test_the_guides_container_recipe_runs_as_another_user_with_the_store_gone(
     programs = run([*as_nobody, "sh", "-c", "prefixed && tinyapp && python -c 'import filelock'"], cwd="/")
     assert programs.returncode == 0, programs.stderr
     assert programs.stdout.splitlines()[0] == f"prefix={env_dir}"
+
+
+def test_block_parallel_gzip_gives_the_same_bytes_whatever_the_threads(tmp_path: Path) -> None:
+    import io
+    import random
+
+    from corral.pack.writers import ParallelGzip
+
+    data = random.Random(7).randbytes(ParallelGzip.BLOCK * 2 + 12345) + b"a" * ParallelGzip.BLOCK
+    outputs = []
+    for threads in (1, 3):
+        raw = io.BytesIO()
+        gz = ParallelGzip(raw, 4, 1234, threads)
+        for start in range(0, len(data), 70000):
+            gz.write(data[start : start + 70000])
+        gz.close()
+        outputs.append(raw.getvalue())
+    assert outputs[0] == outputs[1] and gzip.decompress(outputs[0]) == data
+    empty = io.BytesIO()
+    ParallelGzip(empty, 4, 0, 2).close()
+    assert gzip.decompress(empty.getvalue()) == b""
+
+
+def test_binary_replacement_pads_each_string_and_text_replacement_is_plain() -> None:
+    """conda's binary_replace (conda/core/portability.py): per NUL-terminated string, padding = shrink x count."""
+    from corral.pack.corral_unpack import binary_replace
+
+    old, new = b"/very/long/old/prefix", b"/new"
+    data = b"A\0" + old + b"/lib:" + old + b"/bin\0tail" + old + b"\0"
+    fixed = binary_replace(data, old, new)
+    assert len(fixed) == len(data)
+    pad = len(old) - len(new)
+    assert fixed == b"A\0" + new + b"/lib:" + new + b"/bin\0" + b"\0" * (2 * pad) + b"tail" + new + b"\0" + b"\0" * pad
