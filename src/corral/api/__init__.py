@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from corral.api.adopt import adopt
     from corral.api.envs import EnvRemoved, RollbackResult, remove_env, rollback
     from corral.api.exports import Exported, export, export_lock
+    from corral.api.pack import PackChecked, Packed, check_pack, pack
     from corral.api.requests import create, install, read_env_files, remove, request_spec, update, update_from_files
     from corral.api.views import (
         History,
@@ -36,6 +37,10 @@ _WHERE = {
     "Exported": "exports",
     "export": "exports",
     "export_lock": "exports",
+    "PackChecked": "pack",
+    "Packed": "pack",
+    "check_pack": "pack",
+    "pack": "pack",
     "create": "requests",
     "install": "requests",
     "read_env_files": "requests",
@@ -61,10 +66,13 @@ __all__ = [
     "Exported",
     "History",
     "Info",
+    "PackChecked",
     "PackageList",
+    "Packed",
     "PythonList",
     "RollbackResult",
     "adopt",
+    "check_pack",
     "create",
     "export",
     "export_lock",
@@ -74,6 +82,7 @@ __all__ = [
     "list_envs",
     "list_packages",
     "list_pythons",
+    "pack",
     "read_env_files",
     "remove",
     "remove_env",

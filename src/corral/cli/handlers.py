@@ -451,6 +451,22 @@ def _kernel(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     return kernels.list_kernels(os.environ)
 
 
+def _pack(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    """`corral pack -n ENV -o OUT` or `corral pack --check ARCHIVE`."""
+    from corral import api
+
+    if args.check:
+        if args.name or args.prefix or args.output:
+            raise UsageError("--check takes an archive only", hint="corral pack --check env.tar.gz")
+        return api.check_pack(settings, reporter, args.check)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "0") or "0"
+    if not epoch.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}", hint="unset it")
+    return api.pack(
+        settings, reporter, _ref(args, settings), args.output, format=args.format, force=args.force, mtime=int(epoch)
+    )
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "config": _config,
     "search": _search,
@@ -491,4 +507,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "pip uninstall": _pip_uninstall,
     "adopt": _adopt,
     "python list": _python_list,
+    "pack": _pack,
 }

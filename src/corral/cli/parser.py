@@ -453,7 +453,27 @@ def build_parser() -> argparse.ArgumentParser:
     python_sub.add_parser("list", aliases=["ls"], parents=[common], help="list the interpreters corral can use")
 
     sub.add_parser("info", parents=[common], help="show settings, store location, virtual packages")
+    _pack(sub.add_parser("pack", parents=[common], help="write an environment as a relocatable archive (no corral)"))
     return parser
+
+
+def _pack(p: argparse.ArgumentParser) -> None:
+    """`corral pack`: its own block, so other commands' edits merge around it."""
+    _target(p)
+    p.add_argument("-o", "--output", default="", metavar="PATH", help="the archive to write (.tar.gz, .tar, .zip)")
+    p.add_argument(
+        "--format",
+        choices=("tar.gz", "tar", "zip", "dir"),
+        default="",
+        help="the archive's format (default: from the -o suffix, else tar.gz); dir writes an unpacked folder",
+    )
+    p.add_argument("--force", action="store_true", help="replace the output if it exists")
+    p.add_argument(
+        "--check",
+        metavar="ARCHIVE",
+        default="",
+        help="instead of packing: unpack ARCHIVE into a temporary folder, run bin/corral-unpack and its python",
+    )
 
 
 def main_help(parser: argparse.ArgumentParser, command: str) -> int:

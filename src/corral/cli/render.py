@@ -442,6 +442,28 @@ def _kernels(result: Any) -> str:
     return table(rows, ["name", "environment", "display name"])
 
 
+def _pack(result: Any) -> str:
+    """`corral pack` and `corral pack --check`."""
+    if not hasattr(result, "generation"):
+        return (
+            f"{result.archive} works: unpacked, fixed up ({result.fixed} files) and its python {result.python}"
+            f" ran with sys.prefix {result.prefix}\n"
+        )
+    python = (
+        f"Python {result.python}: run it where Python {result.python_minor} is expected (Spark's driver and"
+        " executors need the same minor version)"
+        if result.python
+        else "no Python in this environment"
+    )
+    out = f"Packed {result.env} (generation {result.generation}) into {result.output}"
+    out += f" ({result.format}, {result.files} entries, {size(result.bytes)})\n{python}\n"
+    out += f"sha256 {result.sha256}\n" if result.sha256 else ""
+    out += f"Where it is unpacked, run bin/corral-unpack once ({result.fixups} files name the packed path)"
+    if result.binary_fixups:
+        out += f"; binary files allow a new path of at most {len(result.prefix.encode())} bytes"
+    return out + "\n"
+
+
 _RENDERERS = {
     "config": _config,
     "search": _search,
@@ -478,4 +500,5 @@ _RENDERERS = {
     "shell activate": _shell_text,
     "shell deactivate": _shell_text,
     "shell init": _shell_init,
+    "pack": _pack,
 }

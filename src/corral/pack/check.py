@@ -1,0 +1,134 @@
+"""`corral pack --check ARCHIVE`: unpack into a scratch folder, run bin/corral-unpack, then the environment's python."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from corral.errors import CorralError
+from corral.pack.contents import MANIFEST, UNPACK
+
+_PROBE = (
+    "import json, sys; print(json.dumps({'prefix': sys.prefix, 'executable': sys.executable,"
+    " 'version': '%d.%d.%d' % sys.version_info[:3]}))"
+)
+
+
+class PackCheckFailed(CorralError):
+    """A packed environment does not work where it was unpacked."""
+
+    code = "pack-check-failed"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What running the unpacked environment showed."""
+
+    unpacked_to: str
+    python: str  # the version the environment's python reported ("" without one)
+    prefix: str  # its sys.prefix, which must be the scratch folder
+    fixed: int  # files corral-unpack rewrote
+
+
+def check(archive: Path, timeout: float = 120) -> Checked:
+    """Unpack `archive` into a temporary folder and run it there; PackCheckFailed says what broke."""
+    if not archive.exists():
+        raise CorralError(f"no archive at {archive}", hint="give the path `corral pack -o` wrote")
+    # A short path: binary files only move to paths no longer than the one they were packed from.
+    with tempfile.TemporaryDirectory(prefix="cp") as scratch:
+        dest = Path(scratch)
+        try:
+            unpack(archive, dest)
+        except (OSError, tarfile.TarError, zipfile.BadZipFile, ValueError) as exc:
+            raise PackCheckFailed(f"cannot unpack {archive}: {exc}", hint="pack it again with `corral pack`") from exc
+        if not (dest / MANIFEST).is_file() or not (dest / UNPACK).is_file():
+            raise PackCheckFailed(
+                f"{archive} is not a corral pack (no {MANIFEST} or {UNPACK} inside)", hint="make one with `corral pack`"
+            )
+        old = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
+        env = _clean_environ()
+        unpacked = _run(["/bin/sh", str(dest / UNPACK), "-v"], env, timeout)
+        if unpacked.returncode != 0:
+            raise PackCheckFailed(
+                f"bin/corral-unpack failed in {dest} (exit {unpacked.returncode})",
+                details=unpacked.stderr.strip().splitlines()[-5:],
+            )
+        still = [p for p, _ in old["files"] if old["prefix"].encode() in (dest / p).read_bytes()]
+        if still:
+            raise PackCheckFailed(f"after bin/corral-unpack, files still name {old['prefix']}", details=still[:10])
+        fixed = int(unpacked.stderr.rsplit("corral-unpack: ", 1)[-1].split(" ", 1)[0] or 0)
+        python = dest / "bin" / "python"
+        if not python.exists():
+            return Checked(str(dest), "", "", fixed)
+        probe = _run([str(python), "-c", _PROBE], env, timeout)
+        if probe.returncode != 0:
+            raise PackCheckFailed(
+                f"the unpacked environment's python does not run (exit {probe.returncode})",
+                details=probe.stderr.strip().splitlines()[-5:],
+            )
+        seen = json.loads(probe.stdout)
+        if os.path.realpath(seen["prefix"]) != os.path.realpath(dest):
+            raise PackCheckFailed(f"the unpacked python's sys.prefix is {seen['prefix']}, not where it was unpacked")
+        return Checked(str(dest), str(seen["version"]), str(seen["prefix"]), fixed)
+
+
+def unpack(archive: Path, dest: Path) -> None:
+    """Unpack a tar (any compression), a zip (symlinks restored) or copy a folder pack into `dest`."""
+    if archive.is_dir():
+        shutil.copytree(archive, dest, symlinks=True, dirs_exist_ok=True)
+    elif zipfile.is_zipfile(archive):
+        _unzip(archive, dest)
+    else:
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive, "r:*") as tar:
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(dest, filter="data")
+            else:  # Python < 3.11.4: check the names ourselves
+                for member in tar.getmembers():
+                    _safe_name(member.name)
+                tar.extractall(dest)
+
+
+def _unzip(archive: Path, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            target = dest / _safe_name(info.filename.rstrip("/"))
+            mode = info.external_attr >> 16
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if stat.S_ISLNK(mode):
+                os.symlink(zf.read(info).decode(), target)
+                continue
+            with zf.open(info) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+            if mode:
+                os.chmod(target, stat.S_IMODE(mode))
+
+
+def _safe_name(name: str) -> str:
+    if name.startswith("/") or ".." in name.split("/"):
+        raise ValueError(f"unsafe member name {name!r}")
+    return name
+
+
+def _clean_environ() -> dict[str, str]:
+    """This process's environment without what would make the packed python look elsewhere."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "CONDA_", "VIRTUAL_ENV", "CORRAL_"))}
+
+
+def _run(argv: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as exc:
+        raise PackCheckFailed(f"{argv[0]} did not finish within {timeout:.0f} s") from exc

@@ -1,0 +1,121 @@
+"""corral-unpack: make an unpacked corral archive name the folder it now lives in.
+
+This file is copied, as it is, into every archive `corral pack` writes (as `bin/corral-unpack`,
+behind a two-line POSIX sh header that runs it with the environment's own python), so it uses the
+standard library only and the syntax of Python 3.6. It reads `share/corral/pack.json`: the prefix
+the files were packed from and which files embed it, as text or as binary (conda's `file_mode`).
+
+Text files get the new prefix wherever the old one stands. Binary files get conda's (and
+conda-pack's) binary rule: each C string that starts with the old prefix is rewritten in place
+and padded with NULs to its old length, so a binary can only move to a path that is not longer
+than the one it was packed from; such a move is refused before any file is touched. After a
+successful run the manifest names the new prefix, so running it again (or after moving the
+folder again) is safe.
+"""
+
+import json
+import os
+import re
+import sys
+from typing import Any
+
+MANIFEST = os.path.join("share", "corral", "pack.json")
+TOO_LONG_EXIT = 3
+
+
+class Refused(Exception):
+    """The environment cannot be fixed up where it is; nothing was changed."""
+
+
+def read_manifest(prefix: str) -> "dict[str, Any]":
+    """The manifest of the unpacked environment at `prefix` (a dict)."""
+    with open(os.path.join(prefix, MANIFEST), encoding="utf-8") as handle:
+        data = json.load(handle)  # type: dict[str, Any]
+    return data
+
+
+def binary_replace(data: bytes, old: bytes, new: bytes) -> bytes:
+    """Replace `old` by `new` in every NUL-terminated string of `data`, padding each with NULs."""
+
+    def one(match: "re.Match[bytes]") -> bytes:
+        found = match.group()
+        padding = (len(old) - len(new)) * found.count(old)
+        return found.replace(old, new) + b"\0" * padding
+
+    return re.sub(re.escape(old) + b"[^\0]*?\0", one, data)
+
+
+def _binaries_in_the_way(prefix: str, files: "list[tuple[str, str]]", old: bytes, new: bytes) -> "list[str]":
+    if len(new) <= len(old):
+        return []
+    found = []
+    for path, mode in files:
+        if mode == "binary":
+            with open(os.path.join(prefix, path), "rb") as handle:
+                if old in handle.read():
+                    found.append(path)
+    return found
+
+
+def fix_up(prefix: str, verbose: bool = False) -> int:
+    """Rewrite the files of the environment unpacked at `prefix`; return how many changed."""
+    prefix = os.path.abspath(prefix)
+    manifest = read_manifest(prefix)
+    old = manifest["prefix"].encode("utf-8")
+    new = prefix.encode("utf-8")
+    if old == new:
+        return 0
+    files = [(str(path), str(mode)) for path, mode in manifest["files"]]
+    blocking = _binaries_in_the_way(prefix, files, old, new)
+    if blocking:
+        raise Refused(
+            "cannot unpack into {0}: that path is {1} bytes long, and binary files embed the packed"
+            " prefix {2} ({3} bytes) with no room for a longer one (e.g. {4}).\n"
+            "hint: unpack into a folder whose path is at most {3} bytes long".format(
+                prefix, len(new), manifest["prefix"], len(old), blocking[0]
+            )
+        )
+    changed = 0
+    for path, mode in files:
+        full = os.path.join(prefix, path)
+        with open(full, "rb") as handle:
+            data = handle.read()
+        fixed = binary_replace(data, old, new) if mode == "binary" else data.replace(old, new)
+        if fixed != data:
+            with open(full, "r+b") as handle:
+                handle.write(fixed)
+                handle.truncate()
+            changed += 1
+            if verbose:
+                sys.stderr.write(f"fixed {path}\n")
+    manifest["prefix"] = prefix
+    scratch = os.path.join(prefix, MANIFEST + ".tmp")
+    with open(scratch, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    os.replace(scratch, os.path.join(prefix, MANIFEST))
+    return changed
+
+
+def main() -> int:
+    """`corral-unpack [-v]`: fix up the environment this script belongs to."""
+    args = sys.argv[1:]
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write("usage: corral-unpack [-v]\nRewrite this unpacked environment's files for its new path.\n")
+        return 0
+    prefix = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        changed = fix_up(prefix, verbose="-v" in args)
+    except Refused as exc:
+        sys.stderr.write(f"corral-unpack: error: {exc}\n")
+        return TOO_LONG_EXIT
+    except (OSError, ValueError, KeyError) as exc:
+        sys.stderr.write(f"corral-unpack: error: {prefix} is not a complete corral pack: {exc}\n")
+        return 1
+    if "-v" in args:
+        sys.stderr.write(f"corral-unpack: {changed} files now name {prefix}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
