@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -168,3 +169,26 @@ def test_commands_outside_and_inside_a_project_say_what_to_do(corral: Corral, tm
     assert again.code == 2 and "already a project" in again.err
     refused = project("install", "liba")
     assert refused.code == 2 and "corral add" in refused.err
+
+
+def test_a_relative_find_links_is_kept_relative_and_read_from_the_manifests_folder(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """Pins conda's behaviour: the pip section's relative paths are relative to the environment file.
+
+    conda/env/installers/pip.py writes the pip entries to a requirements file in the file's folder
+    and runs pip with cwd=that folder (get_pip_workdir(args.file)), so `--find-links wheels` means
+    the folder beside environment.yml, wherever the command is run from.
+    """
+    project = _project(corral, tmp_path, channel)
+    shutil.copytree(wheels, project.cwd / "wheels")
+    _ok(project("init"))
+    _ok(project("add", "python", "--pip", "tinylib", "--no-index", "--find-links", "wheels"))
+    assert "    - --find-links wheels\n" in (project.cwd / "environment.yml").read_text()
+    manifest = project.cwd / "environment.yml"
+    manifest.write_text(manifest.read_text().replace("tinylib>=2.0", "tinylib<2"))
+    inner = project.cwd / "src" / "pkg"
+    inner.mkdir(parents=True)
+    run = replace(project, cwd=inner)("run", "python", "-c", "import tinylib, os; print(tinylib.VERSION, os.getcwd())")
+    _ok(run)  # locked again from src/pkg: `wheels` is still the folder beside environment.yml
+    assert run.out.split() == ["1.0", str(inner)] and "corral.lock made again" in run.err
