@@ -25,16 +25,20 @@ if TYPE_CHECKING:  # no typing import at run time: `corral run` is on a fast pat
 
 CACHE_VERSION = 2
 
-USAGE = """usage: corral run [-n NAME | -p PATH] [--cwd DIR] [-e KEY=VALUE]... COMMAND [ARG...]
+USAGE = """usage: corral run [-n NAME | -p PATH | --locked | --frozen] [--cwd DIR] [-e KEY=VALUE]... COMMAND [ARG...]
 
 Run COMMAND with the environment activated (its bin first on PATH, CONDA_PREFIX, its variables and
 the effect of its activate.d scripts), without a shell. The exit code and signals are COMMAND's.
+Without -n/-p, inside a project (environment.yml, or pyproject.toml with [tool.corral]): the
+project's environment, locked again when the manifest changed and synced when it is not the lock's.
 
 options:
   -n, --name NAME       environment name
   -p, --prefix PATH     environment path
   --cwd DIR             run in DIR
   -e, --env KEY=VALUE   set a variable for COMMAND (repeatable)
+  --locked              in a project: fail if corral.lock is out of date with the manifest
+  --frozen              in a project: use corral.lock as it is, whatever the manifest says
 """
 
 
@@ -46,9 +50,14 @@ class RunError(Exception):
         self.message, self.hint, self.exit_code = message, hint, exit_code
 
 
-def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list[tuple[str, str]], list[str]]:
-    """(name, path, cwd, extra variables, command) from `run`'s arguments; options stop at the command."""
+def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list[tuple[str, str]], list[str], str]:
+    """(name, path, cwd, extra variables, command, project mode) from `run`'s arguments; options stop at the command.
+
+    Neither -n nor -p: the project around the current directory (main finds it); the mode is
+    "locked", "frozen" or "" for it.
+    """
     name = path = cwd = None
+    mode = ""
     extra: list[tuple[str, str]] = []
     args = list(argv)
     i = 0
@@ -63,6 +72,16 @@ def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list
         if flag in ("-h", "--help"):
             sys.stdout.write(USAGE)
             raise SystemExit(0)
+        if flag in ("--locked", "--frozen") and not eq:
+            if mode and mode != flag[2:]:
+                raise RunError(
+                    "--locked and --frozen exclude each other",
+                    "--locked checks the lock; --frozen ignores the manifest",
+                    2,
+                )
+            mode = flag[2:]
+            i += 1
+            continue
         if flag not in ("-n", "--name", "-p", "--prefix", "--cwd", "-e", "--env"):
             raise RunError(f"unknown option {arg} for corral run", "see `corral run --help`", 2)
         if inline or eq:
@@ -85,11 +104,42 @@ def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list
             extra.append((key, val))
         i += 1
     command = args[i:]
-    if (name is None) == (path is None):
-        raise RunError("name the environment with -n NAME or -p PATH", "e.g. corral run -n ml python train.py", 2)
+    if name is not None and path is not None:
+        raise RunError(
+            "name the environment with -n NAME or -p PATH, not both", "e.g. corral run -n ml python train.py", 2
+        )
+    if mode and (name is not None or path is not None):
+        raise RunError(
+            f"--{mode} is for a project's environment, not -n/-p", "run it inside the project without -n/-p", 2
+        )
     if not command:
         raise RunError("give the command to run", "e.g. corral run -n ml python train.py", 2)
-    return name, path, cwd, extra, command
+    return name, path, cwd, extra, command, mode
+
+
+def project_target(cwd: str | None, mode: str, environ: Mapping[str, str]) -> tuple[str, str]:
+    """(stable link, label) of the project's environment, after bringing it in step with the lock if needed.
+
+    The fast path is two stats, a readlink and a small JSON read (corral/project/__init__.py); only
+    when they differ from what the last sync stamped does the manifest get parsed (and the lock made
+    again, or the environment installed from it).
+    """
+    from corral import project
+
+    found = project.find(cwd or os.getcwd())
+    if found is None:
+        raise RunError(
+            "name the environment with -n NAME or -p PATH (no project here: no environment.yml, nor pyproject.toml"
+            " with [tool.corral])",
+            "e.g. corral run -n ml python train.py, or make this folder a project with corral init",
+            2,
+        )
+    if not project.up_to_date(found, frozen=mode == "frozen"):
+        from corral.project.sync import sync_for_run
+
+        notes = sync_for_run(environ, found, mode)
+        sys.stderr.write("".join(f"{n}\n" for n in notes))
+    return found.link, found.link
 
 
 def locate(name: str | None, path: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
@@ -257,8 +307,11 @@ def main(argv: Sequence[str]) -> NoReturn:
     """`corral run ARGS`: exec the command, or print an error and exit."""
     environ = dict(os.environ)
     try:
-        name, path, cwd, extra, command = parse(argv)
-        link, label = locate(name, path, environ)
+        name, path, cwd, extra, command, mode = parse(argv)
+        if name is None and path is None:
+            link, label = project_target(cwd, mode, environ)
+        else:
+            link, label = locate(name, path, environ)
         env, output = activated_environment(environ, link, label)
         env.update(extra)
         if output:  # what the activate.d scripts print, as activation shows it; never the command's stdout
@@ -287,10 +340,11 @@ def main(argv: Sequence[str]) -> NoReturn:
 
         if not isinstance(exc, CorralError):
             raise
-        _leave(exc.message, exc.hint or "", exc.exit_code)
+        _leave(exc.message, exc.hint or "", exc.exit_code, exc.details)
 
 
-def _leave(message: str, hint: str, code: int) -> NoReturn:
-    sys.stderr.write(f"error: {message}\n" + (f"hint: {hint}\n" if hint else ""))
+def _leave(message: str, hint: str, code: int, details: Sequence[str] = ()) -> NoReturn:
+    text = f"error: {message}\n" + "".join(f"  {d}\n" for d in details)
+    sys.stderr.write(text + (f"hint: {hint}\n" if hint else ""))
     sys.stderr.flush()
     os._exit(code)

@@ -23,7 +23,32 @@ def _ref(args: argparse.Namespace, settings: Any, active: bool = True) -> Any:
         ref = active_ref(settings, os.environ)
         if ref is not None:
             return ref
+        found = _project()
+        if found is not None:
+            return _project_ref(args, settings, found)
     return env_ref(settings, name=args.name, path=args.prefix, command=_command(args))
+
+
+def _project() -> Any:
+    """The project holding the current directory, if any (no parse: a walk up looking for a manifest)."""
+    from corral import project
+
+    return project.find(os.getcwd())
+
+
+def _project_ref(args: argparse.Namespace, settings: Any, found: Any) -> Any:
+    """The project's environment; commands that would change it behind the manifest's back are refused."""
+    from corral.project.sync import project_ref
+
+    command = _command(args)
+    if command in ("install", "update", "pip install", "pip uninstall", "adopt", "env config vars"):
+        raise UsageError(
+            f"in a project ({found.manifest}), the manifest says what the environment holds; `corral {command}`"
+            " without -n/-p would change it behind the manifest's back",
+            hint="corral add SPEC / corral add --pip REQ / corral remove NAME edit the manifest and sync;"
+            " or name another environment with -n NAME",
+        )
+    return project_ref(settings, found)
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -215,7 +240,34 @@ def _pip_install(args: argparse.Namespace, settings: Any, reporter: Reporter, co
     return api.install(_context(args, settings, reporter, command), _ref(args, settings), [], [], pypi)
 
 
+def _init(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.project.sync import init
+
+    return init(settings, os.getcwd(), args.format)
+
+
+def _project_context(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    """A change context that does not ask: `add` and `remove` in a project do what the manifest now says."""
+    return replace(_context(args, settings, reporter, command), confirm=lambda result: True)
+
+
+def _add(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    from corral.project.sync import add, require_project
+
+    found = require_project(os.getcwd())
+    ctx = _project_context(args, settings, reporter, command)
+    return add(ctx, found, args.specs, args.pip, args.channels, args.find_links, args.no_index)
+
+
 def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    if args.name is None and args.prefix is None and not args.dry_run:
+        from corral.store.envs import active_ref
+
+        found = _project() if active_ref(settings, os.environ) is None else None
+        if found is not None:
+            from corral.project.sync import remove
+
+            return remove(_project_context(args, settings, reporter, command), found, args.names, args.pip)
     from corral import api
 
     if not args.names and not args.pip:
@@ -476,6 +528,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "create": _create,
     "install": _install,
     "remove": _remove,
+    "init": _init,
+    "add": _add,
     "update": _update,
     "list": _list,
     "rename": _rename,

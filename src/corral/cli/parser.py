@@ -252,6 +252,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pip", nargs="+", action="extend", default=[], metavar="NAME", help="requested PyPI packages")
 
     p = sub.add_parser(
+        "init",
+        parents=[common],
+        help="make this folder a project: a manifest (environment.yml, or [tool.corral] in pyproject.toml)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("environment.yml", "pyproject"),
+        default="",
+        help="the manifest to write (default: pyproject when a pyproject.toml is here, else environment.yml)",
+    )
+
+    p = sub.add_parser(
+        "add",
+        parents=[common],
+        help="in a project: record packages in the manifest, lock, and sync the environment",
+    )
+    _channels(p)
+    p.add_argument(
+        "--discard-untracked",
+        action="store_true",
+        help="proceed even if the environment holds files corral did not install (they stay in the old generation)",
+    )
+    p.add_argument(
+        "specs", nargs="*", metavar="SPEC", help="conda match specs (a bare name gets >=X.Y of the locked one)"
+    )
+    p.add_argument("--pip", nargs="+", action="extend", default=[], metavar="REQ", help="PyPI requirements")
+    p.add_argument(
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder (or URL) of wheels, kept in the manifest",
+    )
+    p.add_argument(
+        "--no-index", action="store_true", help="PyPI packages only from --find-links (kept in the manifest)"
+    )
+
+    p = sub.add_parser(
         "update",
         aliases=["upgrade"],
         parents=[common],

@@ -464,6 +464,28 @@ def _pack(result: Any) -> str:
     return out + "\n"
 
 
+def project(result: Any) -> str:
+    """A project command's result: the manifest's new entries, the lock, the environment."""
+    import os
+
+    if result.action == "init":
+        name = os.path.basename(result.manifest)
+        return (
+            f"Wrote {result.manifest}; the project's environment will be {result.root}/.corral/envs/default\n"
+            "Add packages with: corral add SPEC   (PyPI: corral add --pip REQ); run with: corral run CMD\n"
+            f"Commit {name} and corral.lock; .corral/ is git-ignored.\n"
+        )
+    out = "".join(f"warning: {w}\n" for w in result.warnings)
+    name = os.path.basename(result.manifest)
+    out += "".join(f"{name}: + {entry}\n" for entry in result.recorded)
+    out += "".join(f"{name}: - {entry}\n" for entry in result.removed)
+    if result.lock_action:
+        out += f"corral.lock: {result.lock_action}\n" + "".join(f"  {c}\n" for c in result.lock_changes)
+    state = "synced to the lock" if result.synced else "already the lock's"
+    out += f"environment {result.env}: {state} (generation {result.generation})\n"
+    return out
+
+
 _RENDERERS = {
     "config": _config,
     "search": _search,
@@ -476,7 +498,9 @@ _RENDERERS = {
     "env config vars unset": lambda result: _change(result),
     "create": _change,
     "install": _change,
-    "remove": _change,
+    "remove": lambda result: project(result) if hasattr(result, "recorded") else _change(result),
+    "init": lambda result: project(result),
+    "add": lambda result: project(result),
     "update": _change,
     "list": _list_or_history,
     "history": _history,

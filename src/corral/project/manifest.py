@@ -1,0 +1,123 @@
+"""A project's manifest read into an EnvFile: environment.yml as `create -f` reads it, or pyproject.toml.
+
+pyproject.toml: PEP 621 `[project].dependencies` are the PyPI side; `[tool.corral]` says what PyPI
+metadata cannot: `channels`, conda `dependencies` (MatchSpec strings, as environment.yml lists
+them), `system-requirements`, and `pypi-options` (`index-url`, `extra-index-urls`, `find-links`,
+`no-index`, paths relative to the file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from corral.errors import EnvFileError
+from corral.models import EnvSpec
+from corral.project import Project
+from corral.specs.envfile import EnvFile
+
+PYPI_OPTIONS = ("index-url", "extra-index-urls", "find-links", "no-index")
+
+
+def read(project: Project) -> EnvFile:
+    """The project's request, exactly as `corral lock -f MANIFEST` reads it."""
+    path = Path(project.manifest)
+    if project.kind == "environment.yml":
+        from corral.specs.envfile import read_file
+
+        return read_file(path)
+    return read_pyproject(path)
+
+
+def read_pyproject(path: Path) -> EnvFile:
+    """pyproject.toml's `[project].dependencies` and `[tool.corral]` as an EnvFile."""
+    import tomllib
+
+    from corral.textfile import read_text
+
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise EnvFileError(f"{path}: not valid TOML: {exc}", hint="fix the file (see the line named)") from exc
+    tool = _table(data.get("tool", {}), "tool", path).get("corral", {})
+    tool = _table(tool, "tool.corral", path)
+    project = _table(data.get("project", {}), "project", path)
+    unknown = sorted(set(tool) - {"channels", "dependencies", "system-requirements", "pypi-options"})
+    if unknown:
+        raise EnvFileError(
+            f"{path}: [tool.corral] has unknown keys: {', '.join(unknown)}",
+            hint="[tool.corral] takes channels, dependencies, system-requirements and pypi-options",
+        )
+    base = path.parent
+    channels = [_channel(c, base, path) for c in _strings(tool.get("channels", []), "tool.corral.channels", path)]
+    conda = _conda(_strings(tool.get("dependencies", []), "tool.corral.dependencies", path), path)
+    from corral.specs.envfile import spec_channels
+
+    channels += [c for c in spec_channels(conda) if c not in channels]
+    system = {
+        str(k): str(v) for k, v in _table(tool.get("system-requirements", {}), "system-requirements", path).items()
+    }
+    spec = EnvSpec(channels=tuple(dict.fromkeys(channels)), specs=tuple(conda), system=tuple(sorted(system.items())))
+    request = _pypi(project, _table(tool.get("pypi-options", {}), "tool.corral.pypi-options", path), base, path)
+    return EnvFile(request.applied_to(spec), sources=(str(path),), warnings=tuple(request.warnings))
+
+
+def _pypi(project: Mapping[str, Any], options: Mapping[str, Any], base: Path, path: Path) -> Any:
+    from corral.models import PypiIndex
+    from corral.specs.requirements import PypiRequest, local_link, requirement
+
+    unknown = sorted(set(options) - set(PYPI_OPTIONS))
+    if unknown:
+        raise EnvFileError(
+            f"{path}: [tool.corral.pypi-options] has unknown keys: {', '.join(unknown)}",
+            hint=f"it takes {', '.join(PYPI_OPTIONS)}",
+        )
+    request = PypiRequest()
+    for i, text in enumerate(_strings(project.get("dependencies", []), "project.dependencies", path)):
+        request.requirements.append(requirement(text, base, f"{path}: project.dependencies[{i}]"))
+    index_url = options.get("index-url", "")
+    if not isinstance(index_url, str):
+        raise EnvFileError(f"{path}: pypi-options.index-url must be a string", hint='e.g. index-url = "https://..."')
+    no_index = options.get("no-index", False)
+    if not isinstance(no_index, bool):
+        raise EnvFileError(f"{path}: pypi-options.no-index must be true or false", hint="e.g. no-index = true")
+    request.add_index(
+        PypiIndex(
+            index_url=index_url,
+            extra_index_urls=tuple(_strings(options.get("extra-index-urls", []), "extra-index-urls", path)),
+            find_links=tuple(local_link(f, base) for f in _strings(options.get("find-links", []), "find-links", path)),
+            no_index=no_index,
+        )
+    )
+    return request
+
+
+def _conda(specs: Sequence[str], path: Path) -> list[str]:
+    from corral.specs.envfile import conda_specs
+
+    return conda_specs([(s, f"{path}: tool.corral.dependencies[{i}]") for i, s in enumerate(specs)])
+
+
+def _channel(text: str, base: Path, path: Path) -> str:
+    from corral.channels import canonical_channel
+    from corral.errors import ChannelError
+
+    if text == "defaults":
+        return text
+    try:
+        return canonical_channel(text, cwd=base)
+    except ChannelError as exc:
+        raise EnvFileError(f"{path}: tool.corral.channels: {exc.message}", hint=exc.hint) from exc
+
+
+def _table(value: Any, what: str, path: Path) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise EnvFileError(f"{path}: '{what}' must be a table", hint=f"write it as [{what}]")
+    return value
+
+
+def _strings(value: Any, what: str, path: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise EnvFileError(f"{path}: '{what}' must be a list of strings", hint=f'e.g. {what.rsplit(".")[-1]} = ["..."]')
+    return list(value)

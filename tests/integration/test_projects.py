@@ -1,0 +1,194 @@
+"""Projects through the real CLI: init, add, remove, and run keeping the environment in step with the lock.
+
+Local channel and --find-links wheels only: nothing here reaches a network.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+from tests.conftest import Corral, Result
+
+
+def _project(corral: Corral, tmp_path: Path, channel: Path, name: str = "svc") -> Corral:
+    folder = tmp_path / name
+    folder.mkdir()
+    return replace(corral, cwd=folder, env={**corral.env, "CORRAL_CHANNELS": str(channel)})
+
+
+def _added(before: str, after: str) -> list[str]:
+    """The lines a change added; fails if it removed or changed any."""
+    diff = [d for d in difflib.ndiff(before.splitlines(), after.splitlines()) if d[:1] in "+-"]
+    assert not [d for d in diff if d.startswith("-")], diff
+    return [d[2:] for d in diff]
+
+
+def _ok(result: Result) -> None:
+    assert result.code == 0, result.err
+
+
+def test_init_add_run_in_a_fresh_folder_records_exactly_the_added_lines(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """`corral init`, `add python`, `add --pip tinylib`, `run`: the manifest gains only the added entries."""
+    project = _project(corral, tmp_path, channel)
+    subprocess.run(["git", "init", "-q", str(project.cwd)], check=True)
+    _ok(project("init"))
+    manifest = project.cwd / "environment.yml"
+    assert "dependencies:" in manifest.read_text()
+    assert (project.cwd / ".corral" / ".gitignore").read_text().splitlines()[-1] == "*"
+    manifest.write_text("# the service's environment\n" + manifest.read_text())
+
+    before = manifest.read_text()
+    result = project("add", "python")
+    _ok(result)
+    added = _added(before, manifest.read_text())
+    assert len(added) == 1 and re.fullmatch(r"  - python >=\d+\.\d+", added[0]), added
+    assert "environment.yml: + python >=" in result.out
+    assert (project.cwd / "corral.lock").is_file()
+    assert (project.cwd / ".corral" / "envs" / "default" / "bin" / "python").exists()
+
+    before = manifest.read_text()
+    _ok(project("add", "--pip", "tinylib", "--no-index", "--find-links", str(wheels)))
+    assert _added(before, manifest.read_text()) == [
+        "  - pip:",
+        f"    - --find-links {wheels}",
+        "    - --no-index",
+        "    - tinylib>=2.0",
+    ]
+
+    run = project("run", "python", "-c", "import tinylib, sys; print(tinylib.VERSION, sys.prefix)")
+    _ok(run)
+    assert run.out.split()[0] == "2.0"
+    assert run.err == ""  # up to date: no lock, no sync
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project.cwd, capture_output=True, text=True, check=True
+    ).stdout
+    assert sorted(line[3:] for line in status.splitlines()) == ["corral.lock", "environment.yml"]
+
+
+def test_a_hand_edited_manifest_is_locked_again_by_run_and_locked_fails_naming_it(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """A hand edit makes `run` re-lock and sync; `--locked` refuses, naming the change; `--frozen` ignores it."""
+    project = _project(corral, tmp_path, channel)
+    _ok(project("init"))
+    _ok(project("add", "python", "--pip", "tinylib", "--no-index", "--find-links", str(wheels)))
+    manifest = project.cwd / "environment.yml"
+    lock = project.cwd / "corral.lock"
+    locked_before = lock.read_text()
+    manifest.write_text(manifest.read_text().replace("tinylib>=2.0", "tinylib<2"))
+
+    refused = project("run", "--locked", "python", "-c", "pass")
+    assert refused.code == 1
+    assert "out of date with environment.yml (--locked)" in refused.err
+    assert "~ PyPI requirement tinylib>=2.0 -> tinylib<2" in refused.err
+    assert lock.read_text() == locked_before
+
+    frozen = project("run", "--frozen", "python", "-c", "import tinylib; print(tinylib.VERSION)")
+    _ok(frozen)
+    assert frozen.out.strip() == "2.0" and lock.read_text() == locked_before
+
+    run = project("run", "python", "-c", "import tinylib; print(tinylib.VERSION)")
+    _ok(run)
+    assert run.out.strip() == "1.0"
+    assert "corral.lock made again" in run.err and "tinylib (pypi) 2.0 -> 1.0" in run.err
+    assert "synced to the lock" in run.err
+    again = project("run", "python", "-c", "import tinylib; print(tinylib.VERSION)")
+    assert (again.code, again.out.strip(), again.err) == (0, "1.0", "")
+    history = project("history", "--json")
+    _ok(history)
+    entries = history.json()["result"]["entries"]
+    assert [e["command"].split()[:2] for e in entries] == [["corral", "add"], ["corral", "run"]]
+
+
+def test_remove_in_a_project_takes_the_line_out_and_the_package_with_it(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """`corral remove --pip NAME` without -n inside a project edits the manifest and syncs."""
+    project = _project(corral, tmp_path, channel)
+    _ok(project("init"))
+    _ok(project("add", "python", "liba"))
+    _ok(project("add", "--pip", "tinylib", "six", "--no-index", "--find-links", str(wheels)))
+    manifest = project.cwd / "environment.yml"
+    before = manifest.read_text()
+    _ok(project("remove", "--pip", "tinylib"))
+    _ok(project("remove", "liba"))
+    gone = [d for d in difflib.ndiff(before.splitlines(), manifest.read_text().splitlines()) if d[:1] in "+-"]
+    assert gone == ["- " + "  - liba >=2.0", "- " + "    - tinylib>=2.0"]
+    assert project("run", "python", "-c", "import tinylib").code == 1
+    _ok(project("run", "python", "-c", "import six"))
+    listed = project("list", "--json")
+    _ok(listed)
+    assert "liba" not in {p["name"] for p in listed.json()["result"]["packages"]}
+    missing = project("remove", "numpy")
+    assert missing.code == 1 and "does not list numpy" in missing.err
+
+
+def test_pyproject_gets_a_tool_corral_table_and_pep621_dependencies(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """In an existing pyproject.toml, init adds [tool.corral]; add edits it and [project].dependencies only."""
+    project = _project(corral, tmp_path, channel, "lib")
+    pyproject = project.cwd / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "lib"  # the name\nversion = "0.1"\ndependencies = [\n    "six",  # why six\n]\n\n'
+        "[tool.ruff]\nline-length = 100\n"
+    )
+    original = pyproject.read_text()
+    _ok(project("init"))
+    assert _added(original, pyproject.read_text())[-3:] == [
+        "[tool.corral]",
+        f'channels = ["{channel}"]',
+        "dependencies = []",
+    ]
+    _ok(project("add", "python", "--pip", "tinylib", "--no-index", "--find-links", str(wheels)))
+    text = pyproject.read_text()
+    assert '    "six",  # why six\n    "tinylib>=2.0",\n]' in text
+    assert re.search(r'dependencies = \["python >=\d+\.\d+"\]', text)
+    assert f'find-links = ["{wheels}"]' in text and "no-index = true" in text
+    assert "[tool.ruff]\nline-length = 100\n" in text
+    run = project("run", "python", "-c", "import six, tinylib; print(tinylib.VERSION)")
+    _ok(run)
+    assert run.out.strip() == "2.0"
+
+
+def test_commands_outside_and_inside_a_project_say_what_to_do(corral: Corral, tmp_path: Path, channel: Path) -> None:
+    """No project and no -n: run names both ways out; inside one, install is refused for add; init twice refused."""
+    outside = corral("run", "python", "-c", "pass")
+    assert outside.code == 2 and "corral init" in outside.err and "Traceback" not in outside.err
+    assert corral("add", "python").code == 2
+    project = _project(corral, tmp_path, channel)
+    _ok(project("init"))
+    again = project("init")
+    assert again.code == 2 and "already a project" in again.err
+    refused = project("install", "liba")
+    assert refused.code == 2 and "corral add" in refused.err
+
+
+def test_a_relative_find_links_is_kept_relative_and_read_from_the_manifests_folder(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """Pins conda's behaviour: the pip section's relative paths are relative to the environment file.
+
+    conda/env/installers/pip.py writes the pip entries to a requirements file in the file's folder
+    and runs pip with cwd=that folder (get_pip_workdir(args.file)), so `--find-links wheels` means
+    the folder beside environment.yml, wherever the command is run from.
+    """
+    project = _project(corral, tmp_path, channel)
+    shutil.copytree(wheels, project.cwd / "wheels")
+    _ok(project("init"))
+    _ok(project("add", "python", "--pip", "tinylib", "--no-index", "--find-links", "wheels"))
+    assert "    - --find-links wheels\n" in (project.cwd / "environment.yml").read_text()
+    manifest = project.cwd / "environment.yml"
+    manifest.write_text(manifest.read_text().replace("tinylib>=2.0", "tinylib<2"))
+    inner = project.cwd / "src" / "pkg"
+    inner.mkdir(parents=True)
+    run = replace(project, cwd=inner)("run", "python", "-c", "import tinylib, os; print(tinylib.VERSION, os.getcwd())")
+    _ok(run)  # locked again from src/pkg: `wheels` is still the folder beside environment.yml
+    assert run.out.split() == ["1.0", str(inner)] and "corral.lock made again" in run.err
