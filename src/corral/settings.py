@@ -33,6 +33,8 @@ class Settings:
     lock_timeout: float = 300.0
     solve_timeout: float = 120.0
     solve_memory_mb: int = 4096
+    network_timeout: float = 300.0  # seconds one HTTP request of the conda side may take, body included
+    network_retries: int = 3  # retries, with back-off, of 5xx answers and failed connections
     system_requirements: tuple[tuple[str, str], ...] = ()  # what locks assume of target machines
     allowlist_channels: tuple[str, ...] = ()  # when set, the only channels allowed (conda's setting)
     denylist_channels: tuple[str, ...] = ()  # channels never used (conda's setting)
@@ -96,6 +98,8 @@ _ENV_VARS: dict[str, str] = {
     "CORRAL_LOCK_TIMEOUT": "lock_timeout",
     "CORRAL_SOLVE_TIMEOUT": "solve_timeout",
     "CORRAL_SOLVE_MEMORY_MB": "solve_memory_mb",
+    "CORRAL_NETWORK_TIMEOUT": "network_timeout",
+    "CORRAL_NETWORK_RETRIES": "network_retries",
     "CORRAL_SYSTEM_REQUIREMENTS": "system_requirements",
     "CORRAL_LINK_SCRIPTS": "link_scripts",
     "CORRAL_PATH_CONFLICT": "path_conflict",
@@ -200,18 +204,23 @@ def _coerce_one(key: str, value: Any) -> Any:
         if value not in ("strict", "disabled"):
             raise ValueError("expected 'strict' or 'disabled'")
         return value
+    if key == "network_retries":
+        number = int(value)
+        if number < 0:
+            raise ValueError("must not be negative")
+        return number
     if key in ("keep_generations", "solve_memory_mb"):
         number = int(value)
         if number < 1:
             raise ValueError("must be at least 1")
         return number
-    if key in ("lock_timeout", "solve_timeout"):
+    if key in ("lock_timeout", "solve_timeout", "network_timeout"):
         seconds = float(value)
         if not math.isfinite(seconds):  # nan compares false with everything; inf would wait forever
             raise ValueError("must be a finite number of seconds")
-        if seconds < 0 or (key == "solve_timeout" and seconds == 0):
+        if seconds < 0 or (key in ("solve_timeout", "network_timeout") and seconds < 1):
             raise ValueError(
-                "must be a positive number of seconds" if key == "solve_timeout" else "must not be negative"
+                "must not be negative" if key == "lock_timeout" else "must be at least 1 second"
             )
         return seconds
     return value

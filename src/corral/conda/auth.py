@@ -13,7 +13,7 @@ _ENV_LOCK = threading.Lock()
 
 
 def client(settings: Settings) -> Any:
-    """rattler's client with its whole authentication storage, corral's credentials file first.
+    """rattler's client (retries, the network timeout) with its whole authentication storage, corral's file first.
 
     py-rattler 0.28 reads RATTLER_AUTH_FILE when the client is built (then the keyring,
     ~/.rattler/credentials.json and ~/.netrc); a Gateway without a client sends no credentials at
@@ -21,12 +21,18 @@ def client(settings: Settings) -> Any:
     """
     from rattler import Client
 
+    def build() -> Any:
+        # rattler's standard stack: retries with back-off on 5xx and failed connections, then
+        # authentication; the timeout bounds each request (py-rattler 0.28 has no separate read timeout).
+        timeout = max(1, int(settings.network_timeout))
+        return Client.default_client(max_retries=settings.network_retries, timeout=timeout)
+
     path = auth_file(settings.root)
     if ENV_VAR in os.environ or not path.is_file():
-        return Client.authenticated_client()
+        return build()
     with _ENV_LOCK:
         os.environ[ENV_VAR] = str(path)
         try:
-            return Client.authenticated_client()
+            return build()
         finally:
             del os.environ[ENV_VAR]

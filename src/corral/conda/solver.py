@@ -545,6 +545,13 @@ def _translate(exc: Exception, channels: Sequence[str], settings: Settings) -> C
                 "the channel wants credentials: give its URL once as https://USER:PASSWORD@HOST/... or"
                 " https://HOST/t/TOKEN/...; corral keeps them in its credentials file (or RATTLER_AUTH_FILE)"
             )
+        if "timed out" in text:
+            hint = (
+                f"the channel did not answer within network-timeout ({settings.network_timeout:g} s, after"
+                f" {settings.network_retries} retries): check the server, or raise CORRAL_NETWORK_TIMEOUT"
+            )
+        elif re.search(r"\b5\d\d\b", text):
+            hint = f"the channel's server failed ({settings.network_retries} retries, with back-off): try again later"
         where = ", ".join(redact(c) for c in channels)
         return ChannelError(f"cannot read channel repodata ({where}): {text}", hint=hint)
     return CorralError(f"solving failed: {name}: {text}")
