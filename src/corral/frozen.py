@@ -13,7 +13,7 @@ from corral.context import ChangeContext, ChangeResult, env_label, packages_of, 
 from corral.errors import Aborted
 from corral.lock.lockfile import LockedPlatform
 from corral.models import EnvSpec
-from corral.record import FoundPython
+from corral.record import FoundPython, GenerationRecord
 from corral.store import generations as gens
 from corral.store.envs import EnvRef
 
@@ -95,3 +95,24 @@ def apply_locked(
         raise
     removed = () if creating else mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
     return dataclasses.replace(result, changed=True, removed_generations=removed)
+
+
+def apply_record(
+    ctx: ChangeContext, ref: EnvRef, record: GenerationRecord, *, action: str, creating: bool = True
+) -> ChangeResult:
+    """A new generation (or environment) that is exactly another generation's record: doctor --fix, clone, rename.
+
+    The record's own request, locked platform and interpreter; building is allowed when the record
+    came from a solved change (no lock behind it), which may have built some of its PyPI packages.
+    """
+    return apply_locked(
+        ctx,
+        ref,
+        record.spec,
+        record.locked,
+        lock_sha256=record.lock_sha256,
+        creating=creating,
+        action=action,
+        allow_build=not record.lock_sha256,
+        interpreter=record.python,
+    )

@@ -219,8 +219,6 @@ def _coerce_one(key: str, value: Any) -> Any:
         if not math.isfinite(seconds):  # nan compares false with everything; inf would wait forever
             raise ValueError("must be a finite number of seconds")
         if seconds < 0 or (key in ("solve_timeout", "network_timeout") and seconds < 1):
-            raise ValueError(
-                "must not be negative" if key == "lock_timeout" else "must be at least 1 second"
-            )
+            raise ValueError("must not be negative" if key == "lock_timeout" else "must be at least 1 second")
         return seconds
     return value

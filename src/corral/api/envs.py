@@ -130,7 +130,7 @@ def clone(ctx: ChangeContext, ref: EnvRef, source: EnvRef) -> ChangeResult:
     Built from OLD's record by the one materializer, as `create --lock` builds from a lock: no
     solve, offline when the caches hold the artifacts. Its history names the source.
     """
-    from corral.frozen import apply_locked
+    from corral.frozen import apply_record
 
     with _both_locked(ctx, source, ref):
         require_existing(source)
@@ -139,16 +139,7 @@ def clone(ctx: ChangeContext, ref: EnvRef, source: EnvRef) -> ChangeResult:
         number = require_current(source)
         record = gens.read_record(source, number)
         ctx = replace(ctx, command=f"{ctx.command}  # clone of {env_label(source)}, generation {number}")
-        return apply_locked(
-            ctx,
-            ref,
-            record.spec,
-            record.locked,
-            lock_sha256=record.lock_sha256,
-            action="clone",
-            allow_build=not record.lock_sha256,
-            interpreter=record.python,
-        )
+        return apply_record(ctx, ref, record, action="clone")
 
 
 def rename(ctx: ChangeContext, ref: EnvRef, new: EnvRef, active: EnvRef | None) -> ChangeResult:
@@ -176,19 +167,11 @@ def rename(ctx: ChangeContext, ref: EnvRef, new: EnvRef, active: EnvRef | None) 
         history = gens.read_history(ref)
         if not ctx.options.dry_run:
             gens.write_history(new, history)
-        from corral.frozen import apply_locked
+        from corral.frozen import apply_record
 
         try:
-            result = apply_locked(
-                replace(ctx, command=f"{ctx.command}  # renamed from {env_label(ref)}, generation {number}"),
-                new,
-                record.spec,
-                record.locked,
-                lock_sha256=record.lock_sha256,
-                action="rename",
-                allow_build=not record.lock_sha256,
-                interpreter=record.python,
-            )
+            renamed = replace(ctx, command=f"{ctx.command}  # renamed from {env_label(ref)}, generation {number}")
+            result = apply_record(renamed, new, record, action="rename")
         except BaseException:
             if gens.current_generation(new) is None:  # never switched: nothing of the new name may stay
                 remove_tree(new.home)

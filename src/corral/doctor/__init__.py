@@ -363,7 +363,7 @@ def _rebuild(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis, adopt: bool)
     undone. A damaged record is rebuilt from what the generation holds (its conda-meta records
     and installed distributions), the request with it.
     """
-    from corral.frozen import apply_locked
+    from corral.frozen import apply_record
     from corral.store import locking
 
     options = replace(ctx.options, discard_untracked=True)
@@ -382,17 +382,7 @@ def _rebuild(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis, adopt: bool)
             ctx.reporter.warn(
                 f"the record of generation {current} was damaged: its request was rebuilt from what is installed"
             )
-        return apply_locked(
-            ctx,
-            ref,
-            record.spec,
-            record.locked,
-            lock_sha256=record.lock_sha256,
-            creating=False,
-            action="doctor --fix",
-            allow_build=not record.lock_sha256,
-            interpreter=record.python,
-        )
+        return apply_record(ctx, ref, record, action="doctor --fix", creating=False)
 
 
 def _from_contents(ref: EnvRef, number: int) -> Any:
