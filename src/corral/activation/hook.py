@@ -20,10 +20,29 @@ def corral_command() -> list[str]:
 
 
 def completion(shell: str, run: str) -> str:
-    """Tab completion for the shells that have it here (bash, zsh, fish)."""
-    from corral.cli.complete import script
-
-    return script(shell, run)
+    """Tab completion (bash, zsh, fish) appended to the hook: `corral __complete` (cli/complete.py) answers."""
+    if shell == "bash":
+        return (
+            "_corral_complete() {\n"
+            "    local IFS=$'\\n'\n"
+            "    COMPREPLY=($(" + run + ' __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))\n'
+            "}\n"
+            "complete -o default -F _corral_complete corral\n"
+        )
+    if shell == "zsh":
+        return (
+            "_corral_complete() {\n"
+            '    local -a candidates; candidates=("${(@f)$(' + run + ' __complete "${(@)words[2,$CURRENT]}"'
+            ' 2>/dev/null)}")\n'
+            "    compadd -a candidates\n"
+            "}\n"
+            "(( $+functions[compdef] )) && compdef _corral_complete corral\n"
+        )
+    if shell == "fish":
+        return (
+            f"complete -c corral -f -a '({run} __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'\n"
+        )
+    return ""
 
 
 def hook(shell: str) -> str:

@@ -146,31 +146,5 @@ def _packages(root: str, prefix: str) -> list[str]:
     return sorted(names)
 
 
-def script(shell: str, run: str) -> str:
-    """The completion registration appended to the shell hook (bash, zsh, fish); `run` starts corral."""
-    if shell == "bash":
-        return (
-            "_corral_complete() {\n"
-            "    local IFS=$'\\n'\n"
-            "    COMPREPLY=($(" + run + ' __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))\n'
-            "}\n"
-            "complete -o default -F _corral_complete corral\n"
-        )
-    if shell == "zsh":
-        return (
-            "_corral_complete() {\n"
-            '    local -a candidates; candidates=("${(@f)$(' + run + ' __complete "${(@)words[2,$CURRENT]}"'
-            ' 2>/dev/null)}")\n'
-            "    compadd -a candidates\n"
-            "}\n"
-            "(( $+functions[compdef] )) && compdef _corral_complete corral\n"
-        )
-    if shell == "fish":
-        return (
-            f"complete -c corral -f -a '({run} __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'\n"
-        )
-    return ""
-
-
 if __name__ == "__main__":  # pragma: no cover - `python -m corral.cli.complete WORD...`
     sys.stdout.write(main(sys.argv[1:]))
