@@ -218,7 +218,11 @@ def _coerce_one(key: str, value: Any) -> Any:
         seconds = float(value)
         if not math.isfinite(seconds):  # nan compares false with everything; inf would wait forever
             raise ValueError("must be a finite number of seconds")
-        if seconds < 0 or (key in ("solve_timeout", "network_timeout") and seconds < 1):
-            raise ValueError("must not be negative" if key == "lock_timeout" else "must be at least 1 second")
+        if seconds < 0:
+            raise ValueError("must not be negative")
+        if key == "solve_timeout" and seconds == 0:
+            raise ValueError("must be a positive number of seconds")
+        if key == "network_timeout" and seconds < 1:  # rattler's client counts whole seconds
+            raise ValueError("must be at least 1 second")
         return seconds
     return value
