@@ -463,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pypi", action="store_true", help="the versions on PyPI instead")
 
     p = sub.add_parser(
-        "config", parents=[common], help="show the settings and where each came from (.condarc, config.toml, ...)"
+        "config",
+        parents=[common],
+        help="show the settings and where each came from (.condarc, config.toml); change config.toml",
     )
     p.add_argument("--show", nargs="?", const="", default=None, metavar="KEY", help="every setting, or one")
     p.add_argument("--get", dest="show", metavar="KEY", help="one setting (same as --show KEY)")
