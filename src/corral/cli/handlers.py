@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from corral.cli import handlers_tools as tools
 from corral.cli import render
 from corral.errors import Aborted, UsageError
 from corral.models import ChangeOptions
@@ -49,6 +50,13 @@ def _project_ref(args: argparse.Namespace, settings: Any, found: Any) -> Any:
             " or name another environment with -n NAME",
         )
     return project_ref(settings, found)
+
+
+def named_or_path(settings: Any, text: str) -> Any:
+    """An environment given as a name, or as a path when it has a `/` (as conda's --clone and rename take it)."""
+    from corral.store.envs import env_ref
+
+    return env_ref(settings, path=text) if "/" in text else env_ref(settings, name=text)
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -310,7 +318,6 @@ def _list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
 
 def _clone(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
     from corral.api.envs import clone
-    from corral.store.envs import env_ref
 
     extra = [
         f
@@ -323,38 +330,7 @@ def _clone(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
             f"--clone copies an environment as it is; it does not take {', '.join(extra)}",
             hint="clone first, then change the copy with `corral install`",
         )
-    source = env_ref(settings, path=args.clone) if "/" in args.clone else env_ref(settings, name=args.clone)
-    return clone(ctx, _ref(args, settings, active=False), source)
-
-
-def _rename(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.api.envs import rename
-    from corral.store.envs import active_ref, env_ref
-
-    new = env_ref(settings, path=args.new) if "/" in args.new else env_ref(settings, name=args.new)
-    ctx = _context(args, settings, reporter, command)
-    return rename(ctx, _ref(args, settings, active=False), new, active_ref(settings, os.environ))
-
-
-def _env_vars(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.api.envs import list_variables, set_variables
-
-    verb = getattr(args, "vars_command", None)
-    if verb is None:
-        raise UsageError("say what to do with the variables", hint="corral env config vars list|set|unset -n ENV")
-    ref = _ref(args, settings)
-    if verb == "list":
-        return list_variables(ref)
-    ctx = _context(args, settings, reporter, command)
-    if verb == "unset":
-        return set_variables(ctx, ref, {}, args.names)
-    pairs = {}
-    for item in args.assignments:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or not name.replace("_", "a").isalnum() or name[0].isdigit():
-            raise UsageError(f"'{item}' is not NAME=VALUE", hint="e.g. corral env config vars set -n ml MY_VAR=1")
-        pairs[name] = value
-    return set_variables(ctx, ref, pairs)
+    return clone(ctx, _ref(args, settings, active=False), named_or_path(settings, args.clone))
 
 
 def _history(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -468,63 +444,12 @@ def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, com
     raise hook_missing(args.command)
 
 
-def _search(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.api.views import search_packages
-
-    return search_packages(settings, reporter, args.spec, args.channels, args.platform, args.info, args.pypi)
-
-
-def _config(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.api.views import change_config, config_view
-
-    for action in ("set", "add", "append", "remove"):
-        if getattr(args, action):
-            key, value = getattr(args, action)
-            return change_config(settings, action, key, value)
-    if args.unset:
-        return change_config(settings, "unset", args.unset)
-    if args.show is None and not args.show_sources:
-        raise UsageError(
-            "say what to show: corral config --show [KEY] or --show-sources",
-            hint="corral reads conda's .condarc for channels, channel_priority and the channel allow/deny lists;"
-            " write corral's own settings in config.toml (see `corral config --show-sources`)",
-        )
-    return config_view(settings, os.environ, args.show or "", args.show_sources)
-
-
-def _kernel(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral import kernels
-
-    verb = {"ls": "list", "rm": "remove"}.get(args.kernel_command, args.kernel_command)
-    if verb == "install":
-        return kernels.install(settings, _ref(args, settings), os.environ, args.kernel_name, args.display_name)
-    if verb == "remove":
-        return kernels.remove(os.environ, args.kernel)
-    return kernels.list_kernels(os.environ)
-
-
-def _pack(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    """`corral pack -n ENV -o OUT` or `corral pack --check ARCHIVE`."""
-    from corral import api
-
-    if args.check:
-        if args.name or args.prefix or args.output:
-            raise UsageError("--check takes an archive only", hint="corral pack --check env.tar.gz")
-        return api.check_pack(settings, reporter, args.check)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "0") or "0"
-    if not epoch.isdigit():
-        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}", hint="unset it")
-    return api.pack(
-        settings, reporter, _ref(args, settings), args.output, format=args.format, force=args.force, mtime=int(epoch)
-    )
-
-
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
-    "config": _config,
-    "search": _search,
-    "kernel install": _kernel,
-    "kernel list": _kernel,
-    "kernel remove": _kernel,
+    "config": tools.config,
+    "search": tools.search,
+    "kernel install": tools.kernel,
+    "kernel list": tools.kernel,
+    "kernel remove": tools.kernel,
     "create": _create,
     "install": _install,
     "remove": _remove,
@@ -532,11 +457,11 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "add": _add,
     "update": _update,
     "list": _list,
-    "rename": _rename,
-    "env config vars": _env_vars,
-    "env config vars list": _env_vars,
-    "env config vars set": _env_vars,
-    "env config vars unset": _env_vars,
+    "rename": tools.rename,
+    "env config vars": tools.env_vars,
+    "env config vars list": tools.env_vars,
+    "env config vars set": tools.env_vars,
+    "env config vars unset": tools.env_vars,
     "history": _history,
     "rollback": _rollback,
     "env list": _env_list,
@@ -561,5 +486,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "pip uninstall": _pip_uninstall,
     "adopt": _adopt,
     "python list": _python_list,
-    "pack": _pack,
+    "pack": tools.pack,
 }

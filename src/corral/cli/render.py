@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from corral.cli import render_tools
+from corral.cli.text import size, table
 from corral.errors import CorralError
 from corral.models import Change, EnvInfo, PackageInfo, Plan
 
@@ -28,16 +30,6 @@ class EnvList:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"environments": [e.to_dict() for e in self.envs]}
-
-
-def table(rows: list[list[str]], header: list[str]) -> str:
-    """Left-aligned columns."""
-    if not rows:
-        return ""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines) + "\n"
 
 
 def shown_version(package: PackageInfo) -> str:
@@ -248,13 +240,6 @@ def _lock(result: Any) -> str:
     return out + "".join(f"  {line}\n" for line in result.changes)
 
 
-def size(count: int) -> str:
-    """Bytes for people: 0 B, 512 B, 4.0 KiB, 1.2 MiB, 3.40 GiB."""
-    from corral.reporting import human_bytes
-
-    return human_bytes(count)
-
-
 def _du(result: Any) -> str:
     out = [
         f"Store {result.root}: {size(result.total)} on disk, each file counted once"
@@ -388,82 +373,6 @@ def _variables(result: Any) -> str:
     return "".join(f"{name}={value}\n" for name, value in result.variables)
 
 
-def _search(result: Any) -> str:
-    if result.source == "pypi":
-        if not result.pypi_versions:
-            return f"No PyPI release of {result.spec}.\n"
-        return f"{result.spec} on PyPI (newest last):\n" + "".join(f"  {v}\n" for v in result.pypi_versions)
-    if not result.hits:
-        return f"No package matches '{result.spec}'.\n"
-    if result.info:
-        out = ""
-        for h in result.hits:
-            out += f"{h.name} {h.version} {h.build}\n" + "-" * (len(h.name) + len(h.version) + len(h.build) + 2) + "\n"
-            fields = [
-                ("file name", h.url.rsplit("/", 1)[-1]),
-                ("channel", h.channel),
-                ("subdir", h.subdir),
-                ("size", size(h.size)),
-                ("license", h.license),
-                ("url", h.url),
-                ("sha256", h.sha256),
-            ]
-            out += "".join(f"{k:<12}: {v}\n" for k, v in fields)
-            out += "dependencies:\n" + "".join(f"  - {d}\n" for d in h.depends)
-            if h.constrains:
-                out += "constraints:\n" + "".join(f"  - {c}\n" for c in h.constrains)
-            out += "\n"
-        return out
-    rows = [[h.name, h.version, h.build, h.channel, h.subdir] for h in result.hits]
-    return table(rows, ["name", "version", "build", "channel", "subdir"])
-
-
-def _config(result: Any) -> str:
-    if type(result).__name__ == "ConfigChange":
-        shown = "(removed)" if result.value is None else repr(result.value)
-        return f"{result.file}: {result.key} = {shown}\n"
-    out = ""
-    if result.show_sources:
-        out += "files read (lowest precedence first):\n" + "".join(f"  {f}\n" for f in result.files or ["(none)"])
-    for key, value, source in result.items:
-        out += f"{key} = {value!r}" + (f"   # {source}" if result.show_sources else "") + "\n"
-    return out
-
-
-def _kernels(result: Any) -> str:
-    if result.action == "install":
-        k = result.kernels[0]
-        return f"Kernel '{k.name}' ({k.display_name}) runs {k.env} through corral run; its spec: {k.path}\n"
-    if result.action == "remove":
-        return f"Removed kernel '{result.kernels[0].name}' ({result.kernels[0].path})\n"
-    if not result.kernels:
-        return "No corral kernels (write one with `corral kernel install -n ENV`).\n"
-    rows = [[k.name, k.env + ("" if k.env_exists else " (gone)"), k.display_name] for k in result.kernels]
-    return table(rows, ["name", "environment", "display name"])
-
-
-def _pack(result: Any) -> str:
-    """`corral pack` and `corral pack --check`."""
-    if not hasattr(result, "generation"):
-        return (
-            f"{result.archive} works: unpacked, fixed up ({result.fixed} files) and its python {result.python}"
-            f" ran with sys.prefix {result.prefix}\n"
-        )
-    python = (
-        f"Python {result.python}: run it where Python {result.python_minor} is expected (Spark's driver and"
-        " executors need the same minor version)"
-        if result.python
-        else "no Python in this environment"
-    )
-    out = f"Packed {result.env} (generation {result.generation}) into {result.output}"
-    out += f" ({result.format}, {result.files} entries, {size(result.bytes)})\n{python}\n"
-    out += f"sha256 {result.sha256}\n" if result.sha256 else ""
-    out += f"Where it is unpacked, run bin/corral-unpack once ({result.fixups} files name the packed path)"
-    if result.binary_fixups:
-        out += f"; binary files allow a new path of at most {len(result.prefix.encode())} bytes"
-    return out + "\n"
-
-
 def project(result: Any) -> str:
     """A project command's result: the manifest's new entries, the lock, the environment."""
     import os
@@ -487,11 +396,11 @@ def project(result: Any) -> str:
 
 
 _RENDERERS = {
-    "config": _config,
-    "search": _search,
-    "kernel install": _kernels,
-    "kernel list": _kernels,
-    "kernel remove": _kernels,
+    "config": render_tools.config,
+    "search": render_tools.search,
+    "kernel install": render_tools.kernels,
+    "kernel list": render_tools.kernels,
+    "kernel remove": render_tools.kernels,
     "rename": lambda result: _change(result),
     "env config vars list": _variables,
     "env config vars set": lambda result: _change(result),
@@ -524,5 +433,5 @@ _RENDERERS = {
     "shell activate": _shell_text,
     "shell deactivate": _shell_text,
     "shell init": _shell_init,
-    "pack": _pack,
+    "pack": render_tools.pack,
 }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from corral.channels import channel_display
+from corral.conda.explain import version_key
 from corral.errors import PackageNotFound, SpecError
 from corral.reporting import Reporter
 from corral.settings import Settings
@@ -95,7 +96,7 @@ def search(settings: Settings, reporter: Reporter, spec: str, channels: Sequence
         )
     matcher = None if glob or text == name else rattler.MatchSpec(parse_specs([text])[0])
     hits = [_hit(r) for r in records if matcher is None or matcher.matches(r)]
-    return sorted(hits, key=lambda h: (h.name, _version_key(h.version), h.build_number, h.build, h.subdir))
+    return sorted(hits, key=lambda h: (h.name, version_key(h.version), h.build_number, h.build, h.subdir))
 
 
 def _hit(record: Any) -> Hit:
@@ -114,9 +115,3 @@ def _hit(record: Any) -> Hit:
         license=str(record.license or ""),
         timestamp=int(record.timestamp.timestamp() * 1000) if record.timestamp else 0,
     )
-
-
-def _version_key(version: str) -> Any:
-    import rattler
-
-    return rattler.Version(version)
