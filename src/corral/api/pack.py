@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store.envs import EnvRef, require_existing
+from corral.store.fsutil import sha256_of
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def _pack_current(reporter: Reporter, ref: EnvRef, target: Path, kind: str, mtim
         python=contents.python,
         files=written.members,
         bytes=_size(target),
-        sha256="" if kind == "dir" else _sha256(target),
+        sha256="" if kind == "dir" else sha256_of(target),
         fixups=len(written.fixups),
         binary_fixups=sum(1 for _, mode in written.fixups if mode == "binary"),
         prefix=str(contents.prefix),
@@ -168,11 +168,3 @@ def _size(path: Path) -> int:
     if not path.is_dir():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

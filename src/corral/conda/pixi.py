@@ -137,7 +137,8 @@ def _sha256_at(location: str, settings: Settings) -> str:
     import hashlib
     import urllib.request
 
-    from corral.conda.records import local_path, sha256_of
+    from corral.conda.records import local_path
+    from corral.store.fsutil import sha256_of
 
     local = local_path(location)
     if local is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
 import json
 import urllib.parse
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from corral.errors import InstallError, UnsafePackage, VerificationError
 from corral.lock.lockfile import CondaEntry
 from corral.reporting import Reporter
 from corral.settings import Settings
+from corral.store.fsutil import sha256_of
 
 
 def entry_from_record(record: Any) -> CondaEntry:
@@ -48,15 +48,6 @@ def to_record(entry: CondaEntry, url: str | None = None) -> Any:
     if entry.timestamp:
         package.timestamp = datetime.datetime.fromtimestamp(entry.timestamp / 1000, tz=datetime.timezone.utc)
     return rattler.RepoDataRecord(package, entry.file_name, url or entry.url, entry.channel)
-
-
-def sha256_of(path: Path) -> str:
-    """The sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def local_path(url: str) -> Path | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.lock.lockfile import LockedPlatform
+from corral.store.fsutil import sha256_of
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,7 @@ class Hasher:
         st = os.stat(path)
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         if key not in self.seen:
-            digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            self.seen[key] = digest.hexdigest()
+            self.seen[key] = sha256_of(path)
         return self.seen[key]
 
 

@@ -60,3 +60,14 @@ def trash_then_remove(path: Path, trash_name: str) -> None:
     trash = path.parent / trash_name
     os.replace(path, trash)
     remove_tree(trash)
+
+
+def sha256_of(path: str | Path) -> str:
+    """The sha256 of a file, read in 1 MiB blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
