@@ -299,11 +299,6 @@ def machine_virtual_packages(environ: Mapping[str, str] | None = None) -> list[t
     return out
 
 
-def detect_virtual_packages() -> list[Any]:
-    """This machine's virtual packages as rattler GenericVirtualPackages (see machine_virtual_packages)."""
-    return [_virtual("=".join(v)) for v in machine_virtual_packages()]
-
-
 def channel_priority(settings: Settings) -> Any:
     """rattler's ChannelPriority for the `channel-priority` setting."""
     import rattler
