@@ -114,11 +114,12 @@ def packages_of(ref: EnvRef, number: int, record: GenerationRecord | None = None
     `record` is the generation's record when the caller has read it already. Works on a generation
     whose record is damaged (rollback is a repair, so it must show its plan).
     """
-    prefix = gens.generation_dir(ref, number)
     try:
-        pypi = [e.package_info() for e in (record or gens.read_record(ref, number)).locked.pypi]
-    except DamagedGeneration:
+        locked = (record or gens.read_record(ref, number)).locked
+    except DamagedGeneration:  # what is installed, read from the files
         from corral.pypi import dists
 
+        prefix = gens.generation_dir(ref, number)
         pypi = [PackageInfo(d.name, d.version, "", "pypi", kind="pypi") for d in dists.installed(prefix)]
-    return sorted([*pfx.read_packages(prefix), *pypi])
+        return sorted([*pfx.read_packages(prefix), *pypi])
+    return sorted([*(e.package_info() for e in locked.conda), *(e.package_info() for e in locked.pypi)])

@@ -41,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     sys.stderr = _PipeSafe(sys.stderr)
     from corral.cli.parser import build_parser, main_help
 
-    parser = build_parser()
+    typed = args_list[0] if args_list and not args_list[0].startswith("-") else None
+    parser = build_parser(typed)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse: --help or a usage error (already printed)

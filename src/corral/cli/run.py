@@ -7,7 +7,6 @@ import json
 import os
 import shlex
 import sys
-import traceback
 from collections.abc import Sequence
 
 from corral import __version__
@@ -36,6 +35,8 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return 130
     except Exception as exc:  # a bug: say so plainly, traceback only with -v
         if getattr(args, "verbose", False):
+            import traceback
+
             traceback.print_exc()
         error = CorralError(
             f"internal error: {type(exc).__name__}: {exc}",
@@ -72,6 +73,8 @@ def _command_name(args: argparse.Namespace) -> str:
 
 def _fail(exc: CorralError, name: str, as_json: bool, verbose: bool) -> int:
     if verbose and exc.__cause__ is not None:
+        import traceback
+
         traceback.print_exception(exc.__cause__)
     if as_json:
         document = {

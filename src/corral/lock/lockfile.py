@@ -6,7 +6,6 @@ sorted entries, so the same inputs give the same bytes and a change shows as a s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +45,8 @@ _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 def spec_hash(spec: EnvSpec) -> str:
     """The content hash of a request: what `lock --check` compares."""
     canonical = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    import hashlib
+
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -12,11 +12,14 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
 
 _PR_SET_PDEATHSIG = 1
 
@@ -33,6 +36,8 @@ def run(
     `tick` is called about every 0.2 s while the child runs (progress output shows life).
     """
     run_dir.mkdir(parents=True, exist_ok=True)
+    import subprocess
+
     proc = subprocess.Popen(
         list(argv),
         stdin=subprocess.DEVNULL,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,9 @@ from typing import Any
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` through a temp file, fsync and rename: readers see old or new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # tempfile.mkstemp's name pattern, without importing tempfile (and random) on rollback's path
+    tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -49,6 +49,8 @@ def remove_tree(path: Path) -> None:
         def onerror(func: Any, target: str, _exc: Any) -> None:
             os.chmod(target, 0o700)
             func(target)
+
+        import shutil
 
         shutil.rmtree(path, onerror=onerror)
 

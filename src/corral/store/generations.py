@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ SCHEMA = 1
 
 def now() -> str:
     """The current time, ISO 8601 in UTC, to the second."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())  # isoformat(timespec="seconds") in UTC
 
 
 def generation_dir(ref: EnvRef, number: int) -> Path:
