@@ -17,6 +17,7 @@ from corral.errors import PathConflictError
 from corral.models import Clobber
 
 CLOBBERS_DIR = "__clobbers__"
+_MOVED = CLOBBERS_DIR + "/"
 
 
 def clobbered(records: Sequence[Mapping[str, Any]]) -> list[Clobber]:
@@ -26,7 +27,7 @@ def clobbered(records: Sequence[Mapping[str, Any]]) -> list[Clobber]:
     for record in records:
         name = str(record["name"])
         for rel in record.get("files", ()):
-            original = _original(rel)
+            original = _original(rel) if rel.startswith(_MOVED) else None
             if original is None:
                 winner[rel] = name
             else:
@@ -39,8 +40,9 @@ def clobbered(records: Sequence[Mapping[str, Any]]) -> list[Clobber]:
 
 def file_directory_conflicts(records: Sequence[Mapping[str, Any]]) -> list[str]:
     """Paths one package ships as a file (or a symlink to a file) and another needs as a directory."""
-    under: dict[str, set[str]] = {}  # directory -> packages with files inside it
     shipped: dict[str, set[str]] = {}  # file -> packages that ship it (not as a symlink)
+    dirs: set[str] = set()  # every directory some package has files inside
+    files: list[tuple[str, str]] = []  # (package, path) of every file
     for record in records:
         name = str(record["name"])
         links = {
@@ -49,15 +51,27 @@ def file_directory_conflicts(records: Sequence[Mapping[str, Any]]) -> list[str]:
             if p.get("path_type") == "softlink"
         }
         for rel in record.get("files", ()):
-            original = _original(rel)
+            original = _original(rel) if rel.startswith(_MOVED) else None
             path = original[1] if original else rel
+            files.append((name, path))
             if rel not in links:
                 shipped.setdefault(path, set()).add(name)
-            parts = path.split("/")
-            for depth in range(1, len(parts)):
-                under.setdefault("/".join(parts[:depth]), set()).add(name)
+            cut = path.rfind("/")
+            while cut > 0 and path[:cut] not in dirs:  # a known directory's parents are known too
+                dirs.add(path[:cut])
+                cut = path.rfind("/", 0, cut)
+    clashes = sorted(set(shipped) & dirs)
+    if not clashes:
+        return []
+    under: dict[str, set[str]] = {path: set() for path in clashes}  # the rare case: who has files inside
+    for name, path in files:
+        cut = path.rfind("/")
+        while cut > 0:
+            if path[:cut] in under:
+                under[path[:cut]].add(name)
+            cut = path.rfind("/", 0, cut)
     problems = []
-    for path in sorted(set(shipped) & set(under)):
+    for path in clashes:
         as_file = ", ".join(sorted(shipped[path]))
         as_dir = ", ".join(sorted(under[path] - shipped[path]) or sorted(under[path]))
         problems.append(f"{path}: a file in {as_file}, a directory of files in {as_dir}")
@@ -77,7 +91,7 @@ def refuse_file_directory(problems: Sequence[str]) -> None:
 
 def _original(rel: str) -> tuple[str, str] | None:
     """(package, original path) of a file rattler moved aside, or None for a file in its place."""
-    if not rel.startswith(CLOBBERS_DIR + "/"):
+    if not rel.startswith(_MOVED):
         return None
     parts = rel.split("/", 2)
     return (parts[1], parts[2]) if len(parts) == 3 else None

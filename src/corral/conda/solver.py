@@ -270,6 +270,9 @@ def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[An
     return [(pinned, locked_free), ([], preferred)]
 
 
+_DETECTED: list[tuple[str, str, str]] = []
+
+
 def machine_virtual_packages(environ: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
     """This machine's virtual packages as (name, version, build), with conda's CONDA_OVERRIDE_* semantics.
 
@@ -280,10 +283,11 @@ def machine_virtual_packages(environ: Mapping[str, str] | None = None) -> list[t
 
     from corral.conda.virtual import apply_overrides, override_variable
 
-    detected = []
-    for package in rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides()):
-        generic = package.into_generic()
-        detected.append((generic.name.normalized, str(generic.version), str(generic.build_string)))
+    if not _DETECTED:  # the machine does not change within a process; detection reads /proc and libc
+        for package in rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides()):
+            generic = package.into_generic()
+            _DETECTED.append((generic.name.normalized, str(generic.version), str(generic.build_string)))
+    detected = list(_DETECTED)
     env = os.environ if environ is None else environ
     out = apply_overrides(detected, env, str(rattler.Subdir.current()))
     for name, version, build in out:

@@ -20,15 +20,31 @@ GENERATION_FILE = Path(layout.GENERATION_FILE)
 _IGNORED_TOP = {"conda-meta", "CACHEDIR.TAG", ".lock"}
 
 
+_READ: dict[tuple[int, int, int, int], dict[str, Any]] = {}  # (device, inode, mtime, size) -> the parsed record
+
+
 def read_records(prefix: Path) -> list[dict[str, Any]]:
-    """The raw conda-meta/*.json records of a prefix, sorted by file name."""
+    """The raw conda-meta/*.json records of a prefix, sorted by file name (treat them as read-only).
+
+    A change reads its new generation's records several times (review, link scripts, finish),
+    across the rename of its build directory: each file is parsed once per process, keyed by its
+    inode and stat, so a rewritten file is read again.
+    """
     meta = prefix / "conda-meta"
-    if not meta.is_dir():
+    try:
+        names = sorted(e.name for e in os.scandir(meta) if e.name.endswith(".json"))
+    except (FileNotFoundError, NotADirectoryError):
         return []
     records = []
-    for path in sorted(meta.glob("*.json")):
+    for name in names:
+        path = meta / name
         with open(path, encoding="utf-8") as handle:
-            records.append(json.load(handle))
+            st = os.fstat(handle.fileno())
+            key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+            record = _READ.get(key)
+            if record is None:
+                record = _READ[key] = json.load(handle)
+        records.append(record)
     return records
 
 
