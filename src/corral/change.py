@@ -114,7 +114,8 @@ def apply(
     if spec.specs:  # rattler is imported only for environments with conda packages
         from corral.conda.solver import SolveRequest, solve
 
-        solution = solve(SolveRequest(spec, old_prefix, motion.free, motion.upgrade), ctx.settings, ctx.reporter)
+        request = SolveRequest(spec, old_prefix, motion.free, motion.upgrade, motion.frozen)
+        solution = solve(request, ctx.settings, ctx.reporter)
     conda = solution.entries() if solution else ()
     if expected:
         check_expected(solution.hashes() if solution else {}, expected)
@@ -280,7 +281,7 @@ def _resolve_pypi(
     old_prefix = gens.generation_dir(ref, start.number) if start.number is not None else None
     try:
         moved = solve(
-            SolveRequest(moved_spec, old_prefix, motion.free | names, motion.upgrade),
+            SolveRequest(moved_spec, old_prefix, motion.free | names, motion.upgrade, motion.frozen),
             ctx.settings,
             ctx.reporter,
         ).entries()

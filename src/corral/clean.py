@@ -58,8 +58,11 @@ class _Removal:
     first: tuple[Path, ...] = ()  # removed before `path` (uv's pointers to an unpacked wheel)
 
 
-def clean(ctx: ChangeContext, *, everything: bool = False) -> CleanResult:
+def clean(ctx: ChangeContext, *, everything: bool = False, kinds: frozenset[str] | None = None) -> CleanResult:
     """Remove what no kept generation uses; with `everything`, also what only old generations use.
+
+    `kinds` keeps only those kinds of removal (conda's `clean -p/-t/-i/-l`: "conda package",
+    "conda download", "repodata", "leftover"); still only what nothing uses.
 
     Holds the store's lock for the whole run, so no change can start or be running meanwhile.
     """
@@ -69,6 +72,8 @@ def clean(ctx: ChangeContext, *, everything: bool = False) -> CleanResult:
     with locking.store_held(settings.locks_dir, settings.lock_timeout, ctx.reporter):
         found = disk.scan(settings)
         removals = _plan(settings, found, everything)
+        if kinds is not None:
+            removals = [r for r in removals if r.kind in kinds]
         freed = _freed(found, removals)
         index = _owner_index(found)
         items = tuple(

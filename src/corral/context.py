@@ -51,6 +51,7 @@ class Motion:
     free: frozenset[str] = frozenset()
     upgrade: frozenset[str] = frozenset()
     pypi_upgrade: tuple[str, ...] | None = ()
+    frozen: bool = False  # conda's --freeze-installed: no flexible retry when the installed packages cannot stay
 
 
 @dataclass(frozen=True)

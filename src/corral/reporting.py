@@ -218,3 +218,16 @@ class TextReporter(NullReporter):
         self.stream.write(f"\r\x1b[2K{task.label:<12} [{bar}] {task.counts()}  {now - task.started:.0f} s")
         self.stream.flush()
         self._bar_shown = True
+
+
+class QuietReporter(NullReporter):
+    """-q: no status lines and no progress; warnings still go to stderr."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__()
+        self.stream = stream or sys.stderr
+
+    def warn(self, message: str) -> None:
+        """Print it: a warning is never progress."""
+        self.warnings.append(message)
+        self.stream.write(f"warning: {message}\n")

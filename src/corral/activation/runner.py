@@ -39,6 +39,8 @@ options:
   -e, --env KEY=VALUE   set a variable for COMMAND (repeatable)
   --locked              in a project: fail if corral.lock is out of date with the manifest
   --frozen              in a project: use corral.lock as it is, whatever the manifest says
+
+conda run's --no-capture-output and --live-stream are accepted: COMMAND's output is never captured.
 """
 
 
@@ -80,6 +82,9 @@ def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list
                     2,
                 )
             mode = flag[2:]
+            i += 1
+            continue
+        if flag in ("--no-capture-output", "--live-stream") and not eq:  # conda run's: corral never captures
             i += 1
             continue
         if flag not in ("-n", "--name", "-p", "--prefix", "--cwd", "-e", "--env"):

@@ -41,6 +41,7 @@ def export(
     from_history: bool = False,
     no_builds: bool = False,
     output: str = "",
+    digest: str = "md5",
 ) -> Exported:
     """Write the current generation as an environment.yml, requirements.txt or explicit file."""
     from corral.specs import export as writers
@@ -72,7 +73,11 @@ def export(
                 f"{ref.label} holds no conda packages, so an explicit file would be empty",
                 hint="export --format requirements.txt for its PyPI packages",
             )
-        text = writers.explicit(env)
+        text = writers.explicit(env, digest)
+    elif format == "spec-list":
+        if from_history or no_builds:
+            raise UsageError("--from-history and --no-builds do not apply to spec lists", hint="drop them")
+        text = writers.spec_list(env)
     else:
         raise UsageError(f"unknown export format '{format}'", hint=f"choose one of: {', '.join(writers.FORMATS)}")
     return _exported(env_label(ref), format, text, output)

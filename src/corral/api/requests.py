@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from corral.change import (
@@ -20,6 +20,7 @@ from corral.errors import (
     EnvironmentExists,
     NothingToDo,
     SpecError,
+    Unsatisfiable,
 )
 from corral.models import EnvSpec, pypi_name, spec_name
 from corral.settings import Settings
@@ -143,12 +144,23 @@ def update_from_files(ctx: ChangeContext, ref: EnvRef, files: EnvFile, prune: bo
         return apply(ctx, ref, spec, action=action, motion=motion, notes=files.warnings)
 
 
+@dataclass(frozen=True)
+class InstallHow:
+    """How an install may move what is installed: conda's --freeze-installed, pip's -U and its strategy."""
+
+    frozen: bool = False
+    upgrade: bool = False
+    eager: bool = False
+    override_channels: bool = False
+
+
 def install(
     ctx: ChangeContext,
     ref: EnvRef,
     specs: Sequence[str],
     channels: Sequence[str] = (),
     pypi: PypiRequest | None = None,
+    how: InstallHow = InstallHow(),
 ) -> ChangeResult:
     """Add packages to an environment, moving what is installed only where the request needs it."""
     from corral.channels import canonical_channel, with_defaults
@@ -158,11 +170,21 @@ def install(
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)
         extra = take(with_defaults([canonical_channel(c) for c in channels], ctx.settings.channels), ctx.settings.root)
-        spec = replace(current, channels=tuple(dict.fromkeys(extra.channels + current.channels)))
+        kept = () if how.override_channels else current.channels
+        spec = replace(current, channels=tuple(dict.fromkeys(extra.channels + kept)))
         spec = _with_pypi(spec.with_specs(parsed), pypi)
-        # New PyPI requests need no freeing: uv keeps an earlier version only while it satisfies them.
-        motion = Motion(free=frozenset(spec_name(s) for s in parsed))
-        return apply(ctx, ref, spec, action="install", motion=motion, notes=extra.notes + _credential_notes(pypi))
+        # New PyPI requests need no freeing: uv keeps an earlier version only while it satisfies them;
+        # `pip install -U` frees the named ones (eager: every PyPI package).
+        named = tuple(pypi_name(r) for r in (pypi.requirements if pypi else ()))
+        upgrade: tuple[str, ...] | None = (None if how.eager else named) if how.upgrade else ()
+        motion = Motion(free=frozenset(spec_name(s) for s in parsed), pypi_upgrade=upgrade, frozen=how.frozen)
+        notes = extra.notes + _credential_notes(pypi)
+        try:
+            return apply(ctx, ref, spec, action="install", motion=motion, notes=notes)
+        except Unsatisfiable as exc:
+            if how.frozen:
+                exc.hint = "drop --freeze-installed to let installed packages move where the request needs it"
+            raise
 
 
 def _parse_conda(specs: Sequence[str]) -> list[str]:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from corral.cli import habits, render
 from corral.cli import handlers_tools as tools
-from corral.cli import render
 from corral.errors import Aborted, UsageError
 from corral.models import ChangeOptions
 from corral.reporting import Reporter
@@ -121,6 +121,8 @@ def _pypi_request(args: argparse.Namespace, requirements: list[str]) -> Any:
 def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
+    habits.refuse_unsupported(args, pip=False)
+    habits.check_override_channels(args)
     ctx = _context(args, settings, reporter, command)
     if getattr(args, "clone", ""):
         return _clone(args, settings, ctx)
@@ -154,6 +156,8 @@ def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     from corral import api
     from corral.locks import lock
 
+    habits.refuse_unsupported(args, pip=False)
+    habits.check_override_channels(args)
     files = api.read_env_files(args.files) if args.files else None
     pypi = _pypi_request(args, args.pip)
     if files is None and not args.source and not (args.specs or pypi is not None):
@@ -230,22 +234,29 @@ def _export(args: argparse.Namespace, settings: Any, reporter: Reporter, command
 
 def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
+    from corral.api.requests import InstallHow
 
-    pypi = _pypi_request(args, args.pip)
-    if not args.specs and pypi is None:
+    habits.refuse_unsupported(args, pip=False)
+    habits.check_override_channels(args)
+    specs, channels, pypi = list(args.specs), list(args.channels), _pypi_request(args, args.pip)
+    if args.files:  # conda's `install --file`: the file's specs and PyPI requests join the command line's
+        specs, channels, pypi = tools.with_file_requests(api.read_env_files(args.files), specs, channels, pypi)
+    if not specs and pypi is None:
         raise UsageError("name packages to install", hint="conda specs as arguments, PyPI ones after --pip")
-    return api.install(
-        _context(args, settings, reporter, command), _ref(args, settings), args.specs, args.channels, pypi
-    )
+    how = InstallHow(frozen=args.freeze_installed, override_channels=args.override_channels)
+    return api.install(_context(args, settings, reporter, command), _ref(args, settings), specs, channels, pypi, how)
 
 
 def _pip_install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
+    from corral.api.requests import InstallHow
 
+    habits.refuse_unsupported(args, pip=True)
     pypi = _pypi_request(args, args.requirements)
     if pypi is None or not (pypi.requirements or pypi.editables):
         raise UsageError("name PyPI packages to install", hint="e.g. corral pip install -n ENV requests -r req.txt")
-    return api.install(_context(args, settings, reporter, command), _ref(args, settings), [], [], pypi)
+    how = InstallHow(upgrade=args.upgrade, eager=args.upgrade_strategy == "eager")
+    return api.install(_context(args, settings, reporter, command), _ref(args, settings), [], [], pypi, how)
 
 
 def _init(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -268,6 +279,10 @@ def _add(args: argparse.Namespace, settings: Any, reporter: Reporter, command: s
 
 
 def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+    if args.all:  # conda's `remove -n ENV --all`: the whole environment
+        if args.names or args.pip:
+            raise UsageError("--all removes the whole environment; it takes no package names", hint="drop one")
+        return _env_remove(args, settings, reporter, command)
     if args.name is None and args.prefix is None and not args.dry_run:
         from corral.store.envs import active_ref
 
@@ -313,6 +328,13 @@ def _list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
 
     if args.revisions:  # conda's `list --revisions`
         return api.history(settings, _ref(args, settings))
+    if args.export or args.explicit:  # conda's `list --export` / `list --explicit [--md5 | --sha256]`
+        if (args.export and args.explicit) or (args.md5 and args.sha256):
+            raise UsageError("choose one of --export and --explicit (and of --md5 and --sha256)")
+        if args.pattern:
+            raise UsageError(f"--{'export' if args.export else 'explicit'} lists every package; it takes no REGEX")
+        digest = "sha256" if args.sha256 else "md5"
+        return api.export(settings, _ref(args, settings), "spec-list" if args.export else "explicit", digest=digest)
     return api.list_packages(settings, _ref(args, settings), args.pattern)
 
 
@@ -370,6 +392,8 @@ def _env_remove(args: argparse.Namespace, settings: Any, reporter: Reporter, com
 def _info(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
+    if args.envs:  # conda's `info --envs`
+        return render.EnvList(tuple(api.list_envs(settings)))
     return api.info(settings)
 
 
@@ -417,7 +441,18 @@ def _du(args: argparse.Namespace, settings: Any, reporter: Reporter, command: st
 def _clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import clean
 
-    return clean.clean(_context(args, settings, reporter, command), everything=args.all)
+    kinds = {
+        kind
+        for flag, kind in (
+            ("packages", "conda package"),
+            ("tarballs", "conda download"),
+            ("index_cache", "repodata"),
+            ("leftovers", "leftover"),
+        )
+        if getattr(args, flag)
+    }
+    ctx = _context(args, settings, reporter, command)
+    return clean.clean(ctx, everything=args.all, kinds=frozenset(kinds) if kinds and not args.all else None)
 
 
 def _doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:

@@ -12,7 +12,9 @@ from corral.reporting import Reporter
 
 def search(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral.api.views import search_packages
+    from corral.cli.habits import check_override_channels
 
+    check_override_channels(args)
     return search_packages(settings, reporter, args.spec, args.channels, args.platform, args.info, args.pypi)
 
 
@@ -93,3 +95,28 @@ def env_vars(args: argparse.Namespace, settings: Any, reporter: Reporter, comman
             raise UsageError(f"'{item}' is not NAME=VALUE", hint="e.g. corral env config vars set -n ml MY_VAR=1")
         pairs[name] = value
     return set_variables(ctx, ref, pairs)
+
+
+def with_file_requests(
+    files: Any, specs: list[str], channels: list[str], pypi: Any
+) -> tuple[list[str], list[str], Any]:
+    """conda's `install --file F`: F's conda specs first, its channels after the command line's, PyPI joined."""
+    from corral.specs.requirements import PypiRequest
+
+    if files.explicit:
+        raise UsageError(
+            "an @EXPLICIT file lists a whole environment's exact packages; it cannot be added to one",
+            hint="make an environment from it: corral create -n NAME --file FILE",
+        )
+    spec = files.spec
+    if spec.pypi or spec.editables or spec.pypi_constraints:
+        merged = pypi or PypiRequest()
+        merged = PypiRequest(
+            requirements=[*spec.pypi, *merged.requirements],
+            editables=[*spec.editables, *merged.editables],
+            constraints=[*spec.pypi_constraints, *merged.constraints],
+            index=spec.index.merged(merged.index),
+            warnings=list(merged.warnings),
+        )
+        pypi = merged
+    return [*spec.specs, *specs], [*channels, *spec.channels], pypi

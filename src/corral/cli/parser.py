@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from corral.activation.shells import SHELLS as SHELL_CHOICES
+from corral.cli import habits
 from corral.settings import LINK_SCRIPT_CHOICES
 
 
@@ -62,6 +63,7 @@ def _common() -> _Parser:
     parent.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and more detail")
     parent.add_argument("--json", action="store_true", help="print a versioned JSON document instead of text")
     parent.add_argument("--offline", action="store_true", default=None, help="use cached repodata and packages only")
+    habits.quiet_option(parent)
     return parent
 
 
@@ -159,6 +161,7 @@ def _export(parser: argparse.ArgumentParser) -> None:
             "environment.yml",
             "requirements.txt",
             "explicit",
+            "spec-list",
             "pylock.toml",
             "lock",
             "pixi.lock",
@@ -227,6 +230,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _target(p)
     _files(p)
     _channels(p)
+    habits.conda_change(p)
     _mutating(p, untracked=False)
     p.add_argument(
         "--python",
@@ -268,6 +272,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     _files(p)
     _channels(p)
+    habits.conda_change(p)
     p.add_argument(
         "--platform",
         action="append",
@@ -292,7 +297,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("install", parents=[common], help="add packages to an environment")
     _target(p)
+    _files(p)
     _channels(p)
+    habits.conda_change(p, install=True)
     _mutating(p)
     p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs")
     _pypi(p)
@@ -301,6 +308,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _target(p)
     _mutating(p)
     p.add_argument("names", nargs="*", metavar="PACKAGE", help="requested conda packages")
+    p.add_argument("--all", action="store_true", help="remove the whole environment (as `corral env remove`)")
     p.add_argument("--pip", nargs="+", action="extend", default=[], metavar="NAME", help="requested PyPI packages")
 
     p = sub.add_parser(
@@ -371,6 +379,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _target(p)
     p.add_argument("pattern", nargs="?", default="", metavar="REGEX", help="only packages whose name matches it")
     p.add_argument("--revisions", action="store_true", help="the environment's generations (same as `corral history`)")
+    p.add_argument(
+        "--export",
+        action="store_true",
+        help="conda's spec list (name=version=build, PyPI packages as =pypi_0), for `corral create --file`",
+    )
+    p.add_argument(
+        "--explicit",
+        action="store_true",
+        help="conda's @EXPLICIT file: every conda package's URL (same as `corral export --format explicit`)",
+    )
+    p.add_argument("--md5", action="store_true", help="with --explicit: each URL with its md5 (the default)")
+    p.add_argument("--sha256", action="store_true", help="with --explicit: each URL with its sha256 instead")
 
     p = sub.add_parser("history", parents=[common], help="show an environment's generations and changes")
     _target(p)
@@ -428,6 +448,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "-e", "--editable", action="append", default=[], metavar="PATH", help="a local project, installed editable"
     )
     _index(p)
+    habits.pip_install(p)
     p.add_argument("requirements", nargs="*", metavar="REQ", help="PyPI requirements, e.g. 'requests>=2'")
     p = pip_sub.add_parser("uninstall", parents=[common], help="remove requested PyPI packages")
     _target(p)
@@ -494,11 +515,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--dry-run", action="store_true", help="show what would be removed and freed, and stop")
     p.add_argument(
+        "-a",
         "--all",
         action="store_true",
         help="also cached packages only old generations use (they keep their own links: rollback still works),"
         " every conda download and PyPI metadata",
     )
+    kinds = p.add_argument_group("conda's kinds (each removes only that kind, and only what nothing uses)")
+    kinds.add_argument("-p", "--packages", action="store_true", help="extracted conda packages")
+    kinds.add_argument("-t", "--tarballs", action="store_true", help="downloaded conda archives")
+    kinds.add_argument("-i", "--index-cache", action="store_true", help="cached channel indexes (repodata)")
+    kinds.add_argument(
+        "-l",
+        "--logfiles",
+        "-c",
+        "--tempfiles",
+        dest="leftovers",
+        action="store_true",
+        help="leftovers of interrupted runs",
+    )
+    kinds.add_argument("-f", "--force-pkgs-dirs", action="store_true", help="accepted: corral's caches are its own")
 
     p = sub.add_parser("doctor", parents=[common], help="check an environment's files, links, lock and caches; repair")
     _target(p)
@@ -509,6 +545,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common], help="what versions and builds the channels (or PyPI) have")
     _channels(p)
+    p.add_argument("--override-channels", action="store_true", help="only the -c channels (as conda)")
     p.add_argument("spec", metavar="SPEC", help="a match spec: numpy, 'numpy>=2', numpy=1.26=*py312*, 'num*'")
     p.add_argument("--platform", default="", help="another platform's packages (e.g. osx-arm64); noarch always")
     p.add_argument("--info", action="store_true", help="every detail of each package file (as conda search --info)")
@@ -544,7 +581,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     python_sub = python.add_subparsers(dest="python_command", metavar="COMMAND")
     python_sub.add_parser("list", aliases=["ls"], parents=[common], help="list the interpreters corral can use")
 
-    sub.add_parser("info", parents=[common], help="show settings, store location, virtual packages")
+    p = sub.add_parser("info", parents=[common], help="show settings, store location, virtual packages")
+    p.add_argument("-e", "--envs", action="store_true", help="list the environments (as `corral env list`)")
     _pack(sub.add_parser("pack", parents=[common], help="write an environment as a relocatable archive (no corral)"))
     if isinstance(sub, _Only) and not sub.found:
         return build_parser()  # not a command: the whole parser names the valid ones

@@ -138,8 +138,9 @@ def _repair_plan(result: Any) -> str:
 
 
 def text(command: str, result: Any) -> str:
-    """The human rendering of a command's result."""
-    return _RENDERERS.get(command, _generic)(result)
+    """The human rendering of a command's result: by its type where that says it all, else by the command."""
+    by_type = _BY_TYPE.get(type(result).__name__)
+    return (by_type or _RENDERERS.get(command, _generic))(result)
 
 
 def _change(result: Any) -> str:
@@ -363,10 +364,6 @@ def error(exc: CorralError) -> str:
     return redact(out)
 
 
-def _list_or_history(result: Any) -> str:
-    return _history(result) if type(result).__name__ == "History" else _list(result)
-
-
 def _variables(result: Any) -> str:
     if not result.variables:
         return f"{result.env}: no variables (set one with `corral env config vars set -n {result.env} NAME=VALUE`)\n"
@@ -407,11 +404,11 @@ _RENDERERS = {
     "env config vars unset": lambda result: _change(result),
     "create": _change,
     "install": _change,
-    "remove": lambda result: project(result) if hasattr(result, "recorded") else _change(result),
+    "remove": _change,
     "init": lambda result: project(result),
     "add": lambda result: project(result),
     "update": _change,
-    "list": _list_or_history,
+    "list": _list,
     "history": _history,
     "rollback": _rollback,
     "env list": _env_list,
@@ -434,4 +431,16 @@ _RENDERERS = {
     "shell deactivate": _shell_text,
     "shell init": _shell_init,
     "pack": render_tools.pack,
+}
+
+
+# Results whose type says how they read, whichever command made them (`remove --all` removes an
+# environment, `list --export` exports, `info --envs` lists environments, `remove` in a project
+# edits the manifest).
+_BY_TYPE = {
+    "EnvList": _env_list,
+    "EnvRemoved": _env_remove,
+    "Exported": _export,
+    "History": _history,
+    "ProjectResult": project,
 }

@@ -21,6 +21,10 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the command in `args`; return the process exit code."""
     as_json = bool(getattr(args, "json", False))
     reporter: Reporter = NullReporter() if as_json else TextReporter()
+    if getattr(args, "quiet", False) and not as_json:
+        from corral.reporting import QuietReporter
+
+        reporter = QuietReporter()
     name = _command_name(args)
     try:
         from corral.settings import load_settings

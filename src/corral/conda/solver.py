@@ -40,6 +40,7 @@ class SolveRequest:
     installed_prefix: Path | None = None
     free: frozenset[str] = frozenset()
     upgrade: frozenset[str] = frozenset()
+    frozen: bool = False  # only the first attempt: what is installed and not named stays exactly as it is
 
 
 @dataclass
@@ -267,7 +268,7 @@ def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[An
     pinned = [r for r in installed if r.name.normalized not in movable]
     locked_free = [r for r in installed if r.name.normalized in request.free - request.upgrade]
     preferred = [r for r in installed if r.name.normalized not in request.upgrade]
-    return [(pinned, locked_free), ([], preferred)]
+    return [(pinned, locked_free)] if request.frozen else [(pinned, locked_free), ([], preferred)]
 
 
 _DETECTED: list[tuple[str, str, str]] = []

@@ -15,7 +15,7 @@ from corral.lock.lockfile import LockedPlatform
 from corral.models import EnvSpec, pypi_name
 from corral.specs.envfile import pypi_index_options
 
-FORMATS = ("environment.yml", "requirements.txt", "explicit", "pylock.toml")
+FORMATS = ("environment.yml", "requirements.txt", "explicit", "spec-list", "pylock.toml")
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,31 @@ def requirements_txt(env: Exportable, *, from_history: bool = False) -> str:
     return "\n".join(lines + _pip_lines(env, from_history) + _constraint_comments(env, from_history)) + "\n"
 
 
-def explicit(env: Exportable) -> str:
-    """conda's @EXPLICIT file: every conda package's URL with its md5 (what every conda reads)."""
+def spec_list(env: Exportable) -> str:
+    """`conda list --export`: conda's header, then name=version=build per package, PyPI ones as =pypi_0.
+
+    conda lists PyPI packages with build `pypi_0` (its interoperability records); conda itself cannot
+    install those lines from a channel, corral's --file reads them back as PyPI pins.
+    """
+    from corral import __version__
+
+    rows = [(str(r["name"]), f"{r['name']}={r['version']}={r.get('build', '')}") for r in env.records]
+    rows += [(p["name"], f"{p['name']}={p['version']}=pypi_0") for p in env.pins if p.get("version")]
+    lines = [
+        "# This file may be used to create an environment using:",
+        "# $ conda create --name <env> --file <this file>",
+        f"# platform: {env.platform}",
+        f"# created-by: corral {__version__}",
+    ]
+    lines += [line for _, line in sorted(rows, key=lambda row: row[0].lower())]
+    skipped = [p["name"] for p in env.pins if not p.get("version")]
+    if skipped:
+        lines.append(f"# not listed (an editable or a direct URL has no pypi_0 line): {', '.join(skipped)}")
+    return "\n".join(lines) + "\n"
+
+
+def explicit(env: Exportable, digest: str = "md5") -> str:
+    """conda's @EXPLICIT file: every conda package's URL with its md5 (what every conda reads), or its sha256."""
     lines = [
         f"# conda packages of {env.name or 'the environment'} (corral export --format explicit)",
         f"# platform: {env.platform}",
@@ -77,8 +100,8 @@ def explicit(env: Exportable) -> str:
         lines.append(f"# PyPI packages are not part of explicit files (export --format requirements.txt): {names}")
     lines.append("@EXPLICIT")
     for record in _dependencies_first(env.records):
-        digest = record.get("md5") or ""
-        lines.append(f"{record['url']}#{digest}" if digest else str(record["url"]))
+        value = record.get(digest) or ""
+        lines.append(f"{record['url']}#{value}" if value else str(record["url"]))
     return "\n".join(lines) + "\n"
 
 

@@ -17,14 +17,27 @@ _HASH = re.compile(r"^(?:sha256:)?([0-9a-f]{64})$|^(?:md5:)?([0-9a-f]{32})$")
 # --- conda spec and explicit .txt files --------------------------------------------------------
 
 
+_PYPI_0 = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)=([^=\s]+)=pypi_0$")  # `conda list --export`'s PyPI rows
+
+
 def readconda_specs(path: Path, text: str) -> EnvFile:
+    """A conda spec list (`conda list --export`, `conda create --file`): one match spec per line.
+
+    conda writes PyPI packages as `name=version=pypi_0`, which no channel has; corral reads them
+    as the PyPI pins they stand for (`name==version`).
+    """
     entries = []
+    pypi = []
     for number, line in enumerate(text.splitlines(), start=1):
         content = line.split("#", 1)[0].strip()
-        if content:
+        found = _PYPI_0.match(content)
+        if found:
+            pypi.append(f"{found.group(1)}=={found.group(2)}")
+        elif content:
             entries.append((content, f"{path}:{number}:{_column(line)}"))
     conda = conda_specs(entries)
-    return EnvFile(EnvSpec(channels=tuple(spec_channels(conda)), specs=tuple(conda)), sources=(str(path),))
+    spec = EnvSpec(channels=tuple(spec_channels(conda)), specs=tuple(conda), pypi=tuple(pypi))
+    return EnvFile(spec, sources=(str(path),))
 
 
 def _column(line: str) -> int:
