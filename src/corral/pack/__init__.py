@@ -42,7 +42,7 @@ def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
             with open(root / member.path, "rb") as handle:
                 source = ScanningReader(handle, needle)
                 sink.add_file(member.path, member.mode, member.size, source)  # type: ignore[arg-type]
-            if source.found and not member.conda:
+            if source.found and not member.file_mode:  # e.g. PyPI scripts, conda's python entry points
                 if not source.binary:
                     fixups.append((member.path, "text"))
                 elif not member.path.endswith(".pyc"):  # a .pyc names its source only for tracebacks

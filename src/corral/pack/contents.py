@@ -1,10 +1,12 @@
 """What a pack holds: a generation's files in a fixed order, which of them embed its prefix, what is refused.
 
 Conda files that embed the prefix are known from conda-meta `paths_data` (`prefix_placeholder`
-and `file_mode`: rattler wrote the generation's path where the placeholder was). Other files
-(PyPI distributions' entry points and scripts, files link scripts made) are looked at while they
-are archived: a text file naming the prefix is fixed up on unpack; a binary one cannot be fixed
-safely (conda-pack makes the same call) and is reported. Files corral writes for itself (its
+and `file_mode`: rattler wrote the generation's path where the placeholder was). Every other
+file is looked at while it is archived (PyPI entry points and scripts, files link scripts made,
+and conda's own python entry points, which rattler writes with the prefix in their shebang and no
+placeholder: `path_type: unix_python_entry_point`, as conda-pack's `file_mode='unknown'` for
+them): a text file naming the prefix is fixed up on unpack; a binary one cannot be fixed safely
+(conda-pack makes the same call) and is reported. Files corral writes for itself (its
 record, the pip shims, the PEP 668 marker naming corral commands) stay out: there is no corral
 where the archive goes.
 """
@@ -45,7 +47,6 @@ class Member:
     size: int = 0
     target: str = ""  # a symlink's target (made relative when it points inside the prefix)
     file_mode: str = ""  # "text"/"binary" when conda-meta says the file embeds the prefix
-    conda: bool = False  # a conda record lists it (so only its placeholders name the prefix)
 
     @property
     def is_conda_meta_record(self) -> bool:
@@ -95,8 +96,7 @@ def gather(prefix: Path, record: Any, label: str, flag: str) -> Contents:
     records = pfx.read_records(prefix)
     placeholders = _placeholder_files(records)
     skipped = _corral_own_files(record)
-    owned = {str(f) for r in records for f in r.get("files", ())}
-    members = list(_walk(prefix, placeholders, owned, skipped))
+    members = list(_walk(prefix, placeholders, skipped))
     clashes = sorted({m.path for m in members} & set(ADDED))
     if clashes:
         raise PackRefused(
@@ -123,7 +123,7 @@ def _corral_own_files(record: Any) -> set[str]:
     return own | {layout.CORRAL_META.replace(os.sep, "/")}
 
 
-def _walk(prefix: Path, placeholders: dict[str, str], owned: set[str], skipped: set[str]) -> Iterator[Member]:
+def _walk(prefix: Path, placeholders: dict[str, str], skipped: set[str]) -> Iterator[Member]:
     """Every entry under `prefix` in sorted order (directories before their contents), minus `skipped`."""
     root = str(prefix)
     stack = [""]
@@ -144,7 +144,7 @@ def _walk(prefix: Path, placeholders: dict[str, str], owned: set[str], skipped: 
                 yield Member(rel, "dir", mode)
                 subdirs.append(rel)
             elif stat.S_ISREG(info.st_mode):
-                yield Member(rel, "file", mode, info.st_size, file_mode=placeholders.get(rel, ""), conda=rel in owned)
+                yield Member(rel, "file", mode, info.st_size, file_mode=placeholders.get(rel, ""))
         # Depth first, in name order: the next directory popped is the first of this one's.
         stack.extend(reversed(subdirs))
 

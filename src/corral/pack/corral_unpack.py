@@ -11,6 +11,14 @@ and padded with NULs to its old length, so a binary can only move to a path that
 than the one it was packed from; such a move is refused before any file is touched. After a
 successful run the manifest names the new prefix, so running it again (or after moving the
 folder again) is safe.
+
+Scripts whose interpreter lives in the environment get a header that works from the new path. A
+shebang line is limited to 127 bytes by Linux before 5.1 (conda's MAX_SHEBANG_LENGTH; pip and uv
+use the same limit) and cannot hold a space, so for a longer path or one with a space a Python
+interpreter gets the /bin/sh trampoline pip and uv write (line 2 is `'''exec' 'PYTHON' "$0" "$@"`:
+sh runs it, Python reads lines 2-3 as a string) and any other interpreter gets conda's
+`#!/usr/bin/env NAME`. A trampoline the packing machine wrote (its store path was long) is read
+back the same way, so a script moved to a short path gets a plain shebang again.
 """
 
 import json
@@ -21,6 +29,11 @@ from typing import Any
 
 MANIFEST = os.path.join("share", "corral", "pack.json")
 TOO_LONG_EXIT = 3
+SHEBANG_LIMIT = 127  # bytes of the line, its newline included
+_PYTHON_NAME = re.compile(rb"(python|pypy)[0-9.]*[a-z]?\Z")  # python, python3.12, python3.13t, pypy3
+_TRAMPOLINE_HEAD = b"#!/bin/sh\n'''exec' "
+_TRAMPOLINE_TAIL = b" \"$0\" \"$@\"\n' '''"
+_UNSAFE_IN_TRAMPOLINE = re.compile(rb"['\\\n]")  # would end sh's quoting, or be a Python escape
 
 
 class Refused(Exception):
@@ -43,6 +56,49 @@ def binary_replace(data: bytes, old: bytes, new: bytes) -> bytes:
         return found.replace(old, new) + b"\0" * padding
 
     return re.sub(re.escape(old) + b"[^\0]*?\0", one, data)
+
+
+def script_header(data: bytes) -> "tuple[bytes, list[bytes], int] | None":
+    """(interpreter, its options, where the body starts) of a script with a shebang or a trampoline, else None."""
+    if data.startswith(_TRAMPOLINE_HEAD):
+        import shlex
+
+        end = data.find(_TRAMPOLINE_TAIL)
+        if end < 0 or b"\n" in data[len(_TRAMPOLINE_HEAD) : end]:
+            return None
+        try:
+            words = [w.encode("utf-8") for w in shlex.split(data[len(_TRAMPOLINE_HEAD) : end].decode("utf-8"))]
+        except ValueError:
+            return None
+        body = end + len(_TRAMPOLINE_TAIL)
+        body += 1 if data[body : body + 1] == b"\n" else 0
+        return (words[0], words[1:], body) if words else None
+    match = re.match(rb"#![ \t]*(/[^ \t\n]*)[ \t]*([^\n]*?)[ \t]*(?:\n|\Z)", data)
+    if match is None:
+        return None
+    return match.group(1), [match.group(2)] if match.group(2) else [], match.end()
+
+
+def make_header(interpreter: bytes, options: "list[bytes]") -> bytes:
+    """A header that runs `interpreter`: a shebang when it fits, else a trampoline (Python) or env (others)."""
+    line = b"#!" + b" ".join([interpreter, *options])
+    if len(line) + 1 <= SHEBANG_LIMIT and not re.search(rb"\s", interpreter):
+        return line + b"\n"
+    name = interpreter.rsplit(b"/", 1)[-1]
+    if _PYTHON_NAME.match(name) and not any(_UNSAFE_IN_TRAMPOLINE.search(w) for w in [interpreter, *options]):
+        words = b" ".join(b"'" + w + b"'" for w in [interpreter, *options])
+        return _TRAMPOLINE_HEAD + words + _TRAMPOLINE_TAIL + b"\n"
+    return b"#!/usr/bin/env " + b" ".join([name, *options]) + b"\n"
+
+
+def text_replace(data: bytes, old: bytes, new: bytes) -> bytes:
+    """`old` -> `new` everywhere; a script run by an interpreter under `old` gets a header that fits `new`."""
+    found = script_header(data)
+    if found is None or not found[0].startswith(old + b"/"):
+        return data.replace(old, new)
+    interpreter, options, body = found
+    header = make_header(new + interpreter[len(old) :], [w.replace(old, new) for w in options])
+    return header + data[body:].replace(old, new)
 
 
 def _binaries_in_the_way(prefix: str, files: "list[tuple[str, str]]", old: bytes, new: bytes) -> "list[str]":
@@ -80,7 +136,7 @@ def fix_up(prefix: str, verbose: bool = False) -> int:
         full = os.path.join(prefix, path)
         with open(full, "rb") as handle:
             data = handle.read()
-        fixed = binary_replace(data, old, new) if mode == "binary" else data.replace(old, new)
+        fixed = binary_replace(data, old, new) if mode == "binary" else text_replace(data, old, new)
         if fixed != data:
             with open(full, "r+b") as handle:
                 handle.write(fixed)
