@@ -77,8 +77,25 @@ def scripts_channel(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pyte
     files = {"site-packages/condaapp.py": FileEntry(CONDA_APP.encode())}
     write_conda_package(chan, PackageDef("condaapp", "1.0", depends=("python",), noarch="python", files=files,
                                          link_json=link))  # fmt: skip
+    write_conda_package(chan, hooks_package())
     index_channel(chan)
     return chan
+
+
+HOOKS = {  # what each kind of activate.d/deactivate.d script does in its own shell
+    "sh": ("export HOOK_RAN=sh\n", "echo bye-sh\nunset HOOK_RAN\n"),
+    "fish": ("set -gx HOOK_RAN fish\n", "echo bye-fish\nset -e HOOK_RAN\n"),
+    "csh": ("setenv HOOK_RAN csh\n", "echo bye-csh\nunsetenv HOOK_RAN\n"),
+}
+
+
+def hooks_package() -> PackageDef:
+    """A conda package with activate.d and deactivate.d scripts for sh, fish and csh, as conda packages ship them."""
+    files = {}
+    for kind, (on, off) in HOOKS.items():
+        files[f"etc/conda/activate.d/hooks.{kind}"] = FileEntry(on.encode())
+        files[f"etc/conda/deactivate.d/hooks.{kind}"] = FileEntry(off.encode())
+    return PackageDef("hooks", "1.0", files=files)
 
 
 @pytest.fixture
@@ -182,3 +199,52 @@ def test_script_headers_follow_conda_and_pip_rules() -> None:
     assert make_header(b"/it's a/bin/python", []) == b"#!/usr/bin/env python\n"  # a quote cannot go in the trampoline
     assert make_header(b"/a b/bin/python3.13t", []).startswith(b"#!/bin/sh\n'''exec' '/a b/bin/python3.13t'")
     assert text_replace(b"#!/usr/bin/env python\n" + old, old, short) == b"#!/usr/bin/env python\n" + short
+
+
+# shell -> (its script kind, how it runs a file, the activation file, a script printing the state)
+SHELLS = {
+    "dash": ("sh", ["dash"], "activate", ". '{d}/bin/activate'\n{show}deactivate\n{show}"),
+    "bash": ("sh", ["bash", "--norc"], "activate", ". '{d}/bin/activate'\n{show}deactivate\n{show}"),
+    "zsh": ("sh", ["zsh", "-f"], "activate", ". '{d}/bin/activate'\n{show}deactivate\n{show}"),
+    "fish": ("fish", ["fish", "--no-config"], "activate.fish",
+             "source '{d}/bin/activate.fish'\n{show}deactivate\n{show}"),
+    "tcsh": ("csh", ["tcsh", "-f"], "activate.csh", "source '{d}/bin/activate.csh'\n{show}deactivate\n{show}"),
+}  # fmt: skip
+SHOW = {
+    "sh": 'echo "state|$(command -v python)|${CONDA_PREFIX-none}|${MY_VAR-none}|${HOOK_RAN-none}"\n',
+    "fish": 'echo "state|$(command -v python)|$(set -q CONDA_PREFIX; and echo $CONDA_PREFIX; or echo none)'
+    '|$MY_VAR|$(set -q HOOK_RAN; and echo $HOOK_RAN; or echo none)"\n',
+    "csh": "set _p = \"`sh -c 'command -v python'`\"\nif ( ! $?CONDA_PREFIX ) setenv CONDA_PREFIX none\n"
+    'if ( ! $?HOOK_RAN ) setenv HOOK_RAN none\necho "state|$_p|$CONDA_PREFIX|$MY_VAR|$HOOK_RAN"\n'
+    'if ( "$CONDA_PREFIX" == none ) unsetenv CONDA_PREFIX\nif ( $HOOK_RAN == none ) unsetenv HOOK_RAN\n',
+}
+
+
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_activation_in_each_shell_sets_path_prefix_variables_and_runs_only_its_own_hooks(
+    corral: Corral, scripts_channel: Path, script_wheels: Path, tmp_path: Path, scratch: Path, shell: str
+) -> None:
+    kind, argv, _, template = SHELLS[shell]
+    if not shutil.which(argv[0]):
+        pytest.skip(f"{argv[0]} is not installed")
+    ok(corral("create", "-n", "h", "-c", str(scripts_channel), "python", "hooks", "-y"))
+    ok(corral("env", "config", "vars", "set", "-n", "h", "MY_VAR=two words", "-y"))
+    ok(corral("pack", "-n", "h", "-o", str(tmp_path / "h.tar.gz")))
+    shutil.rmtree(corral.root)
+    dest = scratch / "the env"
+    dest.mkdir()
+    with tarfile.open(tmp_path / "h.tar.gz") as tar:
+        tar.extractall(dest, filter="data")
+    ok_unpack = run([str(dest / "bin" / "corral-unpack")])
+    assert ok_unpack.returncode == 0, ok_unpack.stderr
+    script = tmp_path / f"try.{kind}"
+    script.write_text(template.format(d=dest, show=SHOW[kind]))
+    env = {"PATH": "/usr/bin:/bin", "MY_VAR": "before", "HOME": str(tmp_path)}
+    done = run([*argv, str(script)], env=env, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    states = [line.split("|")[1:] for line in done.stdout.splitlines() if line.startswith("state|")]
+    assert states == [
+        [f"{dest}/bin/python", str(dest), "two words", kind],
+        [shutil.which("python", path="/usr/bin:/bin") or "", "none", "before", "none"],
+    ], done.stdout + done.stderr
+    assert f"bye-{kind}" in done.stdout and not any(f"bye-{k}" in done.stdout for k in HOOKS if k != kind)

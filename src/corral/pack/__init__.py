@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from corral.pack import scripts
-from corral.pack.contents import ACTIVATE, DEACTIVATE, MANIFEST, UNPACK, Contents, Member, conda_meta_record
+from corral.pack import activation, scripts
+from corral.pack.contents import ADDED, MANIFEST, UNPACK, Contents, Member, conda_meta_record
 from corral.pack.writers import ScanningReader, Sink
 from corral.reporting import Reporter
 
@@ -53,13 +53,14 @@ def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
     for folder in ("bin", "share", "share/corral"):
         if folder not in paths:
             sink.add_dir(folder, 0o755)
-    fixups.append((ACTIVATE, "text"))
-    _add_bytes(sink, ACTIVATE, 0o644, scripts.activate_script(str(root)))
-    _add_bytes(sink, UNPACK, 0o755, scripts.unpack_script())
-    _add_bytes(sink, DEACTIVATE, 0o644, scripts.deactivate_script())
-    _add_bytes(sink, MANIFEST, 0o644, scripts.manifest(str(root), contents.python, fixups))
+    fixups += [(path, "text") for path in activation.NAMING_PREFIX]
+    added = activation.scripts(str(root), contents.variables)
+    added[UNPACK] = scripts.unpack_script()
+    added[MANIFEST] = scripts.manifest(str(root), contents.python, fixups)
+    for path in ADDED:
+        _add_bytes(sink, path, 0o755 if path == UNPACK else 0o644, added[path])
     sink.close()
-    return Written(tuple(sorted(fixups)), tuple(unfixable), len(contents.members) + 4)
+    return Written(tuple(sorted(fixups)), tuple(unfixable), len(contents.members) + len(ADDED))
 
 
 def _add_bytes(sink: Sink, path: str, mode: int, data: bytes) -> None:

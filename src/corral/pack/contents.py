@@ -22,13 +22,12 @@ from typing import Any
 
 from corral import layout
 from corral.errors import CorralError
+from corral.pack import activation
 
 # Files every pack adds (written by corral pack, not taken from the generation).
 MANIFEST = "share/corral/pack.json"
 UNPACK = "bin/corral-unpack"
-ACTIVATE = "bin/activate"
-DEACTIVATE = "bin/deactivate"
-ADDED = (ACTIVATE, UNPACK, DEACTIVATE, MANIFEST)
+ADDED = tuple(sorted((*activation.ACTIVATION, UNPACK, MANIFEST)))  # in the order they are written, last
 
 
 class PackRefused(CorralError):
@@ -67,6 +66,7 @@ class Contents:
     members: tuple[Member, ...]
     python: str  # the conda python's version, "" when the environment has none
     packages: int  # conda records + PyPI distributions
+    variables: tuple[tuple[str, str], ...] = ()  # the environment's variables, which activation sets
 
     @property
     def total_bytes(self) -> int:
@@ -104,7 +104,14 @@ def gather(prefix: Path, record: Any, label: str, flag: str) -> Contents:
             hint="remove the package that ships it from the environment, or pack with conda-pack",
         )
     python = next((str(r["version"]) for r in records if r.get("name") == "python"), "")
-    return Contents(prefix, tuple(members), python, len(records) + len(record.locked.pypi))
+    variables = tuple((str(n), str(v)) for n, v in record.spec.variables)
+    odd = [n for n, _ in variables if not activation.NAME.match(n)]
+    if odd:
+        raise PackRefused(
+            f"{label} sets variables that shells cannot name: {', '.join(odd)}",
+            hint=f"rename them (`corral env config vars unset {flag} NAME`, then set a NAME of letters, digits and _)",
+        )
+    return Contents(prefix, tuple(members), python, len(records) + len(record.locked.pypi), variables)
 
 
 def _placeholder_files(records: list[dict[str, Any]]) -> dict[str, str]:
