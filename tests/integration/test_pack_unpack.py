@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -248,3 +249,50 @@ def test_activation_in_each_shell_sets_path_prefix_variables_and_runs_only_its_o
         [shutil.which("python", path="/usr/bin:/bin") or "", "none", "before", "none"],
     ], done.stdout + done.stderr
     assert f"bye-{kind}" in done.stdout and not any(f"bye-{k}" in done.stdout for k in HOOKS if k != kind)
+
+
+WRITE_AS_A_PROGRAM = """
+import json, os, sys, sysconfig
+kernel = os.path.join(sys.prefix, "share", "jupyter", "kernels", "k")
+os.makedirs(kernel)
+with open(os.path.join(kernel, "kernel.json"), "w") as out:  # as `ipykernel install --sys-prefix` does
+    json.dump({"argv": [sys.executable, "-m", "ipykernel_launcher"]}, out)
+os.makedirs(os.path.join(sys.prefix, "extra"))
+with open(os.path.join(sys.prefix, "extra", "mod_extra.py"), "w") as out:
+    out.write("VALUE = 7\\n")
+with open(os.path.join(sysconfig.get_paths()["purelib"], "extra.pth"), "w") as out:
+    out.write(os.path.join(sys.prefix, "extra") + "\\n")
+os.symlink(os.path.join(sys.prefix, "bin", "python3"), os.path.join(sys.prefix, "share", "py-by-link"))
+print(sys.prefix)
+"""
+
+
+def test_files_and_links_naming_the_stable_path_move_with_the_pack(
+    corral: Corral, scripts_channel: Path, tmp_path: Path, scratch: Path
+) -> None:
+    """A python run through envs/NAME has that as sys.prefix: what programs write from it must move too."""
+    ok(corral("create", "-n", "g", "-c", str(scripts_channel), "python", "-y"))
+    link, generation = corral.link("g"), corral.link("g").resolve()
+    wrote = run([str(link / "bin" / "python"), "-c", WRITE_AS_A_PROGRAM])
+    assert wrote.returncode == 0 and wrote.stdout.strip() == str(link), wrote.stderr
+    os.symlink(generation / "bin" / "python3", generation / "share" / "py-by-generation")
+    ok(corral("pack", "-n", "g", "-o", str(tmp_path / "g.tar.gz")))
+    ok(corral("pack", "--check", str(tmp_path / "g.tar.gz")))
+    shutil.rmtree(corral.root)
+    dest = scratch / "moved"
+    dest.mkdir()
+    with tarfile.open(tmp_path / "g.tar.gz") as tar:
+        tar.extractall(dest, filter="data")
+    fixed = run([str(dest / "bin" / "corral-unpack")])
+    assert fixed.returncode == 0, fixed.stderr
+    kernel = json.loads((dest / "share" / "jupyter" / "kernels" / "k" / "kernel.json").read_text())
+    assert kernel["argv"][0] == f"{dest}/bin/python"
+    imported = run([str(dest / "bin" / "python"), "-c", "import mod_extra; print(mod_extra.__file__)"])
+    assert imported.stdout.strip() == f"{dest}/extra/mod_extra.py", imported.stderr
+    for name in ("py-by-link", "py-by-generation"):
+        assert not os.path.isabs(os.readlink(dest / "share" / name))
+        assert (dest / "share" / name).resolve() == (dest / "bin" / "python3").resolve()
+    for path in dest.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.suffix != ".pyc":
+            data = path.read_bytes()
+            assert str(link).encode() not in data and str(generation).encode() not in data, path

@@ -27,7 +27,7 @@ class Written:
 def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
     """Stream every member of `contents`, then the files a pack adds, into `sink`."""
     root = contents.prefix
-    needle = str(root).encode()
+    needles = (str(root).encode(), *(a.encode() for a in contents.aliases))
     fixups = [(m.path, m.file_mode) for m in contents.members if m.file_mode]
     unfixable: list[str] = []
     reporter.start("Packing", len(contents.members))
@@ -40,7 +40,7 @@ def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
             _add_bytes(sink, member.path, member.mode, conda_meta_record(root / member.path))
         else:
             with open(root / member.path, "rb") as handle:
-                source = ScanningReader(handle, needle)
+                source = ScanningReader(handle, needles)
                 sink.add_file(member.path, member.mode, member.size, source)  # type: ignore[arg-type]
             if source.found and not member.file_mode:  # e.g. PyPI scripts, conda's python entry points
                 if not source.binary:
@@ -56,7 +56,7 @@ def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
     fixups += [(path, "text") for path in activation.NAMING_PREFIX]
     added = activation.scripts(str(root), contents.variables)
     added[UNPACK] = scripts.unpack_script()
-    added[MANIFEST] = scripts.manifest(str(root), contents.python, fixups)
+    added[MANIFEST] = scripts.manifest(str(root), contents.aliases, contents.python, fixups)
     for path in ADDED:
         _add_bytes(sink, path, 0o755 if path == UNPACK else 0o644, added[path])
     sink.close()

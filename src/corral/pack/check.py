@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from corral.errors import CorralError
 from corral.pack.contents import MANIFEST, UNPACK
@@ -72,7 +73,8 @@ def check(archive: Path, timeout: float = 120) -> Checked:
                 f"bin/corral-unpack failed in {dest} (exit {unpacked.returncode})",
                 details=unpacked.stderr.strip().splitlines()[-5:],
             )
-        still = [p for p, _ in old["files"] if old["prefix"].encode() in (dest / p).read_bytes()]
+        packed = [str(p).encode() for p in [old["prefix"], *old.get("aliases", [])]]
+        still = [p for p, _ in old["files"] if any(n in (dest / p).read_bytes() for n in packed)]
         if still:
             raise PackCheckFailed(f"after bin/corral-unpack, files still name {old['prefix']}", details=still[:10])
         fixed = int(unpacked.stderr.rsplit("corral-unpack: ", 1)[-1].split(" ", 1)[0] or 0)
@@ -92,11 +94,11 @@ def check(archive: Path, timeout: float = 120) -> Checked:
         return Checked(str(dest), str(seen["version"]), str(seen["prefix"]), fixed)
 
 
-def _move_deep(dest: Path, scratch: Path, manifest: dict[str, object]) -> Path:
+def _move_deep(dest: Path, scratch: Path, manifest: dict[str, Any]) -> Path:
     """Move the unpacked folder to a path with a space, as long as its binary files allow."""
-    files = manifest.get("files") or []
-    binary = any(mode == "binary" for _, mode in files)  # type: ignore[attr-defined]
-    room = len(str(manifest.get("prefix", ""))) if binary else DEEP
+    binary = any(mode == "binary" for _, mode in manifest.get("files", []))
+    packed = [str(p) for p in [manifest.get("prefix", ""), *manifest.get("aliases", [])]]
+    room = min(len(p.encode()) for p in packed) if binary else DEEP
     deep = str(scratch / "un packed")
     if len(deep) + len("/env") > room:
         return dest

@@ -67,6 +67,7 @@ class Contents:
     python: str  # the conda python's version, "" when the environment has none
     packages: int  # conda records + PyPI distributions
     variables: tuple[tuple[str, str], ...] = ()  # the environment's variables, which activation sets
+    aliases: tuple[str, ...] = ()  # other paths of the same prefix: the stable path users and programs see
 
     @property
     def total_bytes(self) -> int:
@@ -74,8 +75,12 @@ class Contents:
         return sum(m.size for m in self.members)
 
 
-def gather(prefix: Path, record: Any, label: str, flag: str) -> Contents:
-    """The generation at `prefix` as archive members, or PackRefused naming what stops it."""
+def gather(prefix: Path, record: Any, label: str, flag: str, link: str = "") -> Contents:
+    """The generation at `prefix` as archive members, or PackRefused naming what stops it.
+
+    `link` is the environment's stable path (envs/NAME, or a `-p` path): it is the sys.prefix of
+    the python run through it, so files programs wrote from an activated environment name it.
+    """
     from corral.pypi import dists
     from corral.store import prefix as pfx
 
@@ -96,7 +101,8 @@ def gather(prefix: Path, record: Any, label: str, flag: str) -> Contents:
     records = pfx.read_records(prefix)
     placeholders = _placeholder_files(records)
     skipped = _corral_own_files(record)
-    members = list(_walk(prefix, placeholders, skipped))
+    aliases = (link,) if link and link != str(prefix) else ()
+    members = list(_walk(prefix, placeholders, skipped, aliases))
     clashes = sorted({m.path for m in members} & set(ADDED))
     if clashes:
         raise PackRefused(
@@ -111,7 +117,7 @@ def gather(prefix: Path, record: Any, label: str, flag: str) -> Contents:
             f"{label} sets variables that shells cannot name: {', '.join(odd)}",
             hint=f"rename them (`corral env config vars unset {flag} NAME`, then set a NAME of letters, digits and _)",
         )
-    return Contents(prefix, tuple(members), python, len(records) + len(record.locked.pypi), variables)
+    return Contents(prefix, tuple(members), python, len(records) + len(record.locked.pypi), variables, aliases)
 
 
 def _placeholder_files(records: list[dict[str, Any]]) -> dict[str, str]:
@@ -130,7 +136,7 @@ def _corral_own_files(record: Any) -> set[str]:
     return own | {layout.CORRAL_META.replace(os.sep, "/")}
 
 
-def _walk(prefix: Path, placeholders: dict[str, str], skipped: set[str]) -> Iterator[Member]:
+def _walk(prefix: Path, placeholders: dict[str, str], skipped: set[str], aliases: tuple[str, ...]) -> Iterator[Member]:
     """Every entry under `prefix` in sorted order (directories before their contents), minus `skipped`."""
     root = str(prefix)
     stack = [""]
@@ -146,7 +152,9 @@ def _walk(prefix: Path, placeholders: dict[str, str], skipped: set[str]) -> Iter
             info = entry.stat(follow_symlinks=False)
             mode = stat.S_IMODE(info.st_mode)
             if stat.S_ISLNK(info.st_mode):
-                yield Member(rel, "symlink", 0o777, target=_relative_target(root, rel, os.readlink(entry.path)))
+                yield Member(
+                    rel, "symlink", 0o777, target=_relative_target(root, rel, os.readlink(entry.path), aliases)
+                )
             elif stat.S_ISDIR(info.st_mode):
                 yield Member(rel, "dir", mode)
                 subdirs.append(rel)
@@ -156,14 +164,15 @@ def _walk(prefix: Path, placeholders: dict[str, str], skipped: set[str]) -> Iter
         stack.extend(reversed(subdirs))
 
 
-def _relative_target(root: str, rel: str, target: str) -> str:
-    """A symlink's target, relative when it is an absolute path inside the prefix (so the pack can move)."""
+def _relative_target(root: str, rel: str, target: str, aliases: tuple[str, ...]) -> str:
+    """A symlink's target, relative when absolute inside the prefix or its stable path (so the pack can move)."""
     if not os.path.isabs(target):
         return target
-    inside = os.path.relpath(target, root)
-    if inside.startswith(".."):
-        return target
-    return os.path.relpath(os.path.join(root, inside), os.path.join(root, os.path.dirname(rel)))
+    for base in (root, *aliases):
+        inside = os.path.relpath(target, base)
+        if not inside.startswith(".."):
+            return os.path.relpath(os.path.join(root, inside), os.path.join(root, os.path.dirname(rel)))
+    return target
 
 
 def conda_meta_record(path: Path) -> bytes:

@@ -3,7 +3,9 @@
 This file is copied, as it is, into every archive `corral pack` writes (as `bin/corral-unpack`,
 behind a two-line POSIX sh header that runs it with the environment's own python), so it uses the
 standard library only and the syntax of Python 3.6. It reads `share/corral/pack.json`: the prefix
-the files were packed from and which files embed it, as text or as binary (conda's `file_mode`).
+the files were packed from, other paths that named it (the environment's stable path, which is the
+sys.prefix of a python run through it), and which files embed them, as text or as binary (conda's
+`file_mode`).
 
 Text files get the new prefix wherever the old one stands. Binary files get conda's (and
 conda-pack's) binary rule: each C string that starts with the old prefix is rewritten in place
@@ -101,34 +103,37 @@ def text_replace(data: bytes, old: bytes, new: bytes) -> bytes:
     return header + data[body:].replace(old, new)
 
 
-def _binaries_in_the_way(prefix: str, files: "list[tuple[str, str]]", old: bytes, new: bytes) -> "list[str]":
-    if len(new) <= len(old):
-        return []
-    found = []
-    for path, mode in files:
+def _binaries_in_the_way(prefix: str, files: "list[tuple[str, str]]", olds: "list[bytes]", new: bytes) -> "list[str]":
+    """[path, the old path it embeds] of the first binary file with no room for `new`, else []."""
+    shorter = [old for old in olds if len(new) > len(old)]
+    for path, mode in files if shorter else []:
         if mode == "binary":
             with open(os.path.join(prefix, path), "rb") as handle:
-                if old in handle.read():
-                    found.append(path)
-    return found
+                data = handle.read()
+            for old in shorter:
+                if old in data:
+                    return [path, old.decode("utf-8")]
+    return []
 
 
 def fix_up(prefix: str, verbose: bool = False) -> int:
     """Rewrite the files of the environment unpacked at `prefix`; return how many changed."""
     prefix = os.path.abspath(prefix)
     manifest = read_manifest(prefix)
-    old = manifest["prefix"].encode("utf-8")
     new = prefix.encode("utf-8")
-    if old == new:
+    # The packed prefix and the other paths that named it (the stable path), longest first.
+    olds = sorted({p.encode("utf-8") for p in [manifest["prefix"], *manifest.get("aliases", [])]} - {new}, key=len)
+    olds.reverse()
+    if not olds:
         return 0
     files = [(str(path), str(mode)) for path, mode in manifest["files"]]
-    blocking = _binaries_in_the_way(prefix, files, old, new)
+    blocking = _binaries_in_the_way(prefix, files, olds, new)
     if blocking:
         raise Refused(
             "cannot unpack into {0}: that path is {1} bytes long, and binary files embed the packed"
-            " prefix {2} ({3} bytes) with no room for a longer one (e.g. {4}).\n"
+            " path {2} ({3} bytes) with no room for a longer one (e.g. {4}).\n"
             "hint: unpack into a folder whose path is at most {3} bytes long".format(
-                prefix, len(new), manifest["prefix"], len(old), blocking[0]
+                prefix, len(new), blocking[1], len(blocking[1].encode("utf-8")), blocking[0]
             )
         )
     changed = 0
@@ -136,7 +141,9 @@ def fix_up(prefix: str, verbose: bool = False) -> int:
         full = os.path.join(prefix, path)
         with open(full, "rb") as handle:
             data = handle.read()
-        fixed = binary_replace(data, old, new) if mode == "binary" else text_replace(data, old, new)
+        fixed = data
+        for old in olds:
+            fixed = binary_replace(fixed, old, new) if mode == "binary" else text_replace(fixed, old, new)
         if fixed != data:
             with open(full, "r+b") as handle:
                 handle.write(fixed)
@@ -144,7 +151,7 @@ def fix_up(prefix: str, verbose: bool = False) -> int:
             changed += 1
             if verbose:
                 sys.stderr.write(f"fixed {path}\n")
-    manifest["prefix"] = prefix
+    manifest["prefix"], manifest["aliases"] = prefix, []
     scratch = os.path.join(prefix, MANIFEST + ".tmp")
     with open(scratch, "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=1, sort_keys=True)

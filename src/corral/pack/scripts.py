@@ -20,7 +20,7 @@ def unpack_script() -> bytes:
     return (_UNPACK_HEADER + source).encode()
 
 
-def manifest(prefix: str, python: str, files: list[tuple[str, str]]) -> bytes:
-    """share/corral/pack.json: the packed prefix and which files embed it (path, text/binary), sorted."""
-    data = {"format": 1, "prefix": prefix, "python": python, "files": sorted(files)}
+def manifest(prefix: str, aliases: tuple[str, ...], python: str, files: list[tuple[str, str]]) -> bytes:
+    """share/corral/pack.json: the packed prefix, other paths that named it, which files embed them, sorted."""
+    data = {"format": 1, "prefix": prefix, "aliases": list(aliases), "python": python, "files": sorted(files)}
     return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()

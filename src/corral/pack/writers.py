@@ -219,11 +219,12 @@ class _DirSink:
 
 
 class ScanningReader(io.RawIOBase):
-    """Reads a file for a writer and notes whether it names `needle`, and whether it holds a NUL byte."""
+    """Reads a file for a writer and notes whether it names one of `needles`, and whether it holds a NUL byte."""
 
-    def __init__(self, handle: IO[bytes], needle: bytes) -> None:
+    def __init__(self, handle: IO[bytes], needles: tuple[bytes, ...]) -> None:
         super().__init__()
-        self.handle, self.needle = handle, needle
+        self.handle, self.needles = handle, needles
+        self.keep = max(len(n) for n in needles) - 1
         self.found = self.binary = False
         self._tail = b""
 
@@ -235,8 +236,8 @@ class ScanningReader(io.RawIOBase):
         if data:
             if not self.found:
                 window = self._tail + data
-                self.found = self.needle in window
-                self._tail = window[-(len(self.needle) - 1) :] if len(self.needle) > 1 else b""
+                self.found = any(n in window for n in self.needles)
+                self._tail = window[-self.keep :] if self.keep else b""
             self.binary = self.binary or b"\0" in data
         return data
 
