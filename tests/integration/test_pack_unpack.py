@@ -296,3 +296,31 @@ def test_files_and_links_naming_the_stable_path_move_with_the_pack(
         if path.is_file() and not path.is_symlink() and path.suffix != ".pyc":
             data = path.read_bytes()
             assert str(link).encode() not in data and str(generation).encode() not in data, path
+
+
+def test_bytecode_still_matches_its_source_after_a_tar_pack_moves(
+    corral: Corral, scripts_channel: Path, tmp_path: Path, scratch: Path
+) -> None:
+    """Members get the archive's one mtime: a .pyc must name it, or a read-only unpack recompiles on every start."""
+    ok(corral("create", "-n", "b", "-c", str(scripts_channel), "python", "condaapp", "-y"))
+    generation = corral.link("b").resolve()
+    site = next(generation.glob("lib/python3*/site-packages"))
+    assert run([str(generation / "bin" / "python"), "-m", "compileall", "-q", str(site)]).returncode == 0
+    ok(corral("pack", "-n", "b", "-o", str(tmp_path / "b.tar.gz")))
+    dest = scratch / "b"
+    dest.mkdir()
+    with tarfile.open(tmp_path / "b.tar.gz") as tar:
+        tar.extractall(dest, filter="data")
+    assert run([str(dest / "bin" / "corral-unpack")]).returncode == 0
+    for path in dest.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode & ~0o222)  # read-only, as for another user
+    try:
+        shown = run([str(dest / "bin" / "python"), "-v", "-c", "import condaapp"])
+        assert shown.returncode == 0, shown.stderr
+        assert "matches" in shown.stderr and "condaapp.py" in shown.stderr
+        assert "bytecode is stale for 'condaapp'" not in shown.stderr
+    finally:
+        for path in dest.rglob("*"):
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | 0o200)

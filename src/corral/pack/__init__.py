@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from corral.pack import activation, scripts
+from corral.pack import activation, bytecode, scripts
 from corral.pack.contents import ADDED, MANIFEST, UNPACK, Contents, Member, conda_meta_record
 from corral.pack.writers import ScanningReader, Sink
 from corral.reporting import Reporter
@@ -38,6 +38,8 @@ def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
             sink.add_symlink(member.path, member.target)
         elif member.is_conda_meta_record:
             _add_bytes(sink, member.path, member.mode, conda_meta_record(root / member.path))
+        elif sink.member_mtime is not None and (pyc := bytecode.restamped(root, member.path, sink.member_mtime)):
+            _add_bytes(sink, member.path, member.mode, pyc)
         else:
             with open(root / member.path, "rb") as handle:
                 source = ScanningReader(handle, needles)

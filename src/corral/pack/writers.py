@@ -38,6 +38,10 @@ class Sink(Protocol):
     def close(self) -> None:
         """Finish the output."""
 
+    @property
+    def member_mtime(self) -> int | None:
+        """The mtime every member gets where it is unpacked, when the format carries it exactly (tar)."""
+
 
 def format_of(output: str, given: str) -> str:
     """The format named by --format, else by the output's suffix (tar.gz when it says nothing)."""
@@ -132,6 +136,10 @@ class _TarSink:
         self.tar = tarfile.TarFile(fileobj=target, mode="w", format=tarfile.PAX_FORMAT, copybufsize=CHUNK)
         self.mtime = mtime
 
+    @property
+    def member_mtime(self) -> int | None:
+        return self.mtime
+
     def _info(self, path: str, kind: bytes, mode: int) -> tarfile.TarInfo:
         info = tarfile.TarInfo(path)
         info.type, info.mode, info.mtime = kind, mode, self.mtime
@@ -164,6 +172,10 @@ class _ZipSink:
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=GZIP_LEVEL)
         stamp = time.gmtime(max(mtime, 315532800))  # zip cannot say anything before 1980
         self.date_time = (stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec)
+
+    @property
+    def member_mtime(self) -> int | None:
+        return None  # local time, in 2-second steps, and restored or not by the unzipper
 
     def _info(self, path: str, mode: int) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(path, self.date_time)
@@ -198,6 +210,10 @@ class _DirSink:
         self.root = path
         path.mkdir(parents=True)
         self.modes: list[tuple[Path, int]] = []
+
+    @property
+    def member_mtime(self) -> int | None:
+        return None  # files are copied now: they get the time of the copy
 
     def add_dir(self, path: str, mode: int) -> None:
         (self.root / path).mkdir(exist_ok=True)
