@@ -133,8 +133,9 @@ def test_the_same_generation_packs_to_the_same_bytes(
         members = tar.getmembers()
     assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {(0, 0, "", "", 1700000000)}
     names = [m.name for m in members]
-    added = ["bin/activate", "bin/corral-unpack", "bin/deactivate", "share/corral/pack.json"]
-    assert names[-4:] == added and len(set(names)) == len(names)
+    added = ["bin/activate", "bin/activate.csh", "bin/activate.fish", "bin/corral-unpack", "bin/deactivate",
+             "bin/deactivate.csh", "bin/deactivate.fish", "share/corral/pack.json"]  # fmt: skip
+    assert names[-8:] == added and len(set(names)) == len(names)
     assert "conda-meta/corral" not in names and "bin/pip" not in names
     assert not any(n.endswith("EXTERNALLY-MANAGED") for n in names)
     with tarfile.open(tmp_path / "a.tar.gz") as tar:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from corral.pack import scripts
-from corral.pack.contents import ACTIVATE, DEACTIVATE, MANIFEST, UNPACK, Contents, Member, conda_meta_record
+from corral.pack import activation, bytecode, scripts
+from corral.pack.contents import ADDED, MANIFEST, UNPACK, Contents, Member, conda_meta_record
 from corral.pack.writers import ScanningReader, Sink
 from corral.reporting import Reporter
 
@@ -27,7 +27,7 @@ class Written:
 def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
     """Stream every member of `contents`, then the files a pack adds, into `sink`."""
     root = contents.prefix
-    needle = str(root).encode()
+    needles = (str(root).encode(), *(a.encode() for a in contents.aliases))
     fixups = [(m.path, m.file_mode) for m in contents.members if m.file_mode]
     unfixable: list[str] = []
     reporter.start("Packing", len(contents.members))
@@ -38,11 +38,13 @@ def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
             sink.add_symlink(member.path, member.target)
         elif member.is_conda_meta_record:
             _add_bytes(sink, member.path, member.mode, conda_meta_record(root / member.path))
+        elif sink.member_mtime is not None and (pyc := bytecode.restamped(root, member.path, sink.member_mtime)):
+            _add_bytes(sink, member.path, member.mode, pyc)
         else:
             with open(root / member.path, "rb") as handle:
-                source = ScanningReader(handle, needle)
+                source = ScanningReader(handle, needles)
                 sink.add_file(member.path, member.mode, member.size, source)  # type: ignore[arg-type]
-            if source.found and not member.conda:
+            if source.found and not member.file_mode:  # e.g. PyPI scripts, conda's python entry points
                 if not source.binary:
                     fixups.append((member.path, "text"))
                 elif not member.path.endswith(".pyc"):  # a .pyc names its source only for tracebacks
@@ -53,13 +55,14 @@ def write(contents: Contents, sink: Sink, reporter: Reporter) -> Written:
     for folder in ("bin", "share", "share/corral"):
         if folder not in paths:
             sink.add_dir(folder, 0o755)
-    fixups.append((ACTIVATE, "text"))
-    _add_bytes(sink, ACTIVATE, 0o644, scripts.activate_script(str(root)))
-    _add_bytes(sink, UNPACK, 0o755, scripts.unpack_script())
-    _add_bytes(sink, DEACTIVATE, 0o644, scripts.deactivate_script())
-    _add_bytes(sink, MANIFEST, 0o644, scripts.manifest(str(root), contents.python, fixups))
+    fixups += [(path, "text") for path in activation.NAMING_PREFIX]
+    added = activation.scripts(str(root), contents.variables)
+    added[UNPACK] = scripts.unpack_script()
+    added[MANIFEST] = scripts.manifest(str(root), contents.aliases, contents.python, fixups)
+    for path in ADDED:
+        _add_bytes(sink, path, 0o755 if path == UNPACK else 0o644, added[path])
     sink.close()
-    return Written(tuple(sorted(fixups)), tuple(unfixable), len(contents.members) + 4)
+    return Written(tuple(sorted(fixups)), tuple(unfixable), len(contents.members) + len(ADDED))
 
 
 def _add_bytes(sink: Sink, path: str, mode: int, data: bytes) -> None:

@@ -1,10 +1,12 @@
 """What a pack holds: a generation's files in a fixed order, which of them embed its prefix, what is refused.
 
 Conda files that embed the prefix are known from conda-meta `paths_data` (`prefix_placeholder`
-and `file_mode`: rattler wrote the generation's path where the placeholder was). Other files
-(PyPI distributions' entry points and scripts, files link scripts made) are looked at while they
-are archived: a text file naming the prefix is fixed up on unpack; a binary one cannot be fixed
-safely (conda-pack makes the same call) and is reported. Files corral writes for itself (its
+and `file_mode`: rattler wrote the generation's path where the placeholder was). Every other
+file is looked at while it is archived (PyPI entry points and scripts, files link scripts made,
+and conda's own python entry points, which rattler writes with the prefix in their shebang and no
+placeholder: `path_type: unix_python_entry_point`, as conda-pack's `file_mode='unknown'` for
+them): a text file naming the prefix is fixed up on unpack; a binary one cannot be fixed safely
+(conda-pack makes the same call) and is reported. Files corral writes for itself (its
 record, the pip shims, the PEP 668 marker naming corral commands) stay out: there is no corral
 where the archive goes.
 """
@@ -20,13 +22,12 @@ from typing import Any
 
 from corral import layout
 from corral.errors import CorralError
+from corral.pack import activation
 
 # Files every pack adds (written by corral pack, not taken from the generation).
 MANIFEST = "share/corral/pack.json"
 UNPACK = "bin/corral-unpack"
-ACTIVATE = "bin/activate"
-DEACTIVATE = "bin/deactivate"
-ADDED = (ACTIVATE, UNPACK, DEACTIVATE, MANIFEST)
+ADDED = tuple(sorted((*activation.ACTIVATION, UNPACK, MANIFEST)))  # in the order they are written, last
 
 
 class PackRefused(CorralError):
@@ -45,7 +46,6 @@ class Member:
     size: int = 0
     target: str = ""  # a symlink's target (made relative when it points inside the prefix)
     file_mode: str = ""  # "text"/"binary" when conda-meta says the file embeds the prefix
-    conda: bool = False  # a conda record lists it (so only its placeholders name the prefix)
 
     @property
     def is_conda_meta_record(self) -> bool:
@@ -66,6 +66,8 @@ class Contents:
     members: tuple[Member, ...]
     python: str  # the conda python's version, "" when the environment has none
     packages: int  # conda records + PyPI distributions
+    variables: tuple[tuple[str, str], ...] = ()  # the environment's variables, which activation sets
+    aliases: tuple[str, ...] = ()  # other paths of the same prefix: the stable path users and programs see
 
     @property
     def total_bytes(self) -> int:
@@ -73,8 +75,12 @@ class Contents:
         return sum(m.size for m in self.members)
 
 
-def gather(prefix: Path, record: Any, label: str, flag: str) -> Contents:
-    """The generation at `prefix` as archive members, or PackRefused naming what stops it."""
+def gather(prefix: Path, record: Any, label: str, flag: str, link: str = "") -> Contents:
+    """The generation at `prefix` as archive members, or PackRefused naming what stops it.
+
+    `link` is the environment's stable path (envs/NAME, or a `-p` path): it is the sys.prefix of
+    the python run through it, so files programs wrote from an activated environment name it.
+    """
     from corral.pypi import dists
     from corral.store import prefix as pfx
 
@@ -95,8 +101,8 @@ def gather(prefix: Path, record: Any, label: str, flag: str) -> Contents:
     records = pfx.read_records(prefix)
     placeholders = _placeholder_files(records)
     skipped = _corral_own_files(record)
-    owned = {str(f) for r in records for f in r.get("files", ())}
-    members = list(_walk(prefix, placeholders, owned, skipped))
+    aliases = (link,) if link and link != str(prefix) else ()
+    members = list(_walk(prefix, placeholders, skipped, aliases))
     clashes = sorted({m.path for m in members} & set(ADDED))
     if clashes:
         raise PackRefused(
@@ -104,7 +110,14 @@ def gather(prefix: Path, record: Any, label: str, flag: str) -> Contents:
             hint="remove the package that ships it from the environment, or pack with conda-pack",
         )
     python = next((str(r["version"]) for r in records if r.get("name") == "python"), "")
-    return Contents(prefix, tuple(members), python, len(records) + len(record.locked.pypi))
+    variables = tuple((str(n), str(v)) for n, v in record.spec.variables)
+    odd = [n for n, _ in variables if not activation.NAME.match(n)]
+    if odd:
+        raise PackRefused(
+            f"{label} sets variables that shells cannot name: {', '.join(odd)}",
+            hint=f"rename them (`corral env config vars unset {flag} NAME`, then set a NAME of letters, digits and _)",
+        )
+    return Contents(prefix, tuple(members), python, len(records) + len(record.locked.pypi), variables, aliases)
 
 
 def _placeholder_files(records: list[dict[str, Any]]) -> dict[str, str]:
@@ -123,7 +136,7 @@ def _corral_own_files(record: Any) -> set[str]:
     return own | {layout.CORRAL_META.replace(os.sep, "/")}
 
 
-def _walk(prefix: Path, placeholders: dict[str, str], owned: set[str], skipped: set[str]) -> Iterator[Member]:
+def _walk(prefix: Path, placeholders: dict[str, str], skipped: set[str], aliases: tuple[str, ...]) -> Iterator[Member]:
     """Every entry under `prefix` in sorted order (directories before their contents), minus `skipped`."""
     root = str(prefix)
     stack = [""]
@@ -139,24 +152,27 @@ def _walk(prefix: Path, placeholders: dict[str, str], owned: set[str], skipped: 
             info = entry.stat(follow_symlinks=False)
             mode = stat.S_IMODE(info.st_mode)
             if stat.S_ISLNK(info.st_mode):
-                yield Member(rel, "symlink", 0o777, target=_relative_target(root, rel, os.readlink(entry.path)))
+                yield Member(
+                    rel, "symlink", 0o777, target=_relative_target(root, rel, os.readlink(entry.path), aliases)
+                )
             elif stat.S_ISDIR(info.st_mode):
                 yield Member(rel, "dir", mode)
                 subdirs.append(rel)
             elif stat.S_ISREG(info.st_mode):
-                yield Member(rel, "file", mode, info.st_size, file_mode=placeholders.get(rel, ""), conda=rel in owned)
+                yield Member(rel, "file", mode, info.st_size, file_mode=placeholders.get(rel, ""))
         # Depth first, in name order: the next directory popped is the first of this one's.
         stack.extend(reversed(subdirs))
 
 
-def _relative_target(root: str, rel: str, target: str) -> str:
-    """A symlink's target, relative when it is an absolute path inside the prefix (so the pack can move)."""
+def _relative_target(root: str, rel: str, target: str, aliases: tuple[str, ...]) -> str:
+    """A symlink's target, relative when absolute inside the prefix or its stable path (so the pack can move)."""
     if not os.path.isabs(target):
         return target
-    inside = os.path.relpath(target, root)
-    if inside.startswith(".."):
-        return target
-    return os.path.relpath(os.path.join(root, inside), os.path.join(root, os.path.dirname(rel)))
+    for base in (root, *aliases):
+        inside = os.path.relpath(target, base)
+        if not inside.startswith(".."):
+            return os.path.relpath(os.path.join(root, inside), os.path.join(root, os.path.dirname(rel)))
+    return target
 
 
 def conda_meta_record(path: Path) -> bytes:

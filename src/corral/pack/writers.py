@@ -38,6 +38,10 @@ class Sink(Protocol):
     def close(self) -> None:
         """Finish the output."""
 
+    @property
+    def member_mtime(self) -> int | None:
+        """The mtime every member gets where it is unpacked, when the format carries it exactly (tar)."""
+
 
 def format_of(output: str, given: str) -> str:
     """The format named by --format, else by the output's suffix (tar.gz when it says nothing)."""
@@ -132,6 +136,10 @@ class _TarSink:
         self.tar = tarfile.TarFile(fileobj=target, mode="w", format=tarfile.PAX_FORMAT, copybufsize=CHUNK)
         self.mtime = mtime
 
+    @property
+    def member_mtime(self) -> int | None:
+        return self.mtime
+
     def _info(self, path: str, kind: bytes, mode: int) -> tarfile.TarInfo:
         info = tarfile.TarInfo(path)
         info.type, info.mode, info.mtime = kind, mode, self.mtime
@@ -164,6 +172,10 @@ class _ZipSink:
         self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=GZIP_LEVEL)
         stamp = time.gmtime(max(mtime, 315532800))  # zip cannot say anything before 1980
         self.date_time = (stamp.tm_year, stamp.tm_mon, stamp.tm_mday, stamp.tm_hour, stamp.tm_min, stamp.tm_sec)
+
+    @property
+    def member_mtime(self) -> int | None:
+        return None  # local time, in 2-second steps, and restored or not by the unzipper
 
     def _info(self, path: str, mode: int) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(path, self.date_time)
@@ -199,6 +211,10 @@ class _DirSink:
         path.mkdir(parents=True)
         self.modes: list[tuple[Path, int]] = []
 
+    @property
+    def member_mtime(self) -> int | None:
+        return None  # files are copied now: they get the time of the copy
+
     def add_dir(self, path: str, mode: int) -> None:
         (self.root / path).mkdir(exist_ok=True)
         self.modes.append((self.root / path, mode))
@@ -219,11 +235,12 @@ class _DirSink:
 
 
 class ScanningReader(io.RawIOBase):
-    """Reads a file for a writer and notes whether it names `needle`, and whether it holds a NUL byte."""
+    """Reads a file for a writer and notes whether it names one of `needles`, and whether it holds a NUL byte."""
 
-    def __init__(self, handle: IO[bytes], needle: bytes) -> None:
+    def __init__(self, handle: IO[bytes], needles: tuple[bytes, ...]) -> None:
         super().__init__()
-        self.handle, self.needle = handle, needle
+        self.handle, self.needles = handle, needles
+        self.keep = max(len(n) for n in needles) - 1
         self.found = self.binary = False
         self._tail = b""
 
@@ -235,8 +252,8 @@ class ScanningReader(io.RawIOBase):
         if data:
             if not self.found:
                 window = self._tail + data
-                self.found = self.needle in window
-                self._tail = window[-(len(self.needle) - 1) :] if len(self.needle) > 1 else b""
+                self.found = any(n in window for n in self.needles)
+                self._tail = window[-self.keep :] if self.keep else b""
             self.binary = self.binary or b"\0" in data
         return data
 
