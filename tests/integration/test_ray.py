@@ -261,3 +261,38 @@ def test_the_driver_embeds_the_lock_and_refuses_what_nodes_could_not_use(corral:
     broken = folder / "broken.lock"
     broken.write_text("version: 1\ninput: [\n", encoding="utf-8")
     assert "not valid YAML" in refused({"lock": str(broken)})
+
+
+@pytest.mark.cluster
+@pytest.mark.slow
+def test_a_packed_archive_is_unpacked_once_per_node_and_its_python_runs_the_tasks(
+    ray_cluster: Any, corral: Corral, wheels: Path, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
+    from tests.support.channel import index_channel
+    from tests.support.cpython import CPythonUnavailable, add_cached_cpython, find_pyenv_python
+
+    minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    channel = tmp_path / "channel"
+    assert pytestconfig.cache is not None
+    try:  # a conda python of Ray's minor version: the archive's interpreter runs Ray's worker
+        add_cached_cpython(channel, Path(pytestconfig.cache.mkdir("corral-cpython")), find_pyenv_python((minor,)))
+    except CPythonUnavailable as exc:
+        pytest.skip(str(exc))
+    index_channel(channel)
+    made = corral("create", "-n", "packed", "-c", str(channel), "python", "--pip", "tinylib==2.0", "--no-index",
+                  "--find-links", str(wheels), "-y")  # fmt: skip
+    assert made.code == 0, made.err
+    archive = tmp_path / "env.tar.gz"
+    assert corral("pack", "-n", "packed", "-o", str(archive)).code == 0
+    env = _node_env(tmp_path)
+    first = _job(ray_cluster, tmp_path, env, "helper", {"archive": str(archive)})
+    assert "error" not in first, first.get("error")
+    key = "archive-" + driver.digest(archive.as_uri())[:20]
+    stores = _stores(ray_cluster)
+    expected = {str(s / "ray" / "archives" / key / "bin" / "python") for s in stores}
+    assert {r["executable"] for r in first["rows"]} == expected  # unpacked on each node, into its store
+    assert {r["tinylib"] for r in first["rows"]} == {"2.0"}
+    marks = [(s / "ray" / "archives" / key / ".corral-ray-ready").stat().st_mtime_ns for s in stores]
+    again = _job(ray_cluster, tmp_path, env, "helper", {"archive": str(archive)})
+    assert "error" not in again, again.get("error")
+    assert [(s / "ray" / "archives" / key / ".corral-ray-ready").stat().st_mtime_ns for s in stores] == marks
