@@ -4,12 +4,17 @@ Each node is a `ray start --block` in a session of its own, with its own --temp-
 chosen free on loopback; stopping sends it SIGTERM (it stops the processes it started), then
 kills its process group and any process whose command line names the node's temp dir. Nothing
 else on the machine is touched (no `ray stop`, which stops every Ray of the user).
+
+Ray 2.60 binds its GCS and raylet gRPC servers to 0.0.0.0 whatever --node-ip-address says, and
+turns 127.0.0.1 into the machine's address; so `loopback_namespace` runs a whole scenario in a
+network namespace of its own whose only interface is loopback (`unshare --net --map-root-user`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +30,43 @@ PLUGINS = '[{"class": "corral.integrations.ray.plugin.CorralPlugin"}]'
 
 class RayUnavailable(Exception):
     """Ray is not installed, or its cluster did not come up."""
+
+
+def short_temp_prefix() -> str:
+    """A fresh short path prefix for the nodes' temp dirs."""
+    return f"/tmp/cr{os.getpid()}-{time.monotonic_ns() % 10**6}"
+
+
+def namespace_problem() -> str:
+    """Why a loopback-only network namespace cannot be made here ('' when it can)."""
+    if shutil.which("unshare") is None:
+        return "no `unshare` (util-linux) to make a loopback-only network namespace"
+    done = subprocess.run(["unshare", "--net", "--map-root-user", "true"], capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"cannot make a network namespace (unshare: {done.stderr.strip()[-200:]})"
+    return ""
+
+
+def loopback_namespace(argv: Sequence[str]) -> list[str]:
+    """`argv` run in a new network namespace whose only interface, loopback, is brought up first."""
+    return ["unshare", "--net", "--map-root-user", sys.executable, "-c", _LO_UP, *argv]
+
+
+_LO_UP = """
+import fcntl, os, socket, struct, sys
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP
+    flags = struct.unpack("16sH", fcntl.ioctl(s, 0x8913, struct.pack("16sH22x", b"lo", 0))[:18])[1]
+    fcntl.ioctl(s, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))
+assert [name for _, name in socket.if_nameindex()] == ["lo"], socket.if_nameindex()
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def kill_naming(prefix: str) -> None:
+    """SIGKILL every process whose command line names `prefix` (a scenario's nodes, after a timeout)."""
+    for pid in _pids_naming([Path(prefix)]):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def free_ports(count: int) -> list[int]:
@@ -110,15 +152,17 @@ def cluster(
     nodes: int = 2,
     timeout: float = 120,
     node_envs: Sequence[Mapping[str, str]] = (),
+    temp_prefix: str = "",
 ) -> Iterator[Cluster]:
     """`nodes` Ray nodes (the first the head) with corral's plugin registered; stopped when the block ends.
 
-    `node_envs[i]` adds variables to node i's environment (CORRAL_RAY_ROOT, cache sizes)."""
+    `node_envs[i]` adds variables to node i's environment (CORRAL_RAY_ROOT, cache sizes); node i's
+    temp dir is `temp_prefix-i` (short: Ray's socket paths must fit in 107 bytes)."""
     if not RAY.is_file():
         raise RayUnavailable(f"no `ray` next to {sys.executable} (ray[default] is in the test extra)")
     node_env = {**env, "RAY_RUNTIME_ENV_PLUGINS": PLUGINS}
-    # Short temp dirs: Ray's socket paths must fit in 107 bytes.
-    temp_dirs = [Path(f"/tmp/cr{os.getpid()}-{time.monotonic_ns() % 10**6}-{i}") for i in range(nodes)]
+    prefix = temp_prefix or short_temp_prefix()
+    temp_dirs = [Path(f"{prefix}-{i}") for i in range(nodes)]
     made = Cluster(address="", temp_dirs=temp_dirs)
     try:
         for i, temp_dir in enumerate(temp_dirs):

@@ -29,6 +29,10 @@ class RayEnvError(CorralError):
 
     code = "ray-runtime-env"
 
+    def __str__(self) -> str:
+        """The message and the hint: a driver sees this in the traceback of `ray.init`."""
+        return f"{self.message}\nhint: {self.hint}" if self.hint else self.message
+
 
 def digest(text: str) -> str:
     """The sha256 that names a lock's environment on every node."""
@@ -47,7 +51,15 @@ def runtime_env(
 
 def embedded(value: Any) -> dict[str, Any]:
     """The field as the nodes get it: `{"lock_text", "sha256", "source"}` or `{"archive"}` (already embedded: kept)."""
-    field = _checked(value)
+    try:
+        return _embedded(_checked(value))
+    except RayEnvError:
+        raise
+    except CorralError as exc:  # a bad lock or environment file: the same error, with its hint in str()
+        raise RayEnvError(exc.message, hint=exc.hint, details=exc.details) from exc
+
+
+def _embedded(field: dict[str, Any]) -> dict[str, Any]:
     if "lock_text" in field:
         return field
     if "lock" in field:

@@ -15,6 +15,7 @@ import shlex
 import site
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,11 +111,14 @@ def _from_lock(text: str, uri: str, root: Path, logger: logging.Logger, source: 
         atomic_write_text(path, text)
         ctx = ChangeContext(settings, LogReporter(logger), command=f"ray runtime_env corral {source}".rstrip())
         logger.info("corral: building %s from %s into %s", ref.name, source or "the lock", root)
+        start = time.monotonic()
         try:
             create_from_lock(ctx, ref, str(path))
+            logger.info("corral: built %s in %.1f s", ref.name, time.monotonic() - start)
         except EnvironmentExists:
             if not _ready(ref.link):  # another worker's build (it held the lock) that did not finish
                 raise
+            logger.info("corral: %s was built meanwhile by another process sharing %s", ref.name, root)
         except CorralError as exc:
             raise RayEnvError(f"cannot build the environment of {source or 'the lock'} on this node: {exc.message}",
                               hint=exc.hint, details=exc.details) from exc  # fmt: skip
