@@ -2,14 +2,17 @@
 
     python bench/ray.py [--repeat N] [--packages 'numpy==2.3.4 tabulate==0.9.0']
 
-Each repeat starts a fresh one-node Ray cluster on 127.0.0.1 (a fresh session, so Ray's pip and
-uv environments are gone; a fresh CORRAL_RAY_ROOT, so corral's store and package caches are
-empty) and, for each method in turn, runs two drivers: the first task on the fresh node (the
-environment is built: downloads included, as Ray's pip and uv plugins use no cache by default)
-and a repeated task in a second job (cached). Each figure is a whole job as a user waits for it:
+Each repeat starts a fresh one-node Ray cluster on 127.0.0.1, inside a loopback-only network
+namespace (tests/support/ray_scenario.py; Ray binds its servers to 0.0.0.0), with a fresh
+session (Ray's pip and uv environments are gone) and a fresh CORRAL_RAY_ROOT (corral's store and
+package caches are empty), and, for each method in turn, runs two drivers: the first task on the
+fresh node (the environment is built) and a repeated task in a second job (cached). The wheels
+are downloaded once beforehand into a folder that all three install from (`--no-index
+--find-links`, as the namespace has no network): the figures are install work, not the network.
+Each figure is a whole job as a user waits for it:
 `ray.init` with the runtime_env to the first task's result (a task that imports the packages).
-The same pins for all: corral's lock (made once beforehand from PyPI, not timed) gives the
-versions that `pip` and `uv` get as `name==version`. Needs PyPI.
+The same pins for all: corral's lock (made once beforehand, not timed) gives the versions that
+`pip` and `uv` get as `name==version`. Needs PyPI for the download.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.ray_cluster import cluster
 
 JOB = """
 import json, sys, time
@@ -52,27 +54,14 @@ print(json.dumps({"seconds": time.perf_counter() - start, "executable": executab
 """
 
 
-def _job(address: str, kind: str, payload: object, module: str, env: dict[str, str], work: Path) -> float:
-    script = work / "job.py"
-    script.write_text(JOB, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(script), address, kind, json.dumps(payload), module],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{kind} job failed:\n{done.stderr[-3000:]}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
-
-
 def _lock(packages: list[str], work: Path, env: dict[str, str]) -> tuple[Path, list[str]]:
     """corral's lock of the packages (on Ray's Python minor), and the pins it chose."""
     minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
     source = work / "environment.yml"
     lines = "".join(f"    - {p}\n" for p in packages)
-    source.write_text(f'name: bench\npython: "{minor}"\ndependencies:\n  - pip:\n{lines}', encoding="utf-8")
+    index = f"    - --no-index\n    - --find-links {work / 'wheels'}\n"
+    text = f'name: bench\npython: "{minor}"\ndependencies:\n  - pip:\n{index}{lines}'
+    source.write_text(text, encoding="utf-8")
     lock = work / "corral.lock"
     corral = [sys.executable, "-m", "corral", "lock", "-f", str(source), "-o", str(lock), "--json"]
     done = subprocess.run(corral, env={**env, "CORRAL_ROOT": str(work / "driver-root")}, capture_output=True, text=True)
@@ -87,6 +76,8 @@ def _lock(packages: list[str], work: Path, env: dict[str, str]) -> tuple[Path, l
 
 def main() -> None:
     """Measure and print the table."""
+    from tests.support.ray_cluster import kill_naming, loopback_namespace, short_temp_prefix
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--packages", default="numpy==2.3.4 tabulate==0.9.0")
@@ -94,25 +85,44 @@ def main() -> None:
     packages = args.packages.split()
     module = packages[0].split("=")[0].split("[")[0]
     work = Path(tempfile.mkdtemp(prefix="cbr-"))
-    src = str(Path(__file__).resolve().parent.parent / "src")
+    repo = Path(__file__).resolve().parent.parent
     keep = ("CORRAL_", "CONDA_", "VIRTUAL_ENV", "RAY_", "PYTHONDONTWRITEBYTECODE", "UV_", "PIP_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(keep)}
-    env.update(PYTHONPATH=src, CORRAL_CONFIG=str(work / "none.toml"))
+    env.update(PYTHONPATH=os.pathsep.join([str(repo / "src"), str(repo)]), CORRAL_CONFIG=str(work / "none.toml"))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # uv for Ray's plugin
+    pip = [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "-d", str(work / "wheels")]
+    subprocess.run([*pip, *packages], check=True)
     lock, pins = _lock(packages, work, env)
     print(f"packages: {' '.join(pins)}")
-    methods = {"corral": {"lock": str(lock)}, "pip": {"packages": pins}, "uv": {"packages": pins}}
+    local = ["--no-index", "--find-links", str(work / "wheels")]
+    methods = {"corral": {"lock": str(lock)}, "pip": {"packages": [*local, *pins]}, "uv": {"packages": [*local, *pins]}}
+    (work / "job.py").write_text(JOB, encoding="utf-8")
     times: dict[str, dict[str, list[float]]] = {m: {"first": [], "cached": []} for m in methods}
     for run in range(args.repeat):
         base = work / f"run-{run}"
         base.mkdir()
-        node = {"CORRAL_RAY_ROOT": str(base / "corral-store")}
-        with cluster(base, env, nodes=1, node_envs=[node]) as made:
-            for kind, payload in methods.items():
-                for which in ("first", "cached"):
-                    seconds = _job(made.address, kind, payload, module, env, base)
-                    times[kind][which].append(seconds)
-                    print(f"run {run + 1}: {kind:<6} {which:<6} {seconds * 1000:8.0f} ms", flush=True)
+        jobs = [
+            {"argv": [sys.executable, str(work / "job.py"), "{address}", kind, json.dumps(payload), module],
+             "env": env, "cwd": str(work), "timeout": 900}
+            for kind, payload in methods.items() for _ in ("first", "cached")
+        ]  # fmt: skip
+        prefix = short_temp_prefix()
+        plan = {"base": str(base), "env": env, "nodes": 1, "temp_prefix": prefix, "jobs": jobs,
+                "node_envs": [{"CORRAL_RAY_ROOT": str(base / "corral-store")}]}  # fmt: skip
+        (base / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+        argv = loopback_namespace([sys.executable, "-m", "tests.support.ray_scenario", str(base / "plan.json"),
+                                   str(base / "out.json")])  # fmt: skip
+        try:
+            subprocess.run(argv, cwd=repo, env=env, check=True, timeout=3600)
+        finally:
+            kill_naming(prefix)
+        results = json.loads((base / "out.json").read_text(encoding="utf-8"))
+        for i, (kind, which) in enumerate((k, w) for k in methods for w in ("first", "cached")):
+            if results[i]["code"] != 0:
+                raise SystemExit(f"{kind} job failed:\n{results[i]['stderr']}")
+            seconds = float(json.loads(results[i]["stdout"].strip().splitlines()[-1])["seconds"])
+            times[kind][which].append(seconds)
+            print(f"run {run + 1}: {kind:<6} {which:<6} {seconds * 1000:8.0f} ms", flush=True)
     print(f"\n| what (median of {args.repeat}, whole job: ray.init to the first task's result) | first task, fresh node"
           " | repeated task (second job) |")  # fmt: skip
     print("|---|---|---|")

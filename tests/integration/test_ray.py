@@ -310,3 +310,12 @@ def test_the_driver_embeds_the_lock_and_refuses_what_nodes_could_not_use(corral:
     broken = folder / "broken.lock"
     broken.write_text("version: 1\ninput: [\n", encoding="utf-8")
     assert "not valid YAML" in refused({"lock": str(broken)})
+    try:
+        from ray.runtime_env import RuntimeEnv
+
+        from corral.integrations.ray.plugin import CorralPlugin
+    except ImportError:
+        return
+    plugin = CorralPlugin()  # Ray's agent asks every plugin, for every runtime_env (pip, uv, ...)
+    assert plugin.get_uris(RuntimeEnv(env_vars={"A": "1"})) == []
+    assert plugin.get_uris(RuntimeEnv(corral=made["corral"])) == ["corral://" + driver.digest(text)]

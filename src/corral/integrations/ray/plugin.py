@@ -62,7 +62,11 @@ class CorralPlugin(RuntimeEnvPlugin):
             raise _failure(exc) from None
 
     def get_uris(self, runtime_env: Any) -> list[str]:
-        """One URI per environment: `corral://<sha256 of the lock>` (or of the archive's URI)."""
+        """One URI per environment: `corral://<sha256 of the lock>` (or of the archive's URI).
+
+        Ray's agent asks every plugin for the URIs of every runtime_env: none without the field."""
+        if runtime_env.get(driver.FIELD) is None:
+            return []
         return [node.uri_of(_field(runtime_env))]
 
     async def create(
