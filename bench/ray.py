@@ -94,7 +94,7 @@ def main() -> None:
     subprocess.run([*pip, *packages], check=True)
     lock, pins = _lock(packages, work, env)
     print(f"packages: {' '.join(pins)}")
-    local = ["--no-index", "--find-links", str(work / "wheels")]
+    local = ["--no-index", f"--find-links {work / 'wheels'}"]  # lines of a requirements file
     methods = {"corral": {"lock": str(lock)}, "pip": {"packages": [*local, *pins]}, "uv": {"packages": [*local, *pins]}}
     (work / "job.py").write_text(JOB, encoding="utf-8")
     times: dict[str, dict[str, list[float]]] = {m: {"first": [], "cached": []} for m in methods}
