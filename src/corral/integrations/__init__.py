@@ -1,0 +1,1 @@
+"""Integrations with other systems (Ray). Nothing else in corral imports this package."""
