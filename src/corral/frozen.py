@@ -48,6 +48,10 @@ def apply_locked(
         check_machine(section.conda)
         check_channels(ctx.settings, [e.channel or e.url.rsplit("/", 2)[0] for e in section.conda], "the lock")
         refuse_unmet(spec.pypi, section.conda, section.platform)  # a lock never builds what contradicts its request
+    if section.pypi:
+        from corral.policy import check_indexes
+
+        check_indexes(ctx.settings, spec.index, "the lock")
     if interpreter is None and not section.conda and (spec.python or section.pypi):
         from corral.pypi.interpreters import find
 
