@@ -261,6 +261,7 @@ def config_view(
             continue
         value = getattr(settings, name)
         shown = [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, tuple) else value
+        shown = _masked(shown)  # a proxy's or a mirror's password is never shown
         items.append(
             (
                 name.replace("_", "-"),
@@ -272,6 +273,17 @@ def config_view(
     if settings.config_file is not None and settings.config_file.is_file():
         files.append(str(settings.config_file))
     return ConfigView(tuple(items), show_sources, tuple(files))
+
+
+def _masked(value: Any) -> Any:
+    """`value` with the credentials of every URL in it replaced by ****."""
+    from corral.redact import redact
+
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (list, tuple)):
+        return [_masked(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -391,7 +403,7 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
         del document[toml_key]
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, tomlkit.dumps(document))
-    return ConfigChange(str(path), toml_key, new, action)
+    return ConfigChange(str(path), toml_key, _masked(new), action)  # the file has it; the output does not
 
 
 def _typed(value: str) -> Any:
