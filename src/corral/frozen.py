@@ -97,6 +97,9 @@ def apply_locked(
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise
+    from corral.kernels import sync_auto_kernel
+
+    sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
     removed = () if creating else mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
     return dataclasses.replace(result, changed=True, removed_generations=removed)
 
