@@ -113,3 +113,23 @@ def _ssl_verify(value: Any) -> bool | str:
 def proxy_for(settings_proxies: tuple[tuple[str, str], ...], scheme: str) -> str:
     """The proxy URL set for `scheme` requests, or ''."""
     return dict(settings_proxies).get(scheme, "")
+
+
+def url_opener(proxies: tuple[tuple[str, str], ...], ssl_verify: bool | str) -> Any:
+    """A urllib opener for the few plain HTTP reads corral makes itself, with the same proxies and TLS rules."""
+    import ssl
+    import urllib.request
+
+    handlers: list[Any] = []
+    if proxies:
+        handlers.append(urllib.request.ProxyHandler(dict(proxies)))
+    if ssl_verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif isinstance(ssl_verify, str) and ssl_verify != SYSTEM_CERTS:
+        context = ssl.create_default_context(cafile=ssl_verify)
+    else:
+        context = ssl.create_default_context()
+    handlers.append(urllib.request.HTTPSHandler(context=context))
+    return urllib.request.build_opener(*handlers)

@@ -42,6 +42,7 @@ def test_an_index_outside_the_allowlist_is_refused_on_every_road(corral: Corral,
         bare = corral("create", "-n", "a", "--python", PYTHON, "--pip", "tinylib", "-y")  # PyPI itself
         refused(bare, "https://pypi.org/simple")
         assert not corral.link("a").exists()
+        refused(corral("search", "--pypi", "six"), "https://pypi.org/simple")  # PyPI's JSON API is PyPI too
 
         configure(corral, f'allowlist-indexes = ["{port_root}/"]\n')  # a prefix, a trailing slash
         made = corral("create", "-n", "a", "--python", PYTHON, "--pip", "tinylib==1.0", "--index-url", url, "-y")

@@ -241,8 +241,9 @@ def test_ssl_verify_with_a_ca_bundle_trusts_a_self_signed_server(
         configure(corral, "")
         refused = corral(*args)
         assert refused.code == 1 and "Traceback" not in refused.err, refused.err
-        configure(corral, f'ssl-verify = "{ca}"\n')
-        ok(corral(*args))
+        condarc = tmp_path / "condarc"  # conda's own key, read from a .condarc
+        condarc.write_text(f"ssl_verify: {ca}\n")
+        ok(corral(*args, extra_env={"CONDARC": str(condarc)}))
         configure(corral, "ssl-verify = false\n")
         ok(corral("create", "-n", "v", *args[3:]))
     configure(corral, f'ssl-verify = "{tmp_path / "missing.pem"}"\n')
