@@ -145,7 +145,8 @@ def store_text(corral: Corral) -> str:
 def test_a_mirror_serves_a_channel_that_is_down_and_records_name_the_channel(corral: Corral, chan: Path) -> None:
     original = f"http://127.0.0.1:{closed_port()}/conda/chan"
     with serve(chan) as (mirror, seen):
-        configure(corral, f'[mirrors]\n"{original}" = ["{mirror}/"]\n')
+        dead_mirror = f"http://127.0.0.1:{closed_port()}/down"  # the first mirror is down too: the next one serves
+        configure(corral, f'[mirrors]\n"{original}" = ["{dead_mirror}", "{mirror}/"]\n')
         made = ok(corral("create", "-n", "m", "-c", original, "liba", "-y", "--json"))
         assert any("repodata" in p for p in seen) and any(p.endswith(".conda") or ".tar.bz2" in p for p in seen)
         locked = ok(corral("export", "-n", "m", "--format", "lock"))
@@ -155,7 +156,7 @@ def test_a_mirror_serves_a_channel_that_is_down_and_records_name_the_channel(cor
         record = json.loads((corral.link("m") / "conda-meta" / "corral" / "generation.json").read_text())
     port = mirror.rsplit(":", 1)[1]
     for text in (made.out, locked.out, explicit.out, history.out, listed.out, json.dumps(record), store_text(corral)):
-        assert f"127.0.0.1:{port}" not in text
+        assert f"127.0.0.1:{port}" not in text and dead_mirror not in text
     assert original in locked.out and original in explicit.out and original in json.dumps(record)
     (meta,) = (corral.link("m") / "conda-meta").glob("liba-*.json")
     assert json.loads(meta.read_text())["url"].startswith(original + "/")
