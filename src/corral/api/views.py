@@ -244,6 +244,7 @@ def config_view(
 
     from corral.condarc import condarc_files
     from corral.errors import UsageError
+    from corral.redact import redact_value
 
     names = [f.name for f in dataclasses.fields(settings) if f.name not in ("config_file", "sources")]
     wanted = key.replace("-", "_")
@@ -261,7 +262,7 @@ def config_view(
             continue
         value = getattr(settings, name)
         shown = [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, tuple) else value
-        shown = _masked(shown)  # a proxy's or a mirror's password is never shown
+        shown = redact_value(shown)  # a proxy's or a mirror's password is never shown
         items.append(
             (
                 name.replace("_", "-"),
@@ -273,17 +274,6 @@ def config_view(
     if settings.config_file is not None and settings.config_file.is_file():
         files.append(str(settings.config_file))
     return ConfigView(tuple(items), show_sources, tuple(files))
-
-
-def _masked(value: Any) -> Any:
-    """`value` with the credentials of every URL in it replaced by ****."""
-    from corral.redact import redact
-
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, (list, tuple)):
-        return [_masked(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -351,6 +341,7 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
     import tomlkit
 
     from corral.errors import ConfigError, UsageError
+    from corral.redact import redact_value
     from corral.settings import LIST_SETTINGS, _coerce_one
     from corral.store.fsutil import atomic_write_text
     from corral.textfile import read_text
@@ -403,7 +394,7 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
         del document[toml_key]
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, tomlkit.dumps(document))
-    return ConfigChange(str(path), toml_key, _masked(new), action)  # the file has it; the output does not
+    return ConfigChange(str(path), toml_key, redact_value(new), action)  # the file has it; the output does not
 
 
 def _typed(value: str) -> Any:
