@@ -239,6 +239,9 @@ def _build(
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise
+    from corral.kernels import sync_auto_kernel
+
+    sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
     removed = mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
     return dataclasses.replace(result, changed=True, dry_run=False, removed_generations=removed)
 

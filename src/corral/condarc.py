@@ -24,6 +24,8 @@ SHARED = {
     "channel_priority": "channel_priority",
     "allowlist_channels": "allowlist_channels",
     "denylist_channels": "denylist_channels",
+    "proxy_servers": "proxy_servers",
+    "ssl_verify": "ssl_verify",
 }
 LISTS = {"channels", "default_channels", "allowlist_channels", "denylist_channels"}
 # conda's own `default_channels` when a .condarc does not set them (conda/base/constants.py DEFAULT_CHANNELS_UNIX)
@@ -107,6 +109,9 @@ def read_condarc(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, 
     for key in ("allowlist_channels", "denylist_channels"):
         if key in merged:
             out[key] = tuple(merged[key])
+    for key in ("proxy_servers", "ssl_verify"):  # checked with corral's own values (settings._coerce)
+        if key in merged:
+            out[key] = merged[key]
     return out, {SHARED[k]: sources[k] for k in sources if k in SHARED and SHARED[k] in out}
 
 
@@ -144,6 +149,8 @@ def _expanded_value(value: Any, environ: Mapping[str, str]) -> Any:
         return _expand(value, environ)
     if isinstance(value, list):
         return [_expanded_value(v, environ) for v in value]
+    if isinstance(value, dict):
+        return {k: _expanded_value(v, environ) for k, v in value.items()}
     return value
 
 

@@ -48,6 +48,10 @@ def apply_locked(
         check_machine(section.conda)
         check_channels(ctx.settings, [e.channel or e.url.rsplit("/", 2)[0] for e in section.conda], "the lock")
         refuse_unmet(spec.pypi, section.conda, section.platform)  # a lock never builds what contradicts its request
+    if section.pypi:
+        from corral.policy import check_indexes
+
+        check_indexes(ctx.settings, spec.index, "the lock")
     if interpreter is None and not section.conda and (spec.python or section.pypi):
         from corral.pypi.interpreters import find
 
@@ -93,6 +97,9 @@ def apply_locked(
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise
+    from corral.kernels import sync_auto_kernel
+
+    sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
     removed = () if creating else mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
     return dataclasses.replace(result, changed=True, removed_generations=removed)
 

@@ -90,7 +90,18 @@ def install(
         )
     folder = kernels_dir(environ) / kernel
     shown = display_name or f"Python ({label}, corral)"
-    spec = {
+    spec = _spec(settings, ref, label, shown)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / "kernel.json", spec)
+    return Kernels((Kernel(kernel, shown, label, str(folder)),), action="install")
+
+
+def _spec(settings: Settings, ref: EnvRef, label: str, shown: str, auto: bool = False) -> dict[str, Any]:
+    """The kernel.json of `ref` (`auto`: written by the `kernels = "auto"` setting, and so removed by it)."""
+    meta: dict[str, Any] = {"env": label, "link": str(ref.link), "root": str(settings.root)}
+    if auto:
+        meta["auto"] = True
+    return {
         "argv": [
             *_launcher(),
             "run",
@@ -104,11 +115,55 @@ def install(
         "display_name": shown,
         "language": "python",
         "env": {"CORRAL_ROOT": str(settings.root)},
-        "metadata": {"corral": {"env": label, "link": str(ref.link), "root": str(settings.root)}},
+        "metadata": {"corral": meta},
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / "kernel.json", spec)
-    return Kernels((Kernel(kernel, shown, label, str(folder)),), action="install")
+
+
+def sync_auto_kernel(settings: Settings, ref: EnvRef, reporter: Any, environ: Mapping[str, str] | None = None) -> None:
+    """With `kernels = "auto"`, after a switch: the environment's kernel exists iff its generation has ipykernel.
+
+    Idempotent (an unchanged kernel.json is not rewritten); a kernel the user wrote under the same
+    name is left alone. The environment is already switched, so a failure here only warns.
+    """
+    if settings.kernels != "auto":
+        return
+    where = os.environ if environ is None else environ
+    label = env_label(ref)
+    folder = kernels_dir(where) / f"corral-{ref.name or Path(label).name}"
+    try:
+        current = gens.current_generation(ref)
+        prefix = gens.generation_dir(ref, current) if current is not None else None
+        wanted = prefix is not None and (prefix / "bin" / "python").exists() and _has_ipykernel(prefix)
+        existing = _read_spec(folder / "kernel.json")
+        if existing is not None and not existing.get("metadata", {}).get("corral", {}).get("auto"):
+            return  # the user's own (corral kernel install): not ours to change
+        if not wanted:
+            if existing is not None:
+                remove_tree(folder)
+            return
+        spec = _spec(settings, ref, label, f"Python ({label}, corral)", auto=True)
+        if existing != spec:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(folder / "kernel.json", spec)
+    except OSError as exc:
+        reporter.warn(f"could not update the Jupyter kernel in {folder}: {exc.strerror or exc}")
+
+
+def forget_auto_kernels(ref: EnvRef, environ: Mapping[str, str] | None = None) -> None:
+    """The kernels `kernels = "auto"` wrote for an environment that is being removed."""
+    for kernel in list_kernels(os.environ if environ is None else environ).kernels:
+        spec = _read_spec(Path(kernel.path) / "kernel.json") or {}
+        meta = spec.get("metadata", {}).get("corral", {})
+        if meta.get("auto") and meta.get("link") == str(ref.link):
+            remove_tree(Path(kernel.path))
+
+
+def _read_spec(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def list_kernels(environ: Mapping[str, str]) -> Kernels:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import re
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 MASK = "****"
 # Greedy up to the last "@" before the host's "/": a raw "@" inside a password stays hidden.
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]+)@")
@@ -21,6 +25,15 @@ _TOKEN = re.compile(r"/t/(?P<token>[A-Za-z0-9_.~%-]+)(?=/|$|[?#])")
 def redact(text: str) -> str:
     """`text` with the user:password part and the `/t/<token>` of every URL replaced by `****`."""
     return _URL.sub(lambda m: _redact_url(m.group(0)), text)
+
+
+def redact_value(value: Any) -> Any:
+    """A setting's value (a string, or lists of them) with every URL's credentials replaced by `****`."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (list, tuple)):
+        return [redact_value(v) for v in value]
+    return value
 
 
 def _redact_url(url: str) -> str:

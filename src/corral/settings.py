@@ -18,7 +18,8 @@ from corral.textfile import read_text
 DEFAULT_CHANNELS = ("conda-forge",)
 LINK_SCRIPT_CHOICES = ("run", "skip", "refuse")
 PATH_CONFLICT_CHOICES = ("clobber", "warn", "prevent")
-LIST_SETTINGS = frozenset({"channels", "allowlist_channels", "denylist_channels"})
+KERNEL_CHOICES = ("manual", "auto")
+LIST_SETTINGS = frozenset({"channels", "allowlist_channels", "denylist_channels", "allowlist_indexes"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class Settings:
     denylist_channels: tuple[str, ...] = ()  # channels never used (conda's setting)
     link_scripts: str = "run"  # conda packages' pre-/post-link scripts: "run" (as conda), "skip" or "refuse"
     path_conflict: str = "clobber"  # a path two conda packages ship: "clobber" (as conda), "warn" or "prevent"
+    allowlist_indexes: tuple[str, ...] = ()  # when set, PyPI indexes and find-links must be under one of them
+    mirrors: tuple[tuple[str, tuple[str, ...]], ...] = ()  # channel URL prefix -> mirrors tried in its place
+    proxy_servers: tuple[tuple[str, str], ...] = ()  # conda's proxy_servers: ("http" | "https", proxy URL)
+    ssl_verify: bool | str = True  # conda's ssl_verify: false, or a CA bundle file to verify with
+    kernels: str = "manual"  # "auto": register a Jupyter kernel for each environment that has ipykernel
     config_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -103,6 +109,8 @@ _ENV_VARS: dict[str, str] = {
     "CORRAL_SYSTEM_REQUIREMENTS": "system_requirements",
     "CORRAL_LINK_SCRIPTS": "link_scripts",
     "CORRAL_PATH_CONFLICT": "path_conflict",
+    "CORRAL_SSL_VERIFY": "ssl_verify",
+    "CORRAL_KERNELS": "kernels",
 }
 
 
@@ -187,6 +195,14 @@ def _coerce_one(key: str, value: Any) -> Any:
             return check_system({str(k).strip(): str(v).strip() for k, v in value.items()})
         except SpecError as exc:
             raise ValueError(exc.message) from exc
+    if key in ("allowlist_indexes", "mirrors", "proxy_servers", "ssl_verify"):
+        from corral.netconfig import coerce_network_setting
+
+        return coerce_network_setting(key, value)
+    if key == "kernels":
+        if value not in KERNEL_CHOICES:
+            raise ValueError("expected " + ", ".join(f"'{c}'" for c in KERNEL_CHOICES))
+        return value
     if key == "offline":
         if isinstance(value, bool):
             return value

@@ -52,6 +52,9 @@ def remove_env(ctx: ChangeContext, ref: EnvRef) -> EnvRemoved:
         if ref.link.is_symlink():
             ref.link.unlink()
         trash_then_remove(ref.home, f".trash-env-{ref.home.name}-{os.getpid()}")
+        from corral.kernels import forget_auto_kernels
+
+        forget_auto_kernels(ref)
     return result
 
 
@@ -121,6 +124,9 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
                 changes=plan.changes,
             ),
         )
+        from corral.kernels import sync_auto_kernel
+
+        sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
         return result
 
 

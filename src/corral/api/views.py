@@ -244,6 +244,7 @@ def config_view(
 
     from corral.condarc import condarc_files
     from corral.errors import UsageError
+    from corral.redact import redact_value
 
     names = [f.name for f in dataclasses.fields(settings) if f.name not in ("config_file", "sources")]
     wanted = key.replace("-", "_")
@@ -261,6 +262,7 @@ def config_view(
             continue
         value = getattr(settings, name)
         shown = [list(v) if isinstance(v, tuple) else v for v in value] if isinstance(value, tuple) else value
+        shown = redact_value(shown)  # a proxy's or a mirror's password is never shown
         items.append(
             (
                 name.replace("_", "-"),
@@ -339,6 +341,7 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
     import tomlkit
 
     from corral.errors import ConfigError, UsageError
+    from corral.redact import redact_value
     from corral.settings import LIST_SETTINGS, _coerce_one
     from corral.store.fsutil import atomic_write_text
     from corral.textfile import read_text
@@ -391,7 +394,7 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
         del document[toml_key]
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, tomlkit.dumps(document))
-    return ConfigChange(str(path), toml_key, new, action)
+    return ConfigChange(str(path), toml_key, redact_value(new), action)  # the file has it; the output does not
 
 
 def _typed(value: str) -> Any:

@@ -6,7 +6,6 @@ argparse and the parser live in cli/parser.py and are imported only by the other
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -63,8 +62,10 @@ def _exit(code: int, text: str = "") -> NoReturn:
     if text:
         sys.stdout.write(text)
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed pipe must not turn into a traceback
+        try:  # noqa: SIM105 - a closed pipe must not turn into a traceback; contextlib costs every Tab 0.4 ms
             stream.flush()
+        except Exception:
+            pass
     os._exit(code)
 
 

@@ -135,7 +135,6 @@ def _as_url(location: str, base: Path) -> str:
 def _sha256_at(location: str, settings: Settings) -> str:
     """The sha256 of the file at a URL or path (streamed, not kept, when remote)."""
     import hashlib
-    import urllib.request
 
     from corral.conda.records import local_path
     from corral.store.fsutil import sha256_of
@@ -149,7 +148,9 @@ def _sha256_at(location: str, settings: Settings) -> str:
         raise LockError(f"{location} has no sha256 in the lock, and --offline forbids fetching it")
     digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(location, timeout=60) as response:
+        from corral.netconfig import url_opener
+
+        with url_opener(settings.proxy_servers, settings.ssl_verify).open(location, timeout=60) as response:
             for block in iter(lambda: response.read(1 << 20), b""):
                 digest.update(block)
     except OSError as exc:

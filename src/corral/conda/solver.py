@@ -23,7 +23,7 @@ from corral.errors import (
 )
 from corral.lock.lockfile import CondaEntry
 from corral.models import ALL, EnvSpec, PackageInfo, spec_name
-from corral.policy import check_channels
+from corral.policy import check_channels, check_request_indexes
 from corral.reporting import Reporter
 from corral.settings import Settings
 
@@ -133,6 +133,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
     from rattler.exceptions import SolverError
 
     check_channels(settings, _request_channels(request.spec))
+    check_request_indexes(settings, request.spec)  # before any repodata is fetched
     specs = sorted(parse_specs(request.spec.specs), key=lambda s: (spec_name(s), s))
     installed = load_prefix_records(request.installed_prefix) if request.installed_prefix else []
     channels = [rattler.Channel(c) for c in request.spec.channels]
@@ -201,6 +202,7 @@ def solve_for_platforms(
     records to keep where they still fit (an earlier lock), except the names in `free`.
     """
     check_channels(settings, _request_channels(spec))
+    check_request_indexes(settings, spec)
     import rattler
 
     specs = sorted(parse_specs(spec.specs), key=lambda s: (spec_name(s), s))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import urllib.error
-import urllib.request
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
@@ -26,9 +25,15 @@ def versions(spec: str, settings: Settings) -> list[str]:
         ) from exc
     if settings.offline:
         raise PypiError("PyPI cannot be searched offline", hint="drop --offline (or CORRAL_OFFLINE)")
+    from corral.models import PypiIndex
+    from corral.netconfig import url_opener
+    from corral.policy import check_indexes
+
+    check_indexes(settings, PypiIndex(), "corral search --pypi")  # PyPI's JSON API is PyPI
     name = pypi_name(req.name)
+    opener = url_opener(settings.proxy_servers, settings.ssl_verify)
     try:
-        with urllib.request.urlopen(PYPI_JSON.format(name=name), timeout=20) as response:
+        with opener.open(PYPI_JSON.format(name=name), timeout=20) as response:
             data = json.load(response)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:

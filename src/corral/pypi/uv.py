@@ -16,6 +16,7 @@ from typing import Any
 
 from corral.errors import BuildError, ChannelError, CorralError, PackageNotFound, PypiError, Unsatisfiable, no_space
 from corral.models import PypiIndex, pypi_name
+from corral.pypi.uvnet import network_arguments, network_environment
 from corral.redact import has_credentials, redact
 from corral.reporting import Reporter
 from corral.settings import Settings
@@ -233,7 +234,7 @@ class Uv:
         if status:
             self.reporter.status(status)
         try:
-            env = {**child_environment(), **index_environment(index)}
+            env = {**child_environment(), **index_environment(index), **network_environment(self.settings)}
             done = children.run(argv, env, self.settings.run_dir, tick=self.reporter.tick)
         except OSError as exc:
             raise PypiError(f"cannot run uv: {exc}", hint="reinstall corral, which ships uv") from exc
@@ -253,7 +254,7 @@ class Uv:
         ]
         if self.settings.offline:
             args.append("--offline")
-        return args + index_arguments(index)
+        return args + network_arguments(self.settings, index) + index_arguments(index)
 
 
 def index_arguments(index: PypiIndex) -> list[str]:
