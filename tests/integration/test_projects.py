@@ -192,3 +192,78 @@ def test_a_relative_find_links_is_kept_relative_and_read_from_the_manifests_fold
     run = replace(project, cwd=inner)("run", "python", "-c", "import tinylib, os; print(tinylib.VERSION, os.getcwd())")
     _ok(run)  # locked again from src/pkg: `wheels` is still the folder beside environment.yml
     assert run.out.split() == ["1.0", str(inner)] and "corral.lock made again" in run.err
+
+
+def test_install_alone_shell_and_activate_sync_the_project_first(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """`corral install` with no packages syncs (as pixi install); shell and activate sync before they start."""
+    project = _project(corral, tmp_path, channel)
+    _ok(project("init"))
+    _ok(project("add", "python", "--pip", "tinylib", "--no-index", "--find-links", str(wheels)))
+    manifest = project.cwd / "environment.yml"
+    manifest.write_text(manifest.read_text().replace("tinylib>=2.0", "tinylib<2"))
+    refused = project("install", "--locked")
+    assert refused.code == 1 and "~ PyPI requirement tinylib>=2.0 -> tinylib<2" in refused.err
+    synced = project("install", "--json")
+    _ok(synced)
+    document = synced.json()["result"]
+    assert (document["action"], document["lock_action"], document["synced"]) == ("sync", "written", True)
+    again = project("install")
+    _ok(again)
+    assert "corral.lock: unchanged" in again.out and "already the lock's" in again.out
+
+    manifest.write_text(manifest.read_text().replace("tinylib<2", "tinylib>=2"))
+    link = str(project.cwd / ".corral" / "envs" / "default")
+    script = project("shell", "activate", "--shell", "bash")  # what the hook runs for `corral activate`
+    _ok(script)
+    assert "corral.lock made again" in script.err and "tinylib (pypi) 1.0 -> 2.0" in script.err
+    assert f"CONDA_PREFIX={link}" in script.out.replace("'", "")
+    assert "corral.lock" not in script.out  # the notes never reach what the shell evaluates
+    frozen = project("shell", "activate", "--frozen", "--shell", "bash")
+    assert frozen.code == 0 and frozen.err == ""
+
+    # `corral shell` execs $SHELL with the environment active; /bin/sh reads its commands from stdin
+    shell = project(
+        "shell",
+        input='echo "$CONDA_PREFIX"; python -c "import tinylib; print(tinylib.VERSION)"\n',
+        extra_env={"SHELL": "/bin/sh"},
+    )
+    _ok(shell)
+    assert shell.out.split() == [link, "2.0"]
+    outside = replace(project, cwd=tmp_path)
+    assert outside("install").code == 2 and "inside a project" in outside("install").err
+    misused = outside("shell", "--locked", "-n", "x")
+    assert misused.code == 2 and "--locked is for a project's environment" in misused.err
+
+
+def test_list_export_du_doctor_default_to_the_project_and_the_active_environment_wins(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """No -n/-p inside a project: list, export, du and doctor mean its environment, unless one is activated."""
+    project = _project(corral, tmp_path, channel)
+    _ok(project("init"))
+    missing = project("list")
+    assert missing.code != 0 and "not made yet" in missing.err and "corral install" in missing.err
+    _ok(project("add", "python", "liba"))
+    listed = project("list", "--json")
+    _ok(listed)
+    assert "liba" in {p["name"] for p in listed.json()["result"]["packages"]}
+    exported = project("export", "--format", "environment.yml")
+    _ok(exported)
+    assert "liba" in exported.out
+    du = project("du", "--json")
+    _ok(du)
+    link = str(project.cwd / ".corral" / "envs" / "default")
+    assert [e["env"] for e in du.json()["result"]["environments"]] == [link]
+    doctor = project("doctor", "--json")
+    _ok(doctor)
+
+    _ok(corral("create", "-n", "other", "-c", str(channel), "python", "-y"))
+    active = {"CONDA_PREFIX": str(corral.link("other"))}  # as `corral activate other` leaves it
+    listed = project("list", "--json", extra_env=active)
+    _ok(listed)
+    assert "liba" not in {p["name"] for p in listed.json()["result"]["packages"]}
+    everything = project("du", "--all", "--json")
+    _ok(everything)
+    assert len(everything.json()["result"]["environments"]) == 2

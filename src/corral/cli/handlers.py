@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from corral.cli import handlers_project as projects
 from corral.cli import handlers_tools as tools
 from corral.cli import render
 from corral.errors import Aborted, UsageError
@@ -24,32 +25,10 @@ def _ref(args: argparse.Namespace, settings: Any, active: bool = True) -> Any:
         ref = active_ref(settings, os.environ)
         if ref is not None:
             return ref
-        found = _project()
+        found = projects.find()
         if found is not None:
-            return _project_ref(args, settings, found)
+            return projects.env_ref(settings, found, _command(args))
     return env_ref(settings, name=args.name, path=args.prefix, command=_command(args))
-
-
-def _project() -> Any:
-    """The project holding the current directory, if any (no parse: a walk up looking for a manifest)."""
-    from corral import project
-
-    return project.find(os.getcwd())
-
-
-def _project_ref(args: argparse.Namespace, settings: Any, found: Any) -> Any:
-    """The project's environment; commands that would change it behind the manifest's back are refused."""
-    from corral.project.sync import project_ref
-
-    command = _command(args)
-    if command in ("install", "update", "pip install", "pip uninstall", "adopt", "env config vars"):
-        raise UsageError(
-            f"in a project ({found.manifest}), the manifest says what the environment holds; `corral {command}`"
-            " without -n/-p would change it behind the manifest's back",
-            hint="corral add SPEC / corral add --pip REQ / corral remove NAME edit the manifest and sync;"
-            " or name another environment with -n NAME",
-        )
-    return project_ref(settings, found)
 
 
 def named_or_path(settings: Any, text: str) -> Any:
@@ -233,7 +212,15 @@ def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, comman
 
     pypi = _pypi_request(args, args.pip)
     if not args.specs and pypi is None:
-        raise UsageError("name packages to install", hint="conda specs as arguments, PyPI ones after --pip")
+        found = projects.find() if args.name is None and args.prefix is None else None
+        if found is not None:  # as `pixi install`: the project's environment made the lock's
+            return projects.sync(args, _project_context(args, settings, reporter, command), found)
+        projects.no_mode_outside(args)
+        raise UsageError(
+            "name packages to install",
+            hint="conda specs as arguments, PyPI ones after --pip (inside a project, `corral install` alone syncs it)",
+        )
+    projects.no_mode_outside(args)
     return api.install(
         _context(args, settings, reporter, command), _ref(args, settings), args.specs, args.channels, pypi
     )
@@ -246,12 +233,6 @@ def _pip_install(args: argparse.Namespace, settings: Any, reporter: Reporter, co
     if pypi is None or not (pypi.requirements or pypi.editables):
         raise UsageError("name PyPI packages to install", hint="e.g. corral pip install -n ENV requests -r req.txt")
     return api.install(_context(args, settings, reporter, command), _ref(args, settings), [], [], pypi)
-
-
-def _init(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.project.sync import init
-
-    return init(settings, os.getcwd(), args.format)
 
 
 def _project_context(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -271,7 +252,7 @@ def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     if args.name is None and args.prefix is None and not args.dry_run:
         from corral.store.envs import active_ref
 
-        found = _project() if active_ref(settings, os.environ) is None else None
+        found = projects.find() if active_ref(settings, os.environ) is None else None
         if found is not None:
             from corral.project.sync import remove
 
@@ -382,13 +363,21 @@ def _shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command:
     if sub == "init":
         return commands.init(args.shell_name, args.rc, undo=args.undo)
     if sub == "activate":
-        name, path = _activation_target(args)
+        name, path = _activation_target(args, settings, reporter)
         return commands.activate_script(settings, name, path, args.shell_name)
     if sub == "deactivate":
         return commands.deactivate_script(args.shell_name)
+    path = args.prefix
     if not (args.name or args.prefix):
-        raise UsageError("name the environment with -n NAME or -p PATH", hint="e.g. corral shell -n ml")
-    commands.subshell(settings, args.name, args.prefix)  # execs the shell; returns only on error
+        path = projects.synced_link(args, settings, reporter, _command(args))
+        if path is None:
+            raise UsageError(
+                "name the environment with -n NAME or -p PATH (no project here)",
+                hint="e.g. corral shell -n ml, or run it inside a project",
+            )
+    else:
+        projects.no_mode_outside(args)
+    commands.subshell(settings, args.name, path)  # execs the shell; returns only on error
     raise AssertionError("unreachable")
 
 
@@ -398,20 +387,25 @@ def _hook_text(shell: str) -> str:
     return hook(shell)
 
 
-def _activation_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
+def _activation_target(args: argparse.Namespace, settings: Any, reporter: Reporter) -> tuple[str | None, str | None]:
     if args.env and (args.name or args.prefix):
         raise UsageError("name the environment once: ENV, -n NAME or -p PATH")
+    if not (args.env or args.name or args.prefix):
+        link = projects.synced_link(args, settings, reporter, _command(args))
+        if link is None:
+            raise UsageError("name the environment to activate (no project here)", hint="e.g. corral activate ml")
+        return None, link
+    projects.no_mode_outside(args)
     if args.env:
         return (None, args.env) if "/" in args.env or args.env.startswith(".") else (args.env, None)
-    if not (args.name or args.prefix):
-        raise UsageError("name the environment to activate", hint="e.g. corral activate ml")
     return args.name, args.prefix
 
 
 def _du(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import disk
 
-    return disk.du(settings, _ref(args, settings) if (args.name or args.prefix) else None)
+    in_project = not args.all and projects.find() is not None  # the project's environment (the active one wins)
+    return disk.du(settings, _ref(args, settings) if (args.name or args.prefix or in_project) else None)
 
 
 def _clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -424,7 +418,8 @@ def _doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     from corral import doctor
     from corral.store.envs import all_envs
 
-    if args.all == bool(args.name or args.prefix):
+    named = bool(args.name or args.prefix) or (not args.all and projects.find() is not None)
+    if args.all == named:
         raise UsageError("name one environment (-n NAME or -p PATH) or pass --all")
     if args.adopt and not args.fix:
         raise UsageError("--adopt goes with --fix")
@@ -453,7 +448,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "create": _create,
     "install": _install,
     "remove": _remove,
-    "init": _init,
+    "init": projects.init,
     "add": _add,
     "update": _update,
     "list": _list,

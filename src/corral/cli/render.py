@@ -406,7 +406,7 @@ _RENDERERS = {
     "env config vars set": lambda result: _change(result),
     "env config vars unset": lambda result: _change(result),
     "create": _change,
-    "install": _change,
+    "install": lambda result: project(result) if hasattr(result, "recorded") else _change(result),
     "remove": lambda result: project(result) if hasattr(result, "recorded") else _change(result),
     "init": lambda result: project(result),
     "add": lambda result: project(result),

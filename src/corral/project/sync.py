@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,45 +21,10 @@ from corral.errors import CorralError, EnvFileError, LockError, NothingToDo, Sta
 from corral.lock.lockfile import Lock
 from corral.project import Project
 from corral.project.edit import Edit, apply
+from corral.project.result import ProjectResult
+from corral.project.scaffold import write_gitignore
 from corral.settings import Settings
 from corral.store.envs import EnvRef
-
-GITIGNORE = "# made by corral: the project's environment link and state, never committed\n*\n"
-
-
-@dataclass(frozen=True)
-class ProjectResult:
-    """What a project command did: the manifest lines it recorded, the lock, the environment."""
-
-    action: str  # "init", "add", "remove", "sync"
-    root: str
-    manifest: str
-    lock: str = ""
-    recorded: tuple[str, ...] = ()  # entries written into the manifest
-    removed: tuple[str, ...] = ()
-    lock_action: str = ""  # "written", "unchanged", "checked" or ""
-    lock_changes: tuple[str, ...] = ()
-    env: str = ""
-    generation: int | None = None
-    synced: bool = False  # a new generation was installed from the lock
-    warnings: tuple[str, ...] = field(default=())
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "action": self.action,
-            "root": self.root,
-            "manifest": self.manifest,
-            "lock": self.lock,
-            "recorded": list(self.recorded),
-            "removed": list(self.removed),
-            "lock_action": self.lock_action,
-            "lock_changes": list(self.lock_changes),
-            "env": self.env,
-            "generation": self.generation,
-            "synced": self.synced,
-            "warnings": list(self.warnings),
-        }
 
 
 def project_ref(settings: Settings, project: Project) -> EnvRef:
@@ -83,67 +48,6 @@ def require_project(cwd: str) -> Project:
             hint="make one with `corral init`, or name an environment with -n NAME",
         )
     return found
-
-
-# --- init -----------------------------------------------------------------------------------
-
-
-def init(settings: Settings, cwd: str, fmt: str = "") -> ProjectResult:
-    """`corral init`: a minimal manifest in `cwd` (in an existing pyproject.toml, a [tool.corral] table)."""
-    from corral.store.fsutil import atomic_write_text
-
-    folder = Path(cwd)
-    existing = proj.manifest_in(cwd)
-    if existing:
-        raise UsageError(
-            f"{folder} is already a project: {existing} is its manifest",
-            hint="add packages with `corral add SPEC` (or `corral add --pip REQ`)",
-        )
-    pyproject = folder / "pyproject.toml"
-    fmt = fmt or ("pyproject" if pyproject.is_file() else "environment.yml")
-    channels = list(settings.channels)
-    if fmt == "environment.yml":
-        path = folder / "environment.yml"
-        text = "channels:\n" + "".join(f"  - {c}\n" for c in channels) + "dependencies:\n"
-    else:
-        path = pyproject
-        text = _pyproject_text(pyproject, folder.name, channels)
-    atomic_write_text(path, text)
-    project = Project(str(folder), str(path))
-    _write_gitignore(project)
-    return ProjectResult("init", str(folder), str(path))
-
-
-def _pyproject_text(path: Path, folder_name: str, channels: Sequence[str]) -> str:
-    import tomlkit
-
-    if path.is_file():
-        from corral.textfile import read_text
-
-        doc: Any = tomlkit.parse(read_text(path))
-    else:
-        doc = tomlkit.document()
-        table = tomlkit.table()
-        table.add("name", re.sub(r"[^A-Za-z0-9._-]+", "-", folder_name).strip("-._") or "project")
-        table.add("version", "0.1.0")
-        table.add("dependencies", tomlkit.array())
-        doc.add("project", table)
-    corral = tomlkit.table()
-    listed = tomlkit.array()
-    listed.extend(channels)
-    corral.add("channels", listed)
-    corral.add("dependencies", tomlkit.array())
-    if "tool" not in doc:
-        doc.add("tool", tomlkit.table(is_super_table=True))
-    doc["tool"].add("corral", corral)
-    return str(tomlkit.dumps(doc))
-
-
-def _write_gitignore(project: Project) -> None:
-    path = Path(project.state_dir) / ".gitignore"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(GITIGNORE, encoding="utf-8")
 
 
 # --- add and remove ---------------------------------------------------------------------------------
@@ -367,7 +271,7 @@ def _sync_env(ctx: ChangeContext, project: Project, ref: EnvRef, lock: Lock) -> 
             hint=f"add it: corral lock -f {os.path.basename(project.manifest)} --platform {current_platform()}"
             " (with the platforms it has)",
         )
-    _write_gitignore(project)
+    write_gitignore(project)
     number = gens.current_generation(ref) if ref.exists() else None
     if number is not None:
         record = gens.read_record(ref, number)
@@ -411,14 +315,23 @@ def _create(ctx: ChangeContext, ref: EnvRef, project: Project) -> Any:
 
 def sync_for_run(environ: Any, project: Project, mode: str) -> list[str]:
     """`corral run`'s slow path: the project synced (`mode`: "locked", "frozen" or ""); notes for the user."""
-    from corral.models import ChangeOptions
     from corral.reporting import TextReporter
     from corral.settings import load_settings
 
-    settings = load_settings(environ, {})
-    ctx = ChangeContext(
-        settings=settings, reporter=TextReporter(), command="corral run", options=ChangeOptions(yes=True)
-    )
+    return prepare(load_settings(environ, {}), TextReporter(), project, mode, "corral run")
+
+
+def prepare(settings: Settings, reporter: Any, project: Project, mode: str, command: str) -> list[str]:
+    """The project's environment in step with its lock before `command` uses it; notes for the user (stderr).
+
+    The cheap stamp check first (as `corral run`'s fast path); only when it fails is the lock
+    checked (or made again) and the environment synced.
+    """
+    from corral.models import ChangeOptions
+
+    if proj.up_to_date(project, frozen=mode == "frozen"):
+        return []
+    ctx = ChangeContext(settings=settings, reporter=reporter, command=command, options=ChangeOptions(yes=True))
     result = sync(ctx, project, locked=mode == "locked", frozen=mode == "frozen")
     notes = [f"warning: {w}" for w in result.warnings]
     if result.lock_action == "written":
