@@ -12,6 +12,8 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import yaml
+
 from tests.conftest import Corral, Result
 
 
@@ -267,3 +269,56 @@ def test_list_export_du_doctor_default_to_the_project_and_the_active_environment
     everything = project("du", "--all", "--json")
     _ok(everything)
     assert len(everything.json()["result"]["environments"]) == 2
+
+
+def test_the_manifests_platforms_are_the_locks_and_a_change_to_them_relocks(
+    corral: Corral, tmp_path: Path, channel: Path
+) -> None:
+    """environment.yml's `platforms:` (pyproject: [tool.corral] platforms) decides what corral.lock covers."""
+    project = _project(corral, tmp_path, channel)
+    _ok(project("init"))
+    _ok(project("add", "liba"))
+    manifest = project.cwd / "environment.yml"
+    manifest.write_text(manifest.read_text() + "platforms: [linux-64, win-64]\n")
+    refused = project("run", "--locked", "true")
+    assert refused.code == 1 and "platform win-64 is not in the lock" in refused.err
+    run = project("run", "true")
+    _ok(run)
+    assert "corral.lock made again" in run.err and "win-64: added" in run.err
+    lock = yaml.safe_load((project.cwd / "corral.lock").read_text())
+    assert sorted(lock["platforms"]) == ["linux-64", "win-64"]
+    assert "ignored key" not in run.err  # conda-lock's key means the lock's platforms in a project
+    _ok(project("lock", "--check"))
+    assert "Lock unchanged" in project("lock").out
+
+    manifest.write_text(manifest.read_text().replace("platforms: [linux-64, win-64]", "platforms: [linux-64]"))
+    stale = project("lock", "--check")
+    assert stale.code == 1
+    _ok(project("lock"))
+    assert sorted(yaml.safe_load((project.cwd / "corral.lock").read_text())["platforms"]) == ["linux-64"]
+
+    manifest.write_text(manifest.read_text().replace("platforms: [linux-64]", "platforms: [win-64]"))
+    elsewhere = project("run", "true")
+    assert elsewhere.code == 1 and "no section for this machine's platform linux-64" in elsewhere.err
+    assert "add linux-64 to the manifest's platforms:" in elsewhere.err
+    manifest.write_text(manifest.read_text().replace("platforms: [win-64]", "platforms: [linux-32]"))
+    bad = project("run", "true")
+    assert bad.code == 1 and "platforms: unknown platform 'linux-32'" in bad.err and "Traceback" not in bad.err
+
+
+def test_pyproject_platforms_in_tool_corral(corral: Corral, tmp_path: Path, channel: Path) -> None:
+    """`platforms = [...]` in [tool.corral]: `corral lock` alone in the project covers them; a typo is named."""
+    project = _project(corral, tmp_path, channel, "lib")
+    pyproject = project.cwd / "pyproject.toml"
+    pyproject.write_text(
+        f'[project]\nname = "lib"\nversion = "0.1"\ndependencies = []\n\n[tool.corral]\nchannels = ["{channel}"]\n'
+        'dependencies = ["liba"]\nplatforms = ["win-64", "linux-64"]\n'
+    )
+    locked = project("lock", "--json")
+    _ok(locked)
+    assert locked.json()["result"]["platforms"] == ["linux-64", "win-64"]
+    refused = project("lock", "--platform", "osx-arm64")
+    assert refused.code == 2 and "change the manifest's platforms" in refused.err
+    pyproject.write_text(pyproject.read_text().replace('"win-64"', '"win64"'))
+    bad = project("lock")
+    assert bad.code == 1 and "tool.corral.platforms: unknown platform 'win64'" in bad.err

@@ -136,7 +136,10 @@ def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     files = api.read_env_files(args.files) if args.files else None
     pypi = _pypi_request(args, args.pip)
     if files is None and not args.source and not (args.specs or pypi is not None):
-        raise UsageError("name what to lock", hint="corral lock -f environment.yml [--platform P ...]")
+        found = projects.find()
+        if found is None:
+            raise UsageError("name what to lock", hint="corral lock -f environment.yml [--platform P ...]")
+        return projects.lock(args, settings, reporter, found)
     if args.check and (args.update or args.source):
         raise UsageError("--check only compares; it does not take --update or --from")
     spec = None

@@ -78,6 +78,17 @@ def sync(args: argparse.Namespace, ctx: Any, found: Any) -> Any:
     return sync_project(ctx, found, locked=bool(args.locked), frozen=bool(args.frozen))
 
 
+def lock(args: argparse.Namespace, settings: Any, reporter: Reporter, found: Any) -> Any:
+    """`corral lock` with nothing named inside a project: the project's lock, from its manifest."""
+    from corral.project.sync import lock_project
+
+    if args.output:
+        raise UsageError(
+            "a project's lock is its corral.lock (no -o)", hint="drop -o, or lock a file: corral lock -f FILE -o OUT"
+        )
+    return lock_project(settings, reporter, found, platforms=args.platforms, check=args.check, update=args.update)
+
+
 def init(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     """`corral init`."""
     from corral.project.scaffold import init as make

@@ -3,7 +3,11 @@
 pyproject.toml: PEP 621 `[project].dependencies` are the PyPI side; `[tool.corral]` says what PyPI
 metadata cannot: `channels`, conda `dependencies` (MatchSpec strings, as environment.yml lists
 them), `system-requirements`, and `pypi-options` (`index-url`, `extra-index-urls`, `find-links`,
-`no-index`, paths relative to the file).
+`no-index`, paths relative to the file), and `platforms`.
+
+`platforms` (environment.yml's top-level key, as conda-lock reads it there; `platforms = [...]` in
+`[tool.corral]`) are the platforms the project's lock covers; without it, the ones the lock
+already has (or this machine's).
 """
 
 from __future__ import annotations
@@ -22,12 +26,54 @@ PYPI_OPTIONS = ("index-url", "extra-index-urls", "find-links", "no-index")
 
 def read(project: Project) -> EnvFile:
     """The project's request, exactly as `corral lock -f MANIFEST` reads it."""
+    return read_with_platforms(project)[0]
+
+
+def read_with_platforms(project: Project) -> tuple[EnvFile, tuple[str, ...]]:
+    """The project's request and the platforms its manifest asks the lock to cover (() when it names none)."""
+    from dataclasses import replace
+
     path = Path(project.manifest)
     if project.kind == "environment.yml":
         from corral.specs.envfile import read_file
 
-        return read_file(path)
-    return read_pyproject(path)
+        files = read_file(path)
+        # `corral lock -f` ignores conda-lock's key with a warning; in a project it is the lock's platforms
+        warnings = tuple(w for w in files.warnings if "ignored key 'platforms'" not in w)
+        return replace(files, warnings=warnings), _yaml_platforms(path)
+    return read_pyproject(path), _toml_platforms(path)
+
+
+def _yaml_platforms(path: Path) -> tuple[str, ...]:
+    import yaml
+
+    from corral.textfile import read_text
+
+    data = yaml.safe_load(read_text(path))  # read_file parsed it already: this cannot fail here
+    value = data.get("platforms", []) if isinstance(data, dict) else []
+    return _platforms(value, "platforms", path)
+
+
+def _toml_platforms(path: Path) -> tuple[str, ...]:
+    import tomllib
+
+    from corral.textfile import read_text
+
+    tool = tomllib.loads(read_text(path)).get("tool", {}).get("corral", {})
+    return _platforms(tool.get("platforms", []), "tool.corral.platforms", path)
+
+
+def _platforms(value: Any, what: str, path: Path) -> tuple[str, ...]:
+    from corral.errors import SpecError
+    from corral.lock.platforms import check_platform
+
+    names = _strings(value if value is not None else [], what, path)
+    for name in names:
+        try:
+            check_platform(name)
+        except SpecError as exc:
+            raise EnvFileError(f"{path}: {what}: {exc.message}", hint=exc.hint) from exc
+    return tuple(sorted(set(names)))
 
 
 def read_pyproject(path: Path) -> EnvFile:
@@ -43,11 +89,11 @@ def read_pyproject(path: Path) -> EnvFile:
     tool = _table(data.get("tool", {}), "tool", path).get("corral", {})
     tool = _table(tool, "tool.corral", path)
     project = _table(data.get("project", {}), "project", path)
-    unknown = sorted(set(tool) - {"channels", "dependencies", "system-requirements", "pypi-options"})
+    unknown = sorted(set(tool) - {"channels", "dependencies", "system-requirements", "pypi-options", "platforms"})
     if unknown:
         raise EnvFileError(
             f"{path}: [tool.corral] has unknown keys: {', '.join(unknown)}",
-            hint="[tool.corral] takes channels, dependencies, system-requirements and pypi-options",
+            hint="[tool.corral] takes channels, dependencies, platforms, system-requirements and pypi-options",
         )
     base = path.parent
     channels = [_channel(c, base, path) for c in _strings(tool.get("channels", []), "tool.corral.channels", path)]

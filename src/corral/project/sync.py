@@ -195,12 +195,13 @@ class _Locked:
     warnings: tuple[str, ...] = ()
 
 
-def _request(ctx: ChangeContext, project: Project) -> tuple[Any, Any]:
+def _request(settings: Settings, project: Project) -> tuple[Any, Any, tuple[str, ...]]:
+    """(request, files, platforms the manifest names) of the project's manifest."""
     from corral.api.requests import request_spec
     from corral.project import manifest
 
-    files = manifest.read(project)
-    return request_spec(ctx.settings, [], [], None, files=files), files
+    files, platforms = manifest.read_with_platforms(project)
+    return request_spec(settings, [], [], None, files=files), files, platforms
 
 
 def _relock(ctx: ChangeContext, project: Project) -> _Locked:
@@ -208,9 +209,42 @@ def _relock(ctx: ChangeContext, project: Project) -> _Locked:
     from corral.lock import lockfile
     from corral.locks import lock
 
-    spec, files = _request(ctx, project)
-    made = lock(ctx.settings, ctx.reporter, spec, files, output=project.lock)
+    spec, files, platforms = _request(ctx.settings, project)
+    made = lock(ctx.settings, ctx.reporter, spec, files, platforms=platforms, output=project.lock)
     return _Locked(lockfile.load(Path(project.lock)), made.action, made.changes, made.warnings)
+
+
+def lock_project(
+    settings: Settings,
+    reporter: Any,
+    project: Project,
+    *,
+    platforms: Sequence[str] = (),
+    check: bool = False,
+    update: Sequence[str] = (),
+) -> Any:
+    """`corral lock` alone inside a project: its lock made again (or checked, or partly updated) from the manifest."""
+    from corral.locks import lock
+
+    spec, files, declared = _request(settings, project)
+    if declared and platforms and set(platforms) != set(declared):
+        raise UsageError(
+            f"{os.path.basename(project.manifest)} names the lock's platforms ({', '.join(declared)});"
+            " --platform would make a lock the next run finds stale",
+            hint="change the manifest's platforms instead, then corral lock",
+        )
+    chosen = declared or tuple(platforms)
+    if check and declared and Path(project.lock).is_file():
+        from corral.lock import lockfile
+
+        extra = _extra_platforms(lockfile.load(Path(project.lock)), declared)
+        if extra:
+            raise StaleLock(
+                f"{lockfile.LOCK_NAME} is out of date with {os.path.basename(project.manifest)}",
+                hint="make it again: corral lock",
+                details=extra,
+            )
+    return lock(settings, reporter, spec, files, platforms=chosen, output=project.lock, check=check, update=update)
 
 
 def sync(ctx: ChangeContext, project: Project, *, locked: bool = False, frozen: bool = False) -> ProjectResult:
@@ -250,12 +284,20 @@ def _stale(ctx: ChangeContext, project: Project, current: Lock | None) -> list[s
 
     if current is None:
         return ["no corral.lock yet"]
-    spec, _ = _request(ctx, project)
-    platforms = current.platform_names() or (current_platform(),)
+    spec, _, declared = _request(ctx.settings, project)
+    platforms = declared or current.platform_names() or (current_platform(),)
     found = differences(current, spec, platforms, ctx.settings)
-    if current.platform(current_platform()) is None:
+    found += _extra_platforms(current, platforms)
+    if not declared and current.platform(current_platform()) is None:
         found.append(f"this machine's platform {current_platform()} is not in the lock")
     return found
+
+
+def _extra_platforms(current: Lock, platforms: Sequence[str]) -> list[str]:
+    extra = sorted(set(current.platform_names()) - set(platforms))
+    if not extra:
+        return []
+    return [f"platforms: the manifest names {', '.join(platforms)}; the lock also covers {', '.join(extra)}"]
 
 
 def _sync_env(ctx: ChangeContext, project: Project, ref: EnvRef, lock: Lock) -> ProjectResult:
@@ -266,10 +308,11 @@ def _sync_env(ctx: ChangeContext, project: Project, ref: EnvRef, lock: Lock) -> 
     base = ProjectResult("sync", project.root, project.manifest, project.lock, env=str(ref.link))
     section = lock.platform(current_platform())
     if section is None:
+        key = "platforms:" if project.kind == "environment.yml" else "platforms = [...] in [tool.corral]"
         raise LockError(
-            f"{project.lock} has no section for this machine's platform {current_platform()}",
-            hint=f"add it: corral lock -f {os.path.basename(project.manifest)} --platform {current_platform()}"
-            " (with the platforms it has)",
+            f"{project.lock} has no section for this machine's platform {current_platform()}"
+            f" (it covers {', '.join(lock.platform_names())})",
+            hint=f"add {current_platform()} to the manifest's {key} (or drop the key), then corral lock",
         )
     write_gitignore(project)
     number = gens.current_generation(ref) if ref.exists() else None
