@@ -322,3 +322,45 @@ def test_pyproject_platforms_in_tool_corral(corral: Corral, tmp_path: Path, chan
     pyproject.write_text(pyproject.read_text().replace('"win-64"', '"win64"'))
     bad = project("lock")
     assert bad.code == 1 and "tool.corral.platforms: unknown platform 'win64'" in bad.err
+
+
+def test_named_environments_of_groups_share_one_lock_and_run_with_e(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """`add --group test` fills [dependency-groups] and declares `test = ["test"]`; `run -e test` uses it."""
+    project = _project(corral, tmp_path, channel, "lib")
+    pyproject = project.cwd / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "lib"\nversion = "0.1"\ndependencies = []\n')
+    _ok(project("init"))
+    _ok(project("add", "python", "--pip", "six", "--no-index", "--find-links", str(wheels)))
+    before = pyproject.read_text()
+    added = project("add", "--group", "test", "--pip", "tinylib")
+    _ok(added)
+    _added(before, pyproject.read_text())  # nothing removed or changed
+    tail = '[tool.corral.environments]\ntest = ["test"]\n\n[dependency-groups]\ntest = ["tinylib>=2.0"]\n'
+    assert pyproject.read_text().endswith(tail)
+    lock = yaml.safe_load((project.cwd / "corral.lock").read_text())
+    assert "tinylib" not in {e["name"] for e in lock["platforms"]["linux-64"]["pypi"]}
+    test_section = lock["environments"]["test"]["platforms"]["linux-64"]
+    assert {"six", "tinylib"} <= {e["name"] for e in test_section["pypi"]}
+
+    run = project("run", "-e", "test", "python", "-c", "import six, tinylib, sys; print(tinylib.VERSION, sys.prefix)")
+    _ok(run)
+    assert run.out.split() == ["2.0", str(project.cwd / ".corral" / "envs" / "test")] and run.err == ""
+    default = project("run", "-e", "X=1", "python", "-c", "import os, tinylib")  # -e KEY=VALUE is a variable
+    assert default.code == 1 and "No module named 'tinylib'" in default.err
+
+    pyproject.write_text(pyproject.read_text().replace("tinylib>=2.0", "tinylib<2"))
+    refused = project("run", "--locked", "-e", "test", "python", "-c", "pass")
+    assert refused.code == 1 and "tinylib<2" in refused.err
+    assert project("lock", "--check").code == 1
+    relocked = project("run", "--environment", "test", "python", "-c", "import tinylib; print(tinylib.VERSION)")
+    _ok(relocked)
+    assert relocked.out.strip() == "1.0" and "corral.lock made again" in relocked.err
+    _ok(project("lock", "--check"))
+    assert project("run", "python", "-c", "pass").err == ""  # the default environment did not move
+
+    unknown = project("run", "-e", "docs", "python", "-c", "pass")
+    assert unknown.code == 1 and "no environment 'docs'" in unknown.err and "Traceback" not in unknown.err
+    _ok(project("remove", "--group", "test", "--pip", "tinylib"))
+    assert project("run", "-e", "test", "python", "-c", "import tinylib").code == 1

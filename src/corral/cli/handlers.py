@@ -244,11 +244,12 @@ def _project_context(args: argparse.Namespace, settings: Any, reporter: Reporter
 
 
 def _add(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.project.sync import add, require_project
+    from corral.project.change import add
+    from corral.project.sync import require_project
 
     found = require_project(os.getcwd())
     ctx = _project_context(args, settings, reporter, command)
-    return add(ctx, found, args.specs, args.pip, args.channels, args.find_links, args.no_index)
+    return add(ctx, found, args.specs, args.pip, args.channels, args.find_links, args.no_index, args.group)
 
 
 def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -257,11 +258,14 @@ def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command
 
         found = projects.find() if active_ref(settings, os.environ) is None else None
         if found is not None:
-            from corral.project.sync import remove
+            from corral.project.change import remove
 
-            return remove(_project_context(args, settings, reporter, command), found, args.names, args.pip)
+            ctx = _project_context(args, settings, reporter, command)
+            return remove(ctx, found, args.names, args.pip, args.group)
     from corral import api
 
+    if args.group:
+        raise UsageError("--group is for a project's manifest", hint="run it inside a pyproject.toml project, no -n/-p")
     if not args.names and not args.pip:
         raise UsageError("name packages to remove", hint="conda names as arguments, PyPI ones after --pip")
     return api.remove(_context(args, settings, reporter, command), _ref(args, settings), args.names, args.pip)

@@ -48,6 +48,7 @@ def synced_link(args: argparse.Namespace, settings: Any, reporter: Reporter, com
     found = find()
     if found is None:
         return None
+    found = found.environment(args.environment or "default")
     from corral.project.sync import prepare
 
     notes = prepare(settings, reporter, found, mode(args), "corral " + command)
@@ -61,7 +62,12 @@ def mode(args: argparse.Namespace) -> str:
 
 
 def no_mode_outside(args: argparse.Namespace) -> None:
-    """--locked/--frozen given where no project's environment is meant: say so."""
+    """--locked/--frozen/--environment given where no project's environment is meant: say so."""
+    if getattr(args, "environment", ""):
+        raise UsageError(
+            f"--environment {args.environment} is for a project's environment (no -n/-p, inside a project)",
+            hint="drop it, or run the command inside the project without -n/-p",
+        )
     if mode(args):
         raise UsageError(
             f"--{mode(args)} is for a project's environment (no -n/-p, inside a project)",
@@ -75,6 +81,7 @@ def sync(args: argparse.Namespace, ctx: Any, found: Any) -> Any:
 
     if args.dry_run:
         raise UsageError("--dry-run does not apply to a project's sync", hint="`corral lock --check` says if it would")
+    found = found.environment(args.environment or "default")
     return sync_project(ctx, found, locked=bool(args.locked), frozen=bool(args.frozen))
 
 

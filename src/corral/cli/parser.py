@@ -57,6 +57,21 @@ def _project_mode(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _project_env(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--environment",
+        default="",
+        metavar="ENV",
+        help="in a project: its named environment ENV ([tool.corral.environments]) instead of the default one",
+    )
+
+
+def _group(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--group", default="", metavar="GROUP", help="pyproject: the PyPI entries of [dependency-groups].GROUP"
+    )
+
+
 def _mutating(parser: argparse.ArgumentParser, untracked: bool = True, builds: bool = True) -> None:
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--dry-run", action="store_true", help="show the plan and stop")
@@ -256,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _target(p)
     _project_mode(p)
+    _project_env(p)
     _channels(p)
     _mutating(p)
     p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs")
@@ -266,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     _mutating(p)
     p.add_argument("names", nargs="*", metavar="PACKAGE", help="requested conda packages")
     p.add_argument("--pip", nargs="+", action="extend", default=[], metavar="NAME", help="requested PyPI packages")
+    _group(p)
 
     p = sub.add_parser(
         "init",
@@ -285,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="in a project: record packages in the manifest, lock, and sync the environment",
     )
     _channels(p)
+    _group(p)
     p.add_argument(
         "--discard-untracked",
         action="store_true",
@@ -423,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _target(p)
     _project_mode(p)
+    _project_env(p)
     p.add_argument("env", nargs="?", default=None, metavar="ENV", help="an environment name, or a path (with a /)")
     sub.add_parser(
         "deactivate",
@@ -443,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _target(shell)
     _project_mode(shell)
+    _project_env(shell)
     shell_sub = shell.add_subparsers(dest="shell_command", metavar="COMMAND", prog="corral shell")
     p = shell_sub.add_parser("hook", help="print the shell function behind `corral activate` (eval it in an rc file)")
     p.add_argument("shell_name", metavar="SHELL", choices=SHELL_CHOICES, help=", ".join(SHELL_CHOICES))
@@ -455,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
         if verb == "activate":
             _target(p)
             _project_mode(p)
+            _project_env(p)
             p.add_argument("env", nargs="?", default=None, metavar="ENV", help="a name, or a path (with a /)")
         p.add_argument("--shell", dest="shell_name", default="bash", choices=SHELL_CHOICES, help="the shell")
 
