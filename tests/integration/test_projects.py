@@ -364,3 +364,27 @@ def test_named_environments_of_groups_share_one_lock_and_run_with_e(
     assert unknown.code == 1 and "no environment 'docs'" in unknown.err and "Traceback" not in unknown.err
     _ok(project("remove", "--group", "test", "--pip", "tinylib"))
     assert project("run", "-e", "test", "python", "-c", "import tinylib").code == 1
+
+
+def test_a_clone_at_another_path_finds_the_lock_up_to_date(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """Paths under the project are kept relative in corral.lock: a copy elsewhere passes --locked, same bytes."""
+    project = _project(corral, tmp_path, channel, "svc")
+    shutil.copytree(wheels, project.cwd / "wheels")
+    _ok(project("init"))
+    _ok(project("add", "python", "--pip", "tinylib", "--no-index", "--find-links", "wheels"))
+    text = (project.cwd / "corral.lock").read_text()
+    assert str(project.cwd) not in text and "url: file:./wheels/tinylib-2.0-py3-none-any.whl" in text
+    clone = tmp_path / "elsewhere" / "svc"
+    clone.mkdir(parents=True)
+    for name in ("environment.yml", "corral.lock", "wheels"):
+        (shutil.copytree if name == "wheels" else shutil.copy2)(project.cwd / name, clone / name)
+    shutil.rmtree(project.cwd)  # the first folder is gone: nothing may point into it
+    other = replace(project, cwd=clone, env={**project.env, "CORRAL_ROOT": str(tmp_path / "root2")})
+    run = other("run", "--locked", "python", "-c", "import tinylib, sys; print(tinylib.VERSION, sys.prefix)")
+    _ok(run)
+    assert run.out.split() == ["2.0", str(clone / ".corral" / "envs" / "default")]
+    _ok(other("lock", "--check"))
+    _ok(other("lock"))
+    assert (clone / "corral.lock").read_text() == text

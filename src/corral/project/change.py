@@ -151,10 +151,11 @@ def _change(ctx: ChangeContext, project: Project, action: str, edit: Edit) -> Pr
 
 def _env_lock(project: Project) -> Lock:
     from corral.lock import lockfile
+    from corral.project.portable import absolute
 
     found = lockfile.load(Path(project.lock)).environment(project.env)
     assert found is not None  # just locked
-    return found
+    return absolute(found, project.root)
 
 
 def _write(path: Path, text: str) -> None:

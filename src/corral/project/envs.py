@@ -47,7 +47,11 @@ def relock(
     previous = full.environment(project.env)
     platforms = declared or (previous or full).platform_names()
     sources = tuple(os.path.basename(s) for s in files.sources)
-    made = make(LockRequest(spec, tuple(platforms), sources, previous or full, frozenset(update)), settings, reporter)
+    from corral.project.portable import absolute, portable
+
+    preferences = absolute(previous or full, project.root, rehash=True)
+    made = make(LockRequest(spec, tuple(platforms), sources, preferences, frozenset(update)), settings, reporter)
+    made = portable(made, project.root)
     text = lockfile.dumps(full.with_environment(project.env, made))
     old = path.read_text(encoding="utf-8")
     if old != text:

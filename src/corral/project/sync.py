@@ -64,7 +64,6 @@ def _request(settings: Settings, project: Project) -> tuple[Any, Any, tuple[str,
 def relock(ctx: ChangeContext, project: Project) -> Locked:
     """The environment's part of the project's lock made again from the manifest (earlier versions kept)."""
     from corral.lock import lockfile
-    from corral.locks import lock
 
     request = _request(ctx.settings, project)
     if project.env != DEFAULT_ENV:
@@ -74,8 +73,42 @@ def relock(ctx: ChangeContext, project: Project) -> Locked:
             relock(ctx, project.environment(DEFAULT_ENV))
         return envs.relock(ctx.settings, ctx.reporter, project, request)
     spec, files, platforms = request
-    made = lock(ctx.settings, ctx.reporter, spec, files, platforms=platforms, output=project.lock)
+    made = _lock_default(ctx.settings, ctx.reporter, project, spec, files, platforms)
     return Locked(lockfile.load(Path(project.lock)), made.action, made.changes, made.warnings)
+
+
+def _lock_default(
+    settings: Settings,
+    reporter: Any,
+    project: Project,
+    spec: Any,
+    files: Any,
+    platforms: Sequence[str],
+    update: Sequence[str] = (),
+) -> Any:
+    """locks.lock of the default environment, then the file rewritten in its portable form (project/portable.py)."""
+    from corral.lock import lockfile
+    from corral.locks import lock
+    from corral.project.portable import absolute, portable
+
+    path = Path(project.lock)
+    old = path.read_bytes() if path.is_file() else None
+    if old is not None:  # locks.lock reads the earlier lock for its preferences: give it this folder's paths
+        _write_text(path, lockfile.dumps(absolute(lockfile.load(path), project.root, rehash=True)))
+    made = lock(settings, reporter, spec, files, platforms=platforms, output=project.lock, update=update)
+    text = lockfile.dumps(portable(lockfile.load(path), project.root))
+    if path.read_text(encoding="utf-8") != text:
+        _write_text(path, text)
+    return replace(made, action="unchanged" if old == text.encode() else "written")
+
+
+def _write_text(path: Path, text: str) -> None:
+    from corral.store.fsutil import atomic_write_text
+
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise CorralError(f"cannot write {path}: {exc.strerror}", hint="check the project folder") from exc
 
 
 def lock_project(
@@ -89,7 +122,6 @@ def lock_project(
 ) -> Any:
     """`corral lock` alone inside a project: every environment of the manifest locked (or checked) in corral.lock."""
     from corral.lock import lockfile
-    from corral.locks import lock
     from corral.project import envs, manifest
 
     base = project.environment(DEFAULT_ENV)
@@ -114,11 +146,11 @@ def lock_project(
                 hint="make it again: corral lock",
                 details=stale,
             )
-        chosen = declared or full.platform_names()
-        return lock(settings, reporter, spec, files, platforms=chosen, output=project.lock, check=True)
-    made = lock(
-        settings, reporter, spec, files, platforms=declared or tuple(platforms), output=project.lock, update=update
-    )
+        from corral.locks import LockResult
+
+        counts = {p.platform: (len(p.conda), len(p.pypi)) for p in sorted(full.platforms, key=lambda p: p.platform)}
+        return LockResult(str(project.lock), "checked", full.platform_names(), counts)
+    made = _lock_default(settings, reporter, base, spec, files, declared or tuple(platforms), update)
     action, changes = made.action, list(made.changes)
     for name in names[1:]:
         named = base.environment(name)
@@ -160,7 +192,9 @@ def sync(ctx: ChangeContext, project: Project, *, locked: bool = False, frozen: 
             if stale:
                 result = relock(ctx, project)
         assert result is not None
-        out = sync_env(ctx, project, ref, result.lock)
+        from corral.project.portable import absolute
+
+        out = sync_env(ctx, project, ref, absolute(result.lock, project.root))
     return replace(out, lock_action=result.action, lock_changes=result.changes, warnings=result.warnings)
 
 
@@ -173,7 +207,9 @@ def _stale(settings: Settings, project: Project, current: Lock | None) -> list[s
         return ["no corral.lock yet" if project.env == DEFAULT_ENV else f"environment {project.env} is not locked yet"]
     spec, _, declared = _request(settings, project)
     platforms = declared or current.platform_names() or (current_platform(),)
-    found = differences(current, spec, platforms, settings)
+    from corral.project.portable import portable_spec
+
+    found = differences(current, portable_spec(spec, project.root), platforms, settings)
     found += _extra_platforms(current, platforms)
     if not declared and current.platform(current_platform()) is None:
         found.append(f"this machine's platform {current_platform()} is not in the lock")
@@ -233,20 +269,17 @@ def _update(ctx: ChangeContext, ref: EnvRef, lock: Lock, section: Any) -> Any:
 
 
 def _create(ctx: ChangeContext, ref: EnvRef, project: Project, lock: Lock) -> Any:
-    from corral.locks import create_from_lock
 
     try:
-        if project.env != DEFAULT_ENV:
-            return _create_named(ctx, ref, lock)
-        return create_from_lock(ctx, ref, project.lock)
+        return _create_from(ctx, ref, lock)
     except CorralError:
         raise
     except OSError as exc:
         raise EnvFileError(f"cannot make {project.link}: {exc.strerror}", hint="check the project folder") from exc
 
 
-def _create_named(ctx: ChangeContext, ref: EnvRef, lock: Lock) -> Any:
-    """A named environment's first generation, from its part of the lock (as create_from_lock does for the default)."""
+def _create_from(ctx: ChangeContext, ref: EnvRef, lock: Lock) -> Any:
+    """The environment's first generation from its (absolute) part of the lock, as create_from_lock does."""
     from corral.conda.solver import current_platform
     from corral.credentials import take_lock
     from corral.frozen import apply_locked
@@ -257,6 +290,9 @@ def _create_named(ctx: ChangeContext, ref: EnvRef, lock: Lock) -> Any:
     locked = take_lock(lock, ctx.settings.root)
     section = locked.platform(current_platform())
     assert section is not None  # _sync_env checked it
+    from corral.locks import _refuse_inconsistent  # the same check `create --lock` makes
+
+    _refuse_inconsistent(locked, section)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         gens.recover(ref)
         require_absent(ref)
