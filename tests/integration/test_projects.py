@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import Corral, Result
@@ -388,3 +389,28 @@ def test_a_clone_at_another_path_finds_the_lock_up_to_date(
     _ok(other("lock", "--check"))
     _ok(other("lock"))
     assert (clone / "corral.lock").read_text() == text
+
+
+def test_a_buildable_pyproject_is_installed_editable_in_its_own_environment(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """[build-system] + [project]: the project is an editable member (as uv does); code edits show without a sync."""
+    if (wheels / "NO-BUILD-WHEELS").exists():
+        pytest.skip("no setuptools/wheel wheels available to build editables offline")
+    from tests.support.pypi import write_setuptools_project
+
+    folder = write_setuptools_project(tmp_path / "mylib", "mylib", "ANSWER = 1\n")
+    project = replace(corral, cwd=folder, env={**corral.env, "CORRAL_CHANNELS": str(channel)})
+    _ok(project("init"))
+    _ok(project("add", "python", "--pip", "six", "--no-index", "--find-links", str(wheels)))
+    assert "editable: ." in (folder / "corral.lock").read_text()  # portable: the project's own folder
+    code = "import sys; sys.path.pop(0); import mylib; print(mylib.ANSWER)"  # not from the current folder
+    assert project("run", "python", "-c", code).out.strip() == "1"
+    (folder / "mylib" / "__init__.py").write_text("ANSWER = 2\n")
+    again = project("run", "python", "-c", code)
+    assert (again.code, again.out.strip(), again.err) == (0, "2", "")  # no lock, no sync: it is editable
+
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.corral]", "[tool.corral]\npackage = false"))
+    out = project("run", "python", "-c", code)
+    assert out.code == 1 and "No module named 'mylib'" in out.err and "corral.lock made again" in out.err

@@ -24,7 +24,7 @@ from corral.project import DEFAULT_ENV, Project
 from corral.specs.envfile import EnvFile
 
 PYPI_OPTIONS = ("index-url", "extra-index-urls", "find-links", "no-index")
-TOOL_KEYS = ("channels", "dependencies", "environments", "platforms", "pypi-options", "system-requirements")
+TOOL_KEYS = ("channels", "dependencies", "environments", "package", "platforms", "pypi-options", "system-requirements")
 
 
 def read(project: Project) -> EnvFile:
@@ -191,7 +191,19 @@ def read_pyproject(path: Path, env: str = DEFAULT_ENV) -> EnvFile:
     extra = _group_requirements(data, env, path) if env != DEFAULT_ENV else []
     options = _table(tool.get("pypi-options", {}), "tool.corral.pypi-options", path)
     request = _pypi(project, options, base, path, extra)
+    if _is_package(data, tool, path):  # as uv: a buildable project is an editable member of its own environment
+        from corral.specs.requirements import editable_path
+
+        request.editables.append(editable_path(".", base))
     return EnvFile(request.applied_to(spec), sources=(str(path),), warnings=tuple(request.warnings))
+
+
+def _is_package(data: Mapping[str, Any], tool: Mapping[str, Any], path: Path) -> bool:
+    """A [build-system] and a [project] name, unless [tool.corral] package = false."""
+    package = tool.get("package", True)
+    if not isinstance(package, bool):
+        raise EnvFileError(f"{path}: tool.corral.package must be true or false", hint="e.g. package = false")
+    return package and "build-system" in data and bool(data.get("project", {}).get("name"))
 
 
 def _pypi(
