@@ -414,3 +414,61 @@ def test_a_buildable_pyproject_is_installed_editable_in_its_own_environment(
     pyproject.write_text(pyproject.read_text().replace("[tool.corral]", "[tool.corral]\npackage = false"))
     out = project("run", "python", "-c", code)
     assert out.code == 1 and "No module named 'mylib'" in out.err and "corral.lock made again" in out.err
+
+
+def test_init_from_pixi_toml_writes_environment_yml_and_names_what_is_left(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """pixi.toml -> environment.yml (channels, platforms, conda and PyPI dependencies); tasks are named as left out."""
+    project = _project(corral, tmp_path, channel, "pixi")
+    (project.cwd / "pixi.toml").write_text(
+        f'[workspace]\nname = "svc"\nchannels = ["{channel}"]\nplatforms = ["linux-64"]\n\n'
+        '[dependencies]\npython = "*"\nliba = ">=2"\n\n'
+        '[pypi-dependencies]\ntinylib = "==1.0"\nsix = { version = "*" }\n'
+        'other = { git = "https://example.invalid/x" }\n\n'
+        f'[pypi-options]\nfind-links = [{{ path = "{wheels}" }}]\nno-build = true\n\n[tasks]\nstart = "python app.py"\n'
+    )
+    made = project("init", "--from", "pixi.toml")
+    _ok(made)
+    assert "not carried over from pixi.toml: [tasks]" in made.out
+    assert "pypi-dependencies.other" in made.out and "pypi-options.no-build" in made.out
+    data = yaml.safe_load((project.cwd / "environment.yml").read_text())
+    assert data["channels"] == [str(channel)] and data["platforms"] == ["linux-64"]
+    assert data["dependencies"][:2] == ["python", "liba >=2"]
+    assert data["dependencies"][2]["pip"] == [f"--find-links {wheels}", "tinylib==1.0", "six"]
+    manifest = project.cwd / "environment.yml"
+    data["dependencies"][2]["pip"].insert(0, "--no-index")  # offline here
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    run = project("run", "python", "-c", "import six, tinylib; print(tinylib.VERSION)")
+    _ok(run)
+    assert run.out.strip() == "1.0"
+
+
+def test_init_from_a_poetry_pyproject_maps_caret_and_tilde_and_groups(
+    corral: Corral, tmp_path: Path, channel: Path, wheels: Path
+) -> None:
+    """[tool.poetry] dependencies -> [project].dependencies (PEP 440), python -> a conda spec, groups -> PEP 735."""
+    project = _project(corral, tmp_path, channel, "poet")
+    pyproject = project.cwd / "pyproject.toml"
+    pyproject.write_text(
+        '[tool.poetry]\nname = "poet"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\npython = ">=3.8"\n'
+        'tinylib = "^1.0"\nsix = { version = "~1.17", extras = [] }\nlocal = { path = "../local" }\n\n'
+        '[tool.poetry.group.test.dependencies]\ntinylib = "^2.0"\n'
+    )
+    made = project("init", "--from", "pyproject.toml")
+    _ok(made)
+    assert "not carried over from pyproject.toml: dependencies.local" in made.out
+    text = pyproject.read_text()
+    assert text.startswith('[tool.poetry]\nname = "poet"')  # the poetry tables stay as they were
+    assert 'dependencies = ["tinylib>=1.0,<2", "six>=1.17,<1.18"]' in text
+    assert 'dependencies = ["python >=3.8"]' in text
+    assert '[dependency-groups]\ntest = ["tinylib>=2.0,<3"]' in text and 'test = ["test"]' in text
+    pyproject.write_text(text + f'\n[tool.corral.pypi-options]\nfind-links = ["{wheels}"]\nno-index = true\n')
+    run = project("run", "python", "-c", "import six, tinylib; print(tinylib.VERSION)")
+    _ok(run)
+    assert run.out.strip() == "1.0"
+    test = project("run", "-e", "test", "python", "-c", "import tinylib; print(tinylib.VERSION)")
+    _ok(test)  # a group's requirement for a name the default environment also names replaces it there
+    assert test.out.strip() == "2.0"
+    refused = replace(project, cwd=tmp_path)("init", "--from", "nothing.toml")
+    assert refused.code == 2 and "does not exist" in refused.err

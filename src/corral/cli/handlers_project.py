@@ -98,6 +98,12 @@ def lock(args: argparse.Namespace, settings: Any, reporter: Reporter, found: Any
 
 def init(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     """`corral init`."""
+    if args.init_from:
+        if args.format:
+            raise UsageError("--from decides the manifest's format", hint="drop --format")
+        from corral.project.importer import init_from
+
+        return init_from(settings, os.getcwd(), args.init_from)
     from corral.project.scaffold import init as make
 
     return make(settings, os.getcwd(), args.format)

@@ -295,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="the manifest to write (default: pyproject when a pyproject.toml is here, else environment.yml)",
     )
+    p.add_argument(
+        "--from",
+        dest="init_from",
+        default="",
+        metavar="FILE",
+        help="convert a pixi.toml (to environment.yml) or a poetry pyproject.toml (adds [tool.corral])",
+    )
 
     p = sub.add_parser(
         "add",
