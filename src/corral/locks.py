@@ -78,6 +78,8 @@ def lock(
 
     request = LockRequest(spec, chosen, sources, previous, frozenset(update))
     made = make(request, settings, reporter)
+    if previous is not None and previous.environments:  # a project's named environments stay as they are
+        made = replace(made, environments=previous.environments)
     return _write(made, previous, path, warnings)
 
 

@@ -69,11 +69,14 @@ def test_help_describes_every_argument(corral: Corral) -> None:
     assert "--pip NAME [NAME ...]" in update and "installed PyPI packages to update" in update
     assert "installed packages to update, conda or PyPI" in update  # the positional is described
     activate = helped(corral, "activate")
-    assert activate.startswith("usage: corral activate [-h] (ENV | -n NAME | -p PATH)")
+    assert activate.startswith("usage: corral activate [-h] [--locked | --frozen] [ENV | -n NAME | -p PATH]")
     assert "an environment name, or a path" in activate and "corral shell init SHELL" in activate
     assert "args" not in activate.split()
     shell = helped(corral, "shell")
-    assert "corral shell [-h] (-n NAME | -p PATH)" in shell and "`corral shell -n ENV` starts your shell" in shell
+    assert (
+        "corral shell [-h] [--locked | --frozen] [-n NAME | -p PATH]" in shell
+        and "`corral shell -n ENV` starts your shell" in shell
+    )
     assert helped(corral, "shell", "hook").startswith("usage: corral shell hook ")
 
 

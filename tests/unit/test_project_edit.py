@@ -1,4 +1,4 @@
-"""Manifest edits keep everything else byte for byte; the run fast path's stamp notices edits without parsing."""
+"""Project units: manifest edits keep the rest byte for byte; the run stamp; the lock's environments; poetry."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import pytest
 
 from corral import project
 from corral.errors import EnvFileError
+from corral.lock import lockfile
+from corral.lock.lockfile import Artifact, Lock, LockedPlatform, PypiEntry
+from corral.models import EnvSpec, PypiIndex
 from corral.project.edit import Edit, apply
 
 SERVICE = """\
@@ -109,3 +112,60 @@ def test_stamp_notices_a_changed_manifest_and_forgives_a_touch(tmp_path: Path) -
     assert not project.up_to_date(found) and project.up_to_date(found, frozen=True)
     (tmp_path / "corral.lock").write_text("another lock\n")
     assert not project.up_to_date(found, frozen=True)
+
+
+def _small_lock(root: str, name: str = "tinylib") -> Lock:
+    wheel = Artifact(f"file://{root}/wheels/{name}-2.0-py3-none-any.whl", "c" * 64)
+    spec = EnvSpec(channels=("conda-forge",), pypi=(name,), index=PypiIndex(find_links=(f"{root}/wheels",)))
+    section = LockedPlatform("linux-64", (), "3.12.1", (), (PypiEntry(name, "2.0", "", (wheel,)),))
+    return Lock(spec=spec, platforms=(section,), sources=("pyproject.toml",))
+
+
+def test_named_environments_round_trip_and_a_lock_without_them_keeps_its_bytes(tmp_path: Path) -> None:
+    """`environments:` is written only when there are named ones; old locks load and dump unchanged."""
+    plain = _small_lock("/p")
+    text = lockfile.dumps(plain)
+    assert "environments" not in text
+    both = plain.with_environment("test", _small_lock("/p", "six"))
+    path = tmp_path / "corral.lock"
+    path.write_text(lockfile.dumps(both))
+    loaded = lockfile.load(path)
+    assert [n for n, _ in loaded.environments] == ["test"]
+    test_env = loaded.environment("test")
+    assert test_env is not None and test_env.spec.pypi == ("six",) and loaded.environment("default") is loaded
+    assert lockfile.dumps(loaded.with_environment("test", None)) == text
+
+
+def test_portable_locks_do_not_depend_on_the_projects_folder(tmp_path: Path) -> None:
+    """Paths under the project become ./ and file:./ forms, hashed so; absolute() restores them for another folder."""
+    from corral.project.portable import absolute, portable
+
+    here, there = portable(_small_lock("/work/a"), "/work/a"), portable(_small_lock("/srv/b"), "/srv/b")
+    assert here.input_hash == there.input_hash and lockfile.dumps(here) == lockfile.dumps(there)
+    assert here.spec.index.find_links == ("./wheels",)
+    back = absolute(here, "/srv/b")
+    assert back.spec.index.find_links == ("/srv/b/wheels",) and back.input_hash == here.input_hash
+    assert back.platforms[0].pypi[0].wheels[0].url == "file:///srv/b/wheels/tinylib-2.0-py3-none-any.whl"
+    outside = portable(_small_lock("/elsewhere"), "/work/a")
+    assert outside.spec.index.find_links == ("/elsewhere/wheels",)
+
+
+@pytest.mark.parametrize(
+    ("poetry", "pep440"),
+    [
+        ("^1.2.3", ">=1.2.3,<2"),
+        ("^0.2.3", ">=0.2.3,<0.3"),
+        ("^0.0.3", ">=0.0.3,<0.0.4"),
+        ("~1.2.3", ">=1.2.3,<1.3"),
+        ("~1", ">=1,<2"),
+        ("1.2", "==1.2"),
+        ("1.2.*", "==1.2.*"),
+        (">=1.0, <2", ">=1.0,<2"),
+        ("*", ""),
+        ("^1 || ^2", None),
+    ],
+)
+def test_poetry_constraints_map_to_pep_440(poetry: str, pep440: str | None) -> None:
+    from corral.project.importer import _poetry_constraint
+
+    assert _poetry_constraint(poetry) == pep440

@@ -25,18 +25,21 @@ if TYPE_CHECKING:  # no typing import at run time: `corral run` is on a fast pat
 
 CACHE_VERSION = 2
 
-USAGE = """usage: corral run [-n NAME | -p PATH | --locked | --frozen] [--cwd DIR] [-e KEY=VALUE]... COMMAND [ARG...]
+USAGE = """usage: corral run [-n NAME | -p PATH | -e ENV] [--locked | --frozen] [--cwd DIR] [-e KEY=VALUE]...
+                  COMMAND [ARG...]
 
 Run COMMAND with the environment activated (its bin first on PATH, CONDA_PREFIX, its variables and
 the effect of its activate.d scripts), without a shell. The exit code and signals are COMMAND's.
 Without -n/-p, inside a project (environment.yml, or pyproject.toml with [tool.corral]): the
-project's environment, locked again when the manifest changed and synced when it is not the lock's.
+project's environment, locked again when the manifest changed and synced when it is not the lock's;
+`-e ENV` (a name, no '=') runs in the project's named environment ENV instead of its default one.
 
 options:
   -n, --name NAME       environment name
   -p, --prefix PATH     environment path
   --cwd DIR             run in DIR
   -e, --env KEY=VALUE   set a variable for COMMAND (repeatable)
+  -e, --environment ENV in a project: its named environment ENV ([tool.corral.environments])
   --locked              in a project: fail if corral.lock is out of date with the manifest
   --frozen              in a project: use corral.lock as it is, whatever the manifest says
 
@@ -52,13 +55,17 @@ class RunError(Exception):
         self.message, self.hint, self.exit_code = message, hint, exit_code
 
 
-def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list[tuple[str, str]], list[str], str]:
-    """(name, path, cwd, extra variables, command, project mode) from `run`'s arguments; options stop at the command.
+def parse(
+    argv: Sequence[str],
+) -> tuple[str | None, str | None, str | None, list[tuple[str, str]], list[str], str, str]:
+    """(name, path, cwd, extra variables, command, project mode, project environment) from `run`'s arguments.
 
-    Neither -n nor -p: the project around the current directory (main finds it); the mode is
-    "locked", "frozen" or "" for it.
+    Options stop at the command. Neither -n nor -p: the project around the current directory (main
+    finds it); the mode is "locked", "frozen" or "" for it, the environment "default" unless `-e ENV`
+    (a value without '=': a variable is always KEY=VALUE) or `--environment ENV` names another.
     """
     name = path = cwd = None
+    environment = ""
     mode = ""
     extra: list[tuple[str, str]] = []
     args = list(argv)
@@ -87,7 +94,7 @@ def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list
         if flag in ("--no-capture-output", "--live-stream") and not eq:  # conda run's: corral never captures
             i += 1
             continue
-        if flag not in ("-n", "--name", "-p", "--prefix", "--cwd", "-e", "--env"):
+        if flag not in ("-n", "--name", "-p", "--prefix", "--cwd", "-e", "--env", "--environment"):
             raise RunError(f"unknown option {arg} for corral run", "see `corral run --help`", 2)
         if inline or eq:
             value = inline
@@ -102,6 +109,10 @@ def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list
             path = value
         elif flag == "--cwd":
             cwd = value
+        elif flag == "--environment" or (flag == "-e" and "=" not in value):
+            if environment and environment != value:
+                raise RunError("name one project environment", "e.g. corral run -e test pytest", 2)
+            environment = value
         else:
             key, sep, val = value.partition("=")
             if not sep or not key:
@@ -113,16 +124,22 @@ def parse(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list
         raise RunError(
             "name the environment with -n NAME or -p PATH, not both", "e.g. corral run -n ml python train.py", 2
         )
+    if environment and (name is not None or path is not None):
+        raise RunError(
+            f"-e {environment} names a project's environment, not one given with -n/-p",
+            "run it inside the project without -n/-p (a variable is -e KEY=VALUE)",
+            2,
+        )
     if mode and (name is not None or path is not None):
         raise RunError(
             f"--{mode} is for a project's environment, not -n/-p", "run it inside the project without -n/-p", 2
         )
     if not command:
         raise RunError("give the command to run", "e.g. corral run -n ml python train.py", 2)
-    return name, path, cwd, extra, command, mode
+    return name, path, cwd, extra, command, mode, environment or "default"
 
 
-def project_target(cwd: str | None, mode: str, environ: Mapping[str, str]) -> tuple[str, str]:
+def project_target(cwd: str | None, mode: str, environ: Mapping[str, str], env: str = "default") -> tuple[str, str]:
     """(stable link, label) of the project's environment, after bringing it in step with the lock if needed.
 
     The fast path is two stats, a readlink and a small JSON read (corral/project/__init__.py); only
@@ -131,7 +148,7 @@ def project_target(cwd: str | None, mode: str, environ: Mapping[str, str]) -> tu
     """
     from corral import project
 
-    found = project.find(cwd or os.getcwd())
+    found = project.find(cwd or os.getcwd(), env)
     if found is None:
         raise RunError(
             "name the environment with -n NAME or -p PATH (no project here: no environment.yml, nor pyproject.toml"
@@ -312,9 +329,9 @@ def main(argv: Sequence[str]) -> NoReturn:
     """`corral run ARGS`: exec the command, or print an error and exit."""
     environ = dict(os.environ)
     try:
-        name, path, cwd, extra, command, mode = parse(argv)
+        name, path, cwd, extra, command, mode, project_env = parse(argv)
         if name is None and path is None:
-            link, label = project_target(cwd, mode, environ)
+            link, label = project_target(cwd, mode, environ, project_env)
         else:
             link, label = locate(name, path, environ)
         env, output = activated_environment(environ, link, label)

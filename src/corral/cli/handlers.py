@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from corral.cli import habits, render
+from corral.cli import handlers_project as projects
 from corral.cli import handlers_tools as tools
 from corral.errors import Aborted, UsageError
 from corral.models import ChangeOptions
@@ -24,32 +25,10 @@ def _ref(args: argparse.Namespace, settings: Any, active: bool = True) -> Any:
         ref = active_ref(settings, os.environ)
         if ref is not None:
             return ref
-        found = _project()
+        found = projects.find()
         if found is not None:
-            return _project_ref(args, settings, found)
+            return projects.env_ref(settings, found, _command(args))
     return env_ref(settings, name=args.name, path=args.prefix, command=_command(args))
-
-
-def _project() -> Any:
-    """The project holding the current directory, if any (no parse: a walk up looking for a manifest)."""
-    from corral import project
-
-    return project.find(os.getcwd())
-
-
-def _project_ref(args: argparse.Namespace, settings: Any, found: Any) -> Any:
-    """The project's environment; commands that would change it behind the manifest's back are refused."""
-    from corral.project.sync import project_ref
-
-    command = _command(args)
-    if command in ("install", "update", "pip install", "pip uninstall", "adopt", "env config vars"):
-        raise UsageError(
-            f"in a project ({found.manifest}), the manifest says what the environment holds; `corral {command}`"
-            " without -n/-p would change it behind the manifest's back",
-            hint="corral add SPEC / corral add --pip REQ / corral remove NAME edit the manifest and sync;"
-            " or name another environment with -n NAME",
-        )
-    return project_ref(settings, found)
 
 
 def named_or_path(settings: Any, text: str) -> Any:
@@ -161,7 +140,10 @@ def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     files = api.read_env_files(args.files) if args.files else None
     pypi = _pypi_request(args, args.pip)
     if files is None and not args.source and not (args.specs or pypi is not None):
-        raise UsageError("name what to lock", hint="corral lock -f environment.yml [--platform P ...]")
+        found = projects.find()
+        if found is None:
+            raise UsageError("name what to lock", hint="corral lock -f environment.yml [--platform P ...]")
+        return projects.lock(args, settings, reporter, found)
     if args.check and (args.update or args.source):
         raise UsageError("--check only compares; it does not take --update or --from")
     spec = None
@@ -242,7 +224,15 @@ def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, comman
     if args.files:  # conda's `install --file`: the file's specs and PyPI requests join the command line's
         specs, channels, pypi = tools.with_file_requests(api.read_env_files(args.files), specs, channels, pypi)
     if not specs and pypi is None:
-        raise UsageError("name packages to install", hint="conda specs as arguments, PyPI ones after --pip")
+        found = projects.find() if args.name is None and args.prefix is None else None
+        if found is not None:  # as `pixi install`: the project's environment made the lock's
+            return projects.sync(args, _project_context(args, settings, reporter, command), found)
+        projects.no_mode_outside(args)
+        raise UsageError(
+            "name packages to install",
+            hint="conda specs as arguments, PyPI ones after --pip (inside a project, `corral install` alone syncs it)",
+        )
+    projects.no_mode_outside(args)
     how = InstallHow(frozen=args.freeze_installed, override_channels=args.override_channels)
     return api.install(_context(args, settings, reporter, command), _ref(args, settings), specs, channels, pypi, how)
 
@@ -259,23 +249,18 @@ def _pip_install(args: argparse.Namespace, settings: Any, reporter: Reporter, co
     return api.install(_context(args, settings, reporter, command), _ref(args, settings), [], [], pypi, how)
 
 
-def _init(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.project.sync import init
-
-    return init(settings, os.getcwd(), args.format)
-
-
 def _project_context(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     """A change context that does not ask: `add` and `remove` in a project do what the manifest now says."""
     return replace(_context(args, settings, reporter, command), confirm=lambda result: True)
 
 
 def _add(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.project.sync import add, require_project
+    from corral.project.change import add
+    from corral.project.sync import require_project
 
     found = require_project(os.getcwd())
     ctx = _project_context(args, settings, reporter, command)
-    return add(ctx, found, args.specs, args.pip, args.channels, args.find_links, args.no_index)
+    return add(ctx, found, args.specs, args.pip, args.channels, args.find_links, args.no_index, args.group)
 
 
 def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -286,13 +271,16 @@ def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     if args.name is None and args.prefix is None and not args.dry_run:
         from corral.store.envs import active_ref
 
-        found = _project() if active_ref(settings, os.environ) is None else None
+        found = projects.find() if active_ref(settings, os.environ) is None else None
         if found is not None:
-            from corral.project.sync import remove
+            from corral.project.change import remove
 
-            return remove(_project_context(args, settings, reporter, command), found, args.names, args.pip)
+            ctx = _project_context(args, settings, reporter, command)
+            return remove(ctx, found, args.names, args.pip, args.group)
     from corral import api
 
+    if args.group:
+        raise UsageError("--group is for a project's manifest", hint="run it inside a pyproject.toml project, no -n/-p")
     if not args.names and not args.pip:
         raise UsageError("name packages to remove", hint="conda names as arguments, PyPI ones after --pip")
     return api.remove(_context(args, settings, reporter, command), _ref(args, settings), args.names, args.pip)
@@ -406,13 +394,21 @@ def _shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command:
     if sub == "init":
         return commands.init(args.shell_name, args.rc, undo=args.undo)
     if sub == "activate":
-        name, path = _activation_target(args)
+        name, path = _activation_target(args, settings, reporter)
         return commands.activate_script(settings, name, path, args.shell_name)
     if sub == "deactivate":
         return commands.deactivate_script(args.shell_name)
+    path = args.prefix
     if not (args.name or args.prefix):
-        raise UsageError("name the environment with -n NAME or -p PATH", hint="e.g. corral shell -n ml")
-    commands.subshell(settings, args.name, args.prefix)  # execs the shell; returns only on error
+        path = projects.synced_link(args, settings, reporter, _command(args))
+        if path is None:
+            raise UsageError(
+                "name the environment with -n NAME or -p PATH (no project here)",
+                hint="e.g. corral shell -n ml, or run it inside a project",
+            )
+    else:
+        projects.no_mode_outside(args)
+    commands.subshell(settings, args.name, path)  # execs the shell; returns only on error
     raise AssertionError("unreachable")
 
 
@@ -422,20 +418,25 @@ def _hook_text(shell: str) -> str:
     return hook(shell)
 
 
-def _activation_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
+def _activation_target(args: argparse.Namespace, settings: Any, reporter: Reporter) -> tuple[str | None, str | None]:
     if args.env and (args.name or args.prefix):
         raise UsageError("name the environment once: ENV, -n NAME or -p PATH")
+    if not (args.env or args.name or args.prefix):
+        link = projects.synced_link(args, settings, reporter, _command(args))
+        if link is None:
+            raise UsageError("name the environment to activate (no project here)", hint="e.g. corral activate ml")
+        return None, link
+    projects.no_mode_outside(args)
     if args.env:
         return (None, args.env) if "/" in args.env or args.env.startswith(".") else (args.env, None)
-    if not (args.name or args.prefix):
-        raise UsageError("name the environment to activate", hint="e.g. corral activate ml")
     return args.name, args.prefix
 
 
 def _du(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import disk
 
-    return disk.du(settings, _ref(args, settings) if (args.name or args.prefix) else None)
+    in_project = not args.all and projects.find() is not None  # the project's environment (the active one wins)
+    return disk.du(settings, _ref(args, settings) if (args.name or args.prefix or in_project) else None)
 
 
 def _clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -459,7 +460,8 @@ def _doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     from corral import doctor
     from corral.store.envs import all_envs
 
-    if args.all == bool(args.name or args.prefix):
+    named = bool(args.name or args.prefix) or (not args.all and projects.find() is not None)
+    if args.all == named:
         raise UsageError("name one environment (-n NAME or -p PATH) or pass --all")
     if args.adopt and not args.fix:
         raise UsageError("--adopt goes with --fix")
@@ -488,7 +490,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "create": _create,
     "install": _install,
     "remove": _remove,
-    "init": _init,
+    "init": projects.init,
     "add": _add,
     "update": _update,
     "list": _list,

@@ -73,6 +73,32 @@ def _target(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-p", "--prefix", metavar="PATH", help="environment path (a stable link into the store)")
 
 
+def _project_mode(parser: argparse.ArgumentParser) -> None:
+    """--locked / --frozen: how a command without -n/-p inside a project treats corral.lock."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--locked", action="store_true", help="in a project: fail if corral.lock is out of date with the manifest"
+    )
+    group.add_argument(
+        "--frozen", action="store_true", help="in a project: use corral.lock as it is, whatever the manifest says"
+    )
+
+
+def _project_env(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--environment",
+        default="",
+        metavar="ENV",
+        help="in a project: its named environment ENV ([tool.corral.environments]) instead of the default one",
+    )
+
+
+def _group(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--group", default="", metavar="GROUP", help="pyproject: the PyPI entries of [dependency-groups].GROUP"
+    )
+
+
 def _mutating(parser: argparse.ArgumentParser, untracked: bool = True, builds: bool = True) -> None:
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--dry-run", action="store_true", help="show the plan and stop")
@@ -295,9 +321,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("specs", nargs="*", metavar="SPEC", help="conda match specs added to the files'")
     _pypi(p)
 
-    p = sub.add_parser("install", parents=[common], help="add packages to an environment")
+    p = sub.add_parser(
+        "install",
+        parents=[common],
+        help="add packages to an environment; with none, inside a project: sync its environment to the lock",
+    )
     _target(p)
     _files(p)
+    _project_mode(p)
+    _project_env(p)
     _channels(p)
     habits.conda_change(p, install=True)
     _mutating(p)
@@ -310,6 +342,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="PACKAGE", help="requested conda packages")
     p.add_argument("--all", action="store_true", help="remove the whole environment (as `corral env remove`)")
     p.add_argument("--pip", nargs="+", action="extend", default=[], metavar="NAME", help="requested PyPI packages")
+    _group(p)
 
     p = sub.add_parser(
         "init",
@@ -322,6 +355,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         default="",
         help="the manifest to write (default: pyproject when a pyproject.toml is here, else environment.yml)",
     )
+    p.add_argument(
+        "--from",
+        dest="init_from",
+        default="",
+        metavar="FILE",
+        help="convert a pixi.toml (to environment.yml) or a poetry pyproject.toml (adds [tool.corral])",
+    )
 
     p = sub.add_parser(
         "add",
@@ -329,6 +369,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="in a project: record packages in the manifest, lock, and sync the environment",
     )
     _channels(p)
+    _group(p)
     p.add_argument(
         "--discard-untracked",
         action="store_true",
@@ -473,11 +514,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "activate",
         parents=[common],
         help="activate an environment in this shell (needs the shell hook)",
-        usage="corral activate [-h] (ENV | -n NAME | -p PATH)",
+        usage="corral activate [-h] [--locked | --frozen] [ENV | -n NAME | -p PATH]",
         description="Activate an environment in the current shell: its bin/ first on PATH, its activation scripts"
-        " run, the prompt marked. " + hook_note,
+        " run, the prompt marked. With no environment named inside a project: the project's, synced to its lock"
+        " first. " + hook_note,
     )
     _target(p)
+    _project_mode(p)
+    _project_env(p)
     p.add_argument("env", nargs="?", default=None, metavar="ENV", help="an environment name, or a path (with a /)")
     sub.add_parser(
         "deactivate",
@@ -490,11 +534,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "shell",
         parents=[common],
         help="a subshell with an environment active; hooks for activate/deactivate",
-        usage="corral shell [-h] (-n NAME | -p PATH)\n       corral shell {hook,init,activate,deactivate} ...",
+        usage="corral shell [-h] [--locked | --frozen] [-n NAME | -p PATH]\n"
+        "       corral shell {hook,init,activate,deactivate} ...",
         description="`corral shell -n ENV` starts your shell with the environment active (exit it to leave);"
-        " no shell hook is needed. The subcommands set up and drive `corral activate`.",
+        " no shell hook is needed. Without -n/-p inside a project: the project's environment, synced to its lock"
+        " first. The subcommands set up and drive `corral activate`.",
     )
     _target(shell)
+    _project_mode(shell)
+    _project_env(shell)
     shell_sub = shell.add_subparsers(dest="shell_command", metavar="COMMAND", prog="corral shell")
     p = shell_sub.add_parser("hook", help="print the shell function behind `corral activate` (eval it in an rc file)")
     p.add_argument("shell_name", metavar="SHELL", choices=SHELL_CHOICES, help=", ".join(SHELL_CHOICES))
@@ -506,11 +554,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p = shell_sub.add_parser(verb, parents=[common], help=f"print the script that {verb}s (for eval)")
         if verb == "activate":
             _target(p)
+            _project_mode(p)
+            _project_env(p)
             p.add_argument("env", nargs="?", default=None, metavar="ENV", help="a name, or a path (with a /)")
         p.add_argument("--shell", dest="shell_name", default="bash", choices=SHELL_CHOICES, help="the shell")
 
     p = sub.add_parser("du", parents=[common], help="disk usage of environments and caches, hardlinks counted once")
     _target(p)
+    p.add_argument("--all", action="store_true", help="every environment, also inside a project")
     p = sub.add_parser("clean", parents=[common], help="remove cached packages and old data no environment uses")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--dry-run", action="store_true", help="show what would be removed and freed, and stop")

@@ -376,7 +376,7 @@ def project(result: Any) -> str:
 
     if result.action == "init":
         name = os.path.basename(result.manifest)
-        return (
+        return "".join(f"warning: {w}\n" for w in result.warnings) + (
             f"Wrote {result.manifest}; the project's environment will be {result.root}/.corral/envs/default\n"
             "Add packages with: corral add SPEC   (PyPI: corral add --pip REQ); run with: corral run CMD\n"
             f"Commit {name} and corral.lock; .corral/ is git-ignored.\n"

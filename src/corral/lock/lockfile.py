@@ -52,12 +52,17 @@ def spec_hash(spec: EnvSpec) -> str:
 
 @dataclass(frozen=True)
 class Lock:
-    """A whole lock: the request it satisfies (and its hash), and one section per platform."""
+    """A whole lock: the request it satisfies (and its hash), and one section per platform.
+
+    A project's lock also holds its named environments (`environments:`, each an input and its
+    platforms, as the top level has them); the top level is the default environment.
+    """
 
     spec: EnvSpec
     platforms: tuple[LockedPlatform, ...]
     sources: tuple[str, ...] = ()  # the files it was made from, as given
     input_hash: str = field(default="")
+    environments: tuple[tuple[str, Lock], ...] = ()  # named environments, sorted by name
 
     def __post_init__(self) -> None:
         if not self.input_hash:
@@ -76,10 +81,28 @@ class Lock:
         others = tuple(p for p in self.platforms if p.platform != section.platform)
         return replace(self, platforms=(*others, section))
 
+    def environment(self, name: str) -> Lock | None:
+        """The named environment's lock ("default": this one), or None."""
+        if name == "default":
+            return self
+        return next((lock for n, lock in self.environments if n == name), None)
+
+    def with_environment(self, name: str, lock: Lock | None) -> Lock:
+        """This lock with the named environment set to `lock` (None: taken out)."""
+        others = [(n, e) for n, e in self.environments if n != name]
+        if lock is not None:
+            others.append((name, replace(lock, environments=())))
+        return replace(self, environments=tuple(sorted(others, key=lambda item: item[0])))
+
     def to_dict(self) -> dict[str, Any]:
-        """The document as written."""
+        """The document as written (`environments` only when there are named ones: older locks keep their bytes)."""
+        out: dict[str, Any] = {"version": LOCK_VERSION, **self._body()}
+        if self.environments:
+            out["environments"] = {name: lock._body() for name, lock in self.environments}
+        return out
+
+    def _body(self) -> dict[str, Any]:
         return {
-            "version": LOCK_VERSION,
             "input": {"sha256": self.input_hash, "sources": list(self.sources), "spec": self.spec.to_dict()},
             "platforms": {p.platform: p.to_dict() for p in sorted(self.platforms, key=lambda p: p.platform)},
         }
@@ -154,6 +177,17 @@ def from_dict(data: Any, where: str) -> Lock:
             f"{where}: lock version {version!r} is not one this corral reads (it reads version {LOCK_VERSION})",
             hint="make the lock again with this corral: corral lock -f FILE",
         )
+    named = []
+    for name, body in check.mapping(root.get("environments", {}), "environments").items():
+        named.append(
+            (str(name), _environment(check.mapping(body, f"environments.{name}"), f"{where}: environments.{name}"))
+        )
+    return replace(_environment(root, where), environments=tuple(sorted(named, key=lambda item: item[0])))
+
+
+def _environment(root: Mapping[str, Any], where: str) -> Lock:
+    """One environment's input and platforms (the top level, or an entry of `environments`)."""
+    check = _Checker(where)
     inp = check.mapping(root.get("input"), "input")
     spec = _typed(where, "input.spec", EnvSpec.from_dict, check.mapping(inp.get("spec"), "input.spec"))
     recorded = check.text(inp, "sha256", "input")

@@ -20,14 +20,18 @@ LOCK_NAME = "corral.lock"
 STATE_VERSION = 1
 
 
+DEFAULT_ENV = "default"
+
+
 class Project:
-    """A project folder: its manifest, its lock, and the stable link of its environment."""
+    """A project folder: its manifest, its lock, and the stable link of one of its environments."""
 
-    __slots__ = ("manifest", "root")
+    __slots__ = ("env", "manifest", "root")
 
-    def __init__(self, root: str, manifest: str) -> None:
+    def __init__(self, root: str, manifest: str, env: str = DEFAULT_ENV) -> None:
         self.root = root
         self.manifest = manifest  # absolute path of the manifest file
+        self.env = env  # which environment of the manifest: "default", or a name of [tool.corral.environments]
 
     @property
     def kind(self) -> str:
@@ -46,22 +50,27 @@ class Project:
 
     @property
     def link(self) -> str:
-        """The stable path of the project's environment (a `-p` style environment of the store)."""
-        return os.path.join(self.state_dir, "envs", "default")
+        """The stable path of the environment (a `-p` style environment of the store): `.corral/envs/NAME`."""
+        return os.path.join(self.state_dir, "envs", self.env)
 
     @property
     def state_file(self) -> str:
-        """What the last sync saw: the manifest's and lock's stat and hash, the generation it left."""
-        return os.path.join(self.state_dir, "state.json")
+        """What the last sync of this environment saw: the manifest's and lock's stat and hash, the generation."""
+        name = "state.json" if self.env == DEFAULT_ENV else f"state.{self.env}.json"
+        return os.path.join(self.state_dir, name)
+
+    def environment(self, name: str) -> Project:
+        """The same project, meaning its environment `name`."""
+        return Project(self.root, self.manifest, name)
 
 
-def find(start: str) -> Project | None:
+def find(start: str, env: str = DEFAULT_ENV) -> Project | None:
     """The project whose folder holds `start` (or is it): the nearest folder with a manifest."""
     folder = os.path.abspath(start)
     while True:
         found = manifest_in(folder)
         if found:
-            return Project(folder, found)
+            return Project(folder, found, env)
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
@@ -118,6 +127,7 @@ def current_state(project: Project, hashes: bool) -> dict[str, Any]:
     state: dict[str, Any] = {
         "version": STATE_VERSION,
         "manifest": os.path.basename(project.manifest),
+        "env": project.env,
         "manifest_stat": fingerprint(project.manifest),
         "lock_stat": fingerprint(project.lock),
         "generation": os.path.realpath(project.link) if os.path.isdir(project.link) else "",
@@ -139,7 +149,9 @@ def up_to_date(project: Project, frozen: bool = False) -> bool:
         return False
     now = current_state(project, hashes=False)
     keys = (
-        ("manifest", "lock_stat", "generation") if frozen else ("manifest", "manifest_stat", "lock_stat", "generation")
+        ("manifest", "env", "lock_stat", "generation")
+        if frozen
+        else ("manifest", "env", "manifest_stat", "lock_stat", "generation")
     )
     if all(saved.get(k) == now[k] for k in keys):
         return True

@@ -30,6 +30,8 @@ class Edit:
     no_index: bool = False
     drop_conda: tuple[str, ...] = ()
     drop_pypi: tuple[str, ...] = ()
+    group: str = ""  # pyproject: the PyPI entries go to (or leave) [dependency-groups].GROUP
+    environment: str = ""  # pyproject: also declare [tool.corral.environments] ENVIRONMENT = [GROUP]
 
 
 def apply(kind: str, text: str, edit: Edit, path: Path) -> tuple[str, list[str]]:
@@ -256,12 +258,20 @@ class _TomlEdit:
             if edit.no_index:
                 options["no-index"] = True
         if edit.pypi:
-            _merge(self._array(self._project(), "dependencies"), edit.pypi, pypi_name)
+            _merge(self._pypi_array(edit.group), edit.pypi, pypi_name)
+        if edit.environment:
+            corral = self._corral()
+            if "environments" not in corral:
+                corral.add("environments", tomlkit.table())
+            listed = tomlkit.array()
+            listed.append(edit.group)
+            corral["environments"][edit.environment] = listed
         missing = []
         if edit.drop_conda:
             missing += _drop(self._existing("tool", "corral", "dependencies"), edit.drop_conda, spec_name)
         if edit.drop_pypi:
-            missing += _drop(self._existing("project", "dependencies"), edit.drop_pypi, pypi_name)
+            where = ("dependency-groups", edit.group) if edit.group else ("project", "dependencies")
+            missing += _drop(self._existing(*where), edit.drop_pypi, pypi_name)
         return tomlkit.dumps(self.doc), missing
 
     def _corral(self) -> Any:
@@ -273,6 +283,16 @@ class _TomlEdit:
         if "corral" not in tool:
             tool.add("corral", tomlkit.table())
         return tool["corral"]
+
+    def _pypi_array(self, group: str) -> Any:
+        """[project].dependencies, or [dependency-groups].GROUP (made when missing)."""
+        import tomlkit
+
+        if not group:
+            return self._array(self._project(), "dependencies")
+        if "dependency-groups" not in self.doc:
+            self.doc.add("dependency-groups", tomlkit.table())
+        return self._array(self.doc["dependency-groups"], group)
 
     def _project(self) -> Any:
         if "project" not in self.doc:
@@ -304,7 +324,7 @@ class _TomlEdit:
 def _merge(array: Any, values: Sequence[str], key: Any) -> None:
     """Replace the entry of the same name in place, or append."""
     for value in values:
-        index = next((i for i, old in enumerate(array) if key(str(old)) == key(value)), None)
+        index = next((i for i, old in enumerate(array) if isinstance(old, str) and key(old) == key(value)), None)
         if index is None:
             array.append(value)
         else:
@@ -314,7 +334,7 @@ def _merge(array: Any, values: Sequence[str], key: Any) -> None:
 def _drop(array: Any, names: Sequence[str], key: Any) -> list[str]:
     missing = []
     for name in names:
-        index = next((i for i, old in enumerate(array) if key(str(old)) == key(name)), None)
+        index = next((i for i, old in enumerate(array) if isinstance(old, str) and key(old) == key(name)), None)
         if index is None:
             missing.append(name)
         else:
