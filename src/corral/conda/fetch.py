@@ -83,7 +83,8 @@ def downloaded(entries: Sequence[CondaEntry], settings: Settings, reporter: Repo
     cache = settings.conda_cache
     cache.mkdir(parents=True, exist_ok=True)
     files = {e.file_name: cache / f".corral-{os.getpid()}-{e.file_name}" for e in entries}
-    reporter.start("Downloading", len(entries), sum(e.size for e in entries))
+    if entries:
+        reporter.start("Downloading", len(entries), sum(e.size for e in entries))
     done = 0
 
     async def one(entry: CondaEntry) -> None:
@@ -101,7 +102,8 @@ def downloaded(entries: Sequence[CondaEntry], settings: Settings, reporter: Repo
 
     try:
         outcomes = asyncio.run(run()) if entries else []
-        reporter.finish()
+        if entries:
+            reporter.finish()
         failures = [(e, o) for e, o in zip(entries, outcomes, strict=True) if isinstance(o, BaseException)]
         if failures:
             raise _download_error(failures, settings)
