@@ -56,3 +56,21 @@ def test_the_solve_timeout_bounds_every_attempt_together(corral: Corral, tmp_pat
     assert f"did not finish within {bound} s" in res.err, res.err
     assert took < 2 * bound - 1, took  # one bound and start-up, not one bound per attempt
     assert corral("history", "-n", "b", "--json").json()["result"]["current"] == 1
+
+
+def test_a_half_created_environment_is_not_listed_and_gets_no_rollback_hint(corral: Corral, tmp_path: Path) -> None:
+    """What a create killed right after registering leaves: env.json, no generation, no link."""
+    import json
+
+    chan = tmp_path / "chan"
+    write_conda_package(chan, simple_package("liba", "1.0"))
+    index_channel(chan)
+    assert corral("create", "-n", "ok", "-c", str(chan), "liba", "-y").code == 0
+    home = corral.root / "generations" / "half"
+    home.mkdir()
+    (home / "env.json").write_text(json.dumps({"schema": 1, "name": "half", "path": str(corral.link("half"))}))
+    listed = {e["name"] for e in corral("env", "list", "--json").json()["result"]["environments"]}
+    assert listed == {"ok"}
+    res = corral("list", "-n", "half")
+    assert res.code == 1 and "never finished" in res.err and "rollback" not in res.err, res.err
+    assert corral("create", "-n", "half", "-c", str(chan), "liba", "-y").code == 0
