@@ -19,7 +19,7 @@ from corral.errors import (
 from corral.layout import python_path
 from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
 from corral.models import EnvSpec, PackageInfo, Plan
-from corral.preflight import check_expected, check_sides, check_untracked
+from corral.preflight import check_current, check_expected, check_sides
 from corral.record import FoundPython, GenerationRecord
 from corral.store import generations as gens
 from corral.store import prefix as pfx
@@ -107,8 +107,8 @@ def apply(
         number = require_current(ref)
         start = _Start(number, gens.read_record(ref, number))  # a damaged record is refused, never guessed
     old_prefix = None if start.number is None else gens.generation_dir(ref, start.number)
-    if old_prefix is not None and start.record is not None and not ctx.options.discard_untracked:
-        check_untracked(ref, old_prefix, start.record)
+    if old_prefix is not None and start.record is not None:
+        check_current(ctx.settings, ctx.reporter, ref, old_prefix, start.record, ctx.options.discard_untracked)
     check_sides(ref, spec, start.record)
     solution = None
     if spec.specs:  # rattler is imported only for environments with conda packages

@@ -101,6 +101,11 @@ def env_label(ref: EnvRef) -> str:
 def require_current(ref: EnvRef) -> int:
     """The current generation, or a clear error when the link is missing or broken."""
     current = gens.current_generation(ref)
+    if current is None and not gens.generation_numbers(ref):
+        raise GenerationNotFound(
+            f"{ref.label} was never finished: it has no generation (a create that was cut short)",
+            hint=f"create it again: corral create {ref.flag} PACKAGE... (or remove it: corral env remove {ref.flag})",
+        )
     if current is None:
         raise GenerationNotFound(
             f"{ref.label} has no current generation (its link {ref.link} is missing or broken)",

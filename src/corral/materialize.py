@@ -25,6 +25,7 @@ from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
+from corral.store import snapshot
 from corral.store.envs import EnvRef
 from corral.store.fsutil import trash_then_remove
 
@@ -203,7 +204,11 @@ def undo_unless_switched(ref: EnvRef, placed: Path | None, number: int, creating
 
 
 def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root: Path) -> None:
-    """Mark, verify and describe the placed generation, then switch the link to it and record history."""
+    """Mark, verify, snapshot and describe the placed generation, then switch the link to it and record history.
+
+    The snapshot (each owned file's inode, size and mtime) is what later changes compare against
+    to find hand edits (store/snapshot.py).
+    """
     from corral.pypi import dists
 
     records = pfx.read_records(prefix)
@@ -225,6 +230,12 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
         )
     extra += [f for f in record.extra_files if f not in extra]  # what link scripts created, kept by the caller
     record = dataclasses.replace(record, created=gens.now(), extra_files=tuple(extra))
+    owned = [f for r in records for f in r.get("files", ())] + extra
+    for entry in record.locked.pypi:
+        dist = present.get(entry.name)
+        if dist is not None:
+            owned += [*dists.record_files(prefix, dist), dist.dist_info + "/RECORD"]
+    snapshot.write(prefix, owned)  # after link scripts and every write above: hand edits are measured from here
     gens.write_record(prefix, record)
     gens.switch_recorded(
         ref,

@@ -1,4 +1,4 @@
-"""Checks a change makes before it solves: untracked files, sides of the environment, explicit files' hashes."""
+"""Checks a change makes before it solves: untracked files, hand edits, sides, explicit files' hashes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from corral.errors import (
 )
 from corral.models import EnvSpec
 from corral.record import GenerationRecord
+from corral.reporting import Reporter
+from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
@@ -51,7 +53,49 @@ def check_expected(found: Mapping[str, tuple[str, str, str]], expected: Mapping[
         )
 
 
+def check_current(
+    settings: Settings, reporter: Reporter, ref: EnvRef, prefix: Path, record: GenerationRecord, discard: bool
+) -> None:
+    """Before a change: stop on files corral did not install, or on installed files changed by hand.
+
+    The next generation is built from the packages, so neither would be carried over. A package
+    cache entry that an edit in place changed is removed either way (the next link extracts it
+    afresh); `discard` (--discard-untracked) goes on, leaving the files and edits in the old
+    generation, with a warning for the edits.
+    """
+    from corral import handedits
+
+    edits = handedits.find(prefix, record)
+    notes = handedits.remove_damaged(settings, handedits.damaged_cache_entries(settings, prefix, edits))
+    number = gens.current_generation(ref)
+    if edits and not discard:
+        raise UntrackedChanges(
+            f"{ref.label}: {len(edits)} file(s) that corral installed were changed by hand since generation"
+            f" {number} was built; the next generation is built from the packages and would not keep the changes",
+            hint="to keep a change, make it part of a package (your own code: `corral pip install"
+            f" {ref.flag} -e PATH`); to go on without the changes pass --discard-untracked (they stay in"
+            f" generation {number}, for rollback); `corral doctor {ref.flag} --fix` builds a generation with the"
+            " packages' own files",
+            details=_capped([e.line() for e in edits] + notes),
+        )
+    for note in notes:
+        reporter.warn(note)
+    if edits:
+        reporter.warn(
+            f"{len(edits)} installed file(s) of {ref.label} changed by hand are left behind in generation"
+            f" {number} (--discard-untracked): {', '.join(e.path for e in edits[:5])}"
+            + (" ..." if len(edits) > 5 else "")
+        )
+    if not discard:
+        check_untracked(ref, prefix, record)
+
+
+def _capped(lines: list[str]) -> list[str]:
+    return lines[:20] + ([f"... and {len(lines) - 20} more"] if len(lines) > 20 else [])
+
+
 def check_untracked(ref: EnvRef, prefix: Path, record: GenerationRecord) -> None:
+    """Stop when the generation holds files that no record owns."""
     untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, record))
     if untracked:
         raise UntrackedChanges(
@@ -60,8 +104,26 @@ def check_untracked(ref: EnvRef, prefix: Path, record: GenerationRecord) -> None
             hint=f"record the packages with `corral adopt {ref.flag}`, install them through corral, or pass"
             f" --discard-untracked to leave them behind in generation {gens.current_generation(ref)}"
             " (still there for rollback)",
-            details=untracked[:20] + ([f"... and {len(untracked) - 20} more"] if len(untracked) > 20 else []),
+            details=_capped(untracked),
         )
+
+
+def rollback_notes(prefix: Path, record: GenerationRecord, number: int, flag: str) -> tuple[str, ...]:
+    """Before a rollback to generation `number`: the hand edits that make it differ from what it was built as."""
+    from corral import handedits
+
+    edits = handedits.find(prefix, record)
+    if not edits:
+        return ()
+    shared = sum(1 for e in edits if e.shared)
+    why = f" ({shared} edited in place through a hardlink another generation or the package cache shares)"
+    return (
+        f"generation {number} is not exactly as it was built: {len(edits)} of its installed file(s) were changed"
+        f" by hand since{why if shared else ''}: "
+        + "; ".join(e.line() for e in edits[:5])
+        + (" ..." if len(edits) > 5 else "")
+        + f"; `corral doctor {flag} --fix` after the rollback builds a generation with the packages' own files",
+    )
 
 
 def check_sides(ref: EnvRef, spec: EnvSpec, record: GenerationRecord | None) -> None:

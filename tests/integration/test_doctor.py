@@ -79,6 +79,7 @@ def test_healthy_environment_and_stable_json(ml: Corral) -> None:
         "damaged-record",
         "missing-file",
         "modified-file",
+        "edited-file",
         "unreadable-file",
         "untracked-file",
         "foreign-dist",

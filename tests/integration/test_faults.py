@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def with_fault(corral: Corral, fault: str, *args: str) -> Result:
     """Run `corral ARGS` with CORRAL_FAULT injected in its own process (tests/support/faults.py)."""
-    env = {**corral.env, "CORRAL_FAULT": fault, "PYTHONPATH": str(REPO)}
+    # The worktree's own src first: the venv's editable install points at another checkout.
+    env = {**corral.env, "CORRAL_FAULT": fault, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
     proc = subprocess.run(
         [sys.executable, "-m", "tests.support.faults", *args],
         capture_output=True,

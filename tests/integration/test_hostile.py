@@ -7,7 +7,13 @@ corral refuses it before a single file is linked, on every road (solve, lock, re
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
+import json
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -124,16 +130,16 @@ def test_a_wheel_that_would_overwrite_a_conda_packages_file_is_refused(
     assert not any("HIJACKED" in p.read_text() for p in cached.glob("filelock-*/site-packages/filelock/__init__.py"))
 
 
-@pytest.mark.parametrize(
-    ("name", "files", "says"),
-    [
-        ("absolute", {"/tmp/corral-hostile-outside.txt": FileEntry(b"x\n")}, "an absolute path"),
-        ("dotdot", {"share/../../outside.txt": FileEntry(b"x\n")}, "leaves the package"),
-        ("forger", {"conda-meta/liba-9.0-0.json": FileEntry(b"{}\n")}, "conda-meta/"),
-        ("marker", {"lib/python3.12/EXTERNALLY-MANAGED": FileEntry(b"[x]\n")}, "PEP 668 marker"),
-        ("escape", {"share/passwd": FileEntry(b"", symlink_to="../../../../../etc/passwd")}, "outside the environment"),
-    ],
-)
+HOSTILE = [
+    ("absolute", {"/tmp/corral-hostile-outside.txt": FileEntry(b"x\n")}, "an absolute path"),
+    ("dotdot", {"share/../../outside.txt": FileEntry(b"x\n")}, "leaves the package"),
+    ("forger", {"conda-meta/liba-9.0-0.json": FileEntry(b"{}\n")}, "conda-meta/"),
+    ("marker", {"lib/python3.12/EXTERNALLY-MANAGED": FileEntry(b"[x]\n")}, "PEP 668 marker"),
+    ("escape", {"share/passwd": FileEntry(b"", symlink_to="../../../../../etc/passwd")}, "outside the environment"),
+]
+
+
+@pytest.mark.parametrize(("name", "files", "says"), HOSTILE)
 def test_hostile_archives_are_refused_before_linking(
     corral: Corral, tmp_path: Path, name: str, files: dict[str, FileEntry], says: str
 ) -> None:
@@ -150,3 +156,66 @@ def test_hostile_archives_are_refused_before_linking(
     assert f"{name}-1.0-0" in res.err and says in res.err and "unsafe" not in res.out, res.err
     assert not corral.link("h").exists() and not Path("/tmp/corral-hostile-outside.txt").exists()
     assert corral("create", "-n", "fine", "-c", str(chan), "liba", "-y").code == 0  # the channel's other packages
+
+
+@contextlib.contextmanager
+def served(root: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    """`root` over HTTP on 127.0.0.1 (stopped on exit), with a count of the GETs of each path."""
+    seen: dict[str, int] = {}
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen[self.path] = seen.get(self.path, 0) + 1
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(("name", "files", "says"), HOSTILE)
+def test_hostile_archives_over_http_are_refused_before_linking(
+    corral: Corral, tmp_path: Path, name: str, files: dict[str, FileEntry], says: str
+) -> None:
+    """Issue 20 item 8, remote archives: downloaded by corral, checked, and only then linked (from the download)."""
+    chan = tmp_path / "chan"
+    write_conda_package(chan, PackageDef(name=name, version="1.0", files=files))
+    write_conda_package(chan, simple_package("liba", "1.0"))
+    index_channel(chan)
+    pkgs = corral.root / "cache" / "conda" / "pkgs"
+    with served(chan) as (url, seen):
+        res = corral("create", "-n", "h", "-c", url, name, "-y")
+        assert res.code == 1 and "Traceback" not in res.err and "panicked" not in res.err, res.err
+        assert f"{name}-1.0-0" in res.err and says in res.err, res.err
+        assert not corral.link("h").exists() and not Path("/tmp/corral-hostile-outside.txt").exists()
+        assert not (pkgs / f"{name}-1.0-0").exists()  # never extracted
+        assert not [p.name for p in pkgs.iterdir() if p.name.startswith(".corral-")]  # the download is gone
+        fine = corral("create", "-n", "fine", "-c", url, "liba", "-y")
+        assert fine.code == 0, fine.err
+    assert seen["/noarch/liba-1.0-0.tar.bz2"] == 1  # downloaded once: rattler linked corral's download
+
+
+def test_a_remote_package_is_downloaded_once_and_its_records_keep_the_channel_url(
+    corral: Corral, tmp_path: Path
+) -> None:
+    chan = tmp_path / "chan"
+    write_conda_package(chan, simple_package("liba", "1.0"))
+    index_channel(chan)
+    with served(chan) as (url, seen):
+        assert corral("create", "-n", "one", "-c", url, "liba", "-y").code == 0
+        assert corral("create", "-n", "two", "-c", url, "liba", "-y").code == 0  # from rattler's cache
+    assert seen["/noarch/liba-1.0-0.tar.bz2"] == 1
+    meta = json.loads(next((corral.link("two") / "conda-meta").glob("liba-*.json")).read_text())
+    assert meta["url"] == f"{url}/noarch/liba-1.0-0.tar.bz2", meta["url"]
+    first = json.loads(next((corral.link("one") / "conda-meta").glob("liba-*.json")).read_text())
+    assert first["url"] == meta["url"]
+    assert (corral.link("two") / "share" / "liba" / "liba.txt").read_text() == "liba 1.0\n"
+    assert corral("doctor", "-n", "one").code == 0

@@ -10,6 +10,7 @@ from typing import Any
 from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
 from corral.errors import (
     Aborted,
+    DamagedGeneration,
     GenerationNotFound,
 )
 from corral.models import HistoryEntry, Plan
@@ -68,6 +69,7 @@ class RollbackResult:
     generation: int
     plan: Plan
     dry_run: bool = False
+    warnings: tuple[str, ...] = ()  # hand edits that make the target differ from what it was built as
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -78,6 +80,7 @@ class RollbackResult:
             "generation": self.generation,
             "plan": self.plan.to_dict(),
             "dry_run": self.dry_run,
+            "warnings": list(self.warnings),
         }
 
 
@@ -108,7 +111,15 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
             )
         old = packages_of(ref, current) if current is not None else []
         plan = diff(old, packages_of(ref, target))
-        result = RollbackResult(env_label(ref), str(ref.link), current, target, plan, ctx.options.dry_run)
+        from corral.preflight import rollback_notes
+
+        try:
+            notes = rollback_notes(gens.generation_dir(ref, target), gens.read_record(ref, target), target, ref.flag)
+        except DamagedGeneration:
+            notes = ()  # the plan above already read it; a damaged record is its own error
+        for note in notes:
+            ctx.reporter.warn(note)
+        result = RollbackResult(env_label(ref), str(ref.link), current, target, plan, ctx.options.dry_run, notes)
         if ctx.options.dry_run or target == current:
             return result
         if not ctx.confirm(result):

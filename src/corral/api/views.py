@@ -114,6 +114,8 @@ def list_envs(settings: Settings) -> list[EnvInfo]:
     for ref in all_envs(settings):
         history = gens.read_history(ref)
         current = gens.current_generation(ref)
+        if current is None and not history and not gens.generation_numbers(ref):
+            continue  # a create killed before its first generation: not an environment (recover removes it)
         out.append(
             EnvInfo(
                 name=ref.name,

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from corral.conda.fetch import restore_urls
+from corral.conda.records import checked_records, to_fetch
 from corral.errors import InstallError, VerificationError, no_space
 from corral.lock.lockfile import CondaEntry
 from corral.reporting import Reporter
@@ -90,21 +92,40 @@ def link(
 ) -> None:
     """Link exactly `entries` into the empty directory `prefix`, noting the requested specs.
 
-    Every archive is checked against its sha256 first (`records.checked_records`). Files that
-    embed their prefix get `final_prefix`, where the directory will be renamed to.
+    Every archive is checked against its sha256 and its paths first (`records.checked_records`);
+    remote ones rattler's cache does not hold are downloaded by corral for that (conda/fetch.py)
+    and linked from the download. Files that embed their prefix get `final_prefix`, where the
+    directory will be renamed to.
     """
+    from corral.conda.fetch import downloaded
+
+    remote = to_fetch(entries, settings)
+    with downloaded(remote, settings, reporter) as files:
+        records = checked_records(entries, settings, reporter, files)
+        _install(entries, records, prefix, final_prefix, requested, settings, reporter)
+        restore_urls(prefix, {e.file_name: e.url for e in remote})
+
+
+def _install(
+    entries: Sequence[CondaEntry],
+    records: Sequence[Any],
+    prefix: Path,
+    final_prefix: Path,
+    requested: Sequence[str],
+    settings: Settings,
+    reporter: Reporter,
+) -> None:
+    """rattler's install of checked records into the empty `prefix`; its errors as corral's."""
     import rattler
 
     from corral.conda.auth import client
-    from corral.conda.records import checked_records
 
-    records = checked_records(entries, settings, reporter)
     # py-rattler 0.28 accepts only the inner spec object here.
     specs = [rattler.MatchSpec(s)._match_spec for s in requested]
 
     async def run() -> None:
         await rattler.install(
-            records,
+            list(records),
             target_prefix=prefix,
             alternative_target_prefix=final_prefix,
             cache_dir=settings.conda_cache,

@@ -6,7 +6,7 @@ import contextlib
 import datetime
 import json
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,35 +66,65 @@ def is_cached(cache: Path, entry: CondaEntry) -> bool:
     return (cache / stem / "info" / "index.json").is_file()
 
 
-def checked_records(entries: Sequence[CondaEntry], settings: Settings, reporter: Reporter) -> list[Any]:
-    """The entries as rattler records, each archive's sha256 checked before anything is linked.
+def to_fetch(entries: Sequence[CondaEntry], settings: Settings) -> list[CondaEntry]:
+    """The remote entries corral must download itself to check them: not in rattler's cache with their sha256."""
+    from corral.conda.fetch import cached_with_hash
 
-    Remote archives are fetched and checked by rattler itself (its client: credentials, mirrors,
-    and a sha256 check over HTTP). rattler links a local (file://) archive without checking it,
-    so corral hashes each one first, remembering the hash by the file's size, mtime and inode so a
-    warm change does not hash the same archive again. With --offline a remote package must already
-    be extracted in the cache. A mismatch stops everything, naming every package at fault.
+    if settings.offline:
+        return []  # the cache must hold them (checked_records says so otherwise)
+    return [e for e in entries if local_path(e.url) is None and not cached_with_hash(settings.conda_cache, e)]
+
+
+def checked_records(
+    entries: Sequence[CondaEntry], settings: Settings, reporter: Reporter, downloads: Mapping[str, Path] | None = None
+) -> list[Any]:
+    """The entries as rattler records, each archive's sha256 and paths checked before anything is linked.
+
+    rattler links a local (file://) archive without checking it, so corral hashes each one first,
+    remembering the hash by the file's size, mtime and inode so a warm change does not hash the
+    same archive again. A remote archive was downloaded by corral (`downloads`, by file name, hashed
+    by conda/fetch.py) unless the cache holds it extracted, whose paths are then read from the
+    cache; either way rattler links it only after its paths were found safe. With --offline a
+    remote package must already be extracted in the cache. A mismatch stops everything, naming
+    every package at fault.
     """
+    from corral.conda.fetch import extracted_problems, file_url
+
+    downloads = downloads or {}
     problems: list[str] = []
+    unsafe: list[str] = []
     unchecked: list[tuple[CondaEntry, Path]] = []
+    fetched: list[tuple[CondaEntry, Path]] = []
     known = _HashMemo(settings.conda_cache.parent / "local-hashes.json")
     reporter.start("Checking package hashes", len(entries))
     try:
         for entry in entries:
             source = local_path(entry.url)
-            if source is None:
-                if settings.offline and not is_cached(settings.conda_cache, entry):
-                    problems.append(f"{entry.label}: not in the cache (--offline)")
+            if entry.file_name in downloads:
+                fetched.append((entry, downloads[entry.file_name]))
+            elif source is None:
+                if not is_cached(settings.conda_cache, entry):
+                    if settings.offline:
+                        problems.append(f"{entry.label}: not in the cache (--offline)")
+                elif not known.extracted_checked(settings.conda_cache, entry):
+                    found = extracted_problems(settings.conda_cache, entry)
+                    unsafe += [f"{entry.label}: {p}" for p in found]
+                    if not found:
+                        known.mark_extracted(settings.conda_cache, entry)
             elif not source.is_file():
                 if not is_cached(settings.conda_cache, entry):
                     problems.append(f"{entry.label}: {source} does not exist and the package is not in the cache")
-            elif (found := known.sha256(source)) != entry.sha256:
-                problems.append(f"{entry.label}: the record says sha256 {entry.sha256}, {source} has {found}")
+            elif (found_sha := known.sha256(source)) != entry.sha256:
+                problems.append(f"{entry.label}: the record says sha256 {entry.sha256}, {source} has {found_sha}")
             elif not known.checked(source):
                 unchecked.append((entry, source))
             reporter.advance()
+        if unsafe:
+            _refuse(unsafe)
         if not problems and unchecked:
             _refuse_unsafe(unchecked, known)
+        if not problems and fetched:
+            _refuse_unsafe(fetched, None)
     finally:
         reporter.finish()
         known.save()
@@ -108,7 +138,7 @@ def checked_records(entries: Sequence[CondaEntry], settings: Settings, reporter:
             " solve again (or make the lock again with `corral lock -f FILE`)",
             details=problems[:20],
         )
-    return [to_record(e) for e in entries]
+    return [to_record(e, file_url(downloads[e.file_name]) if e.file_name in downloads else None) for e in entries]
 
 
 class _HashMemo:
@@ -144,6 +174,26 @@ class _HashMemo:
         self.known[f"paths:{source}"] = [st.st_size, st.st_mtime_ns, st.st_ino]
         self.changed = True
 
+    def extracted_checked(self, cache: Path, entry: CondaEntry) -> bool:
+        """True when the extracted package's paths were found safe while its paths.json had this inode and mtime."""
+        key = self._extracted_key(cache, entry)
+        return key is not None and self.known.get(f"extracted:{entry.file_name}") == key
+
+    def mark_extracted(self, cache: Path, entry: CondaEntry) -> None:
+        key = self._extracted_key(cache, entry)
+        if key is not None:
+            self.known[f"extracted:{entry.file_name}"] = key
+            self.changed = True
+
+    @staticmethod
+    def _extracted_key(cache: Path, entry: CondaEntry) -> list[Any] | None:
+        stem = entry.file_name.removesuffix(".tar.bz2").removesuffix(".conda")
+        try:
+            st = (cache / stem / "info" / "paths.json").stat()
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns, st.st_ino]
+
     def save(self) -> None:
         if not self.changed:
             return
@@ -153,7 +203,7 @@ class _HashMemo:
             atomic_write_json(self.path, self.known)
 
 
-def _refuse_unsafe(archives: Sequence[tuple[CondaEntry, Path]], known: _HashMemo) -> None:
+def _refuse_unsafe(archives: Sequence[tuple[CondaEntry, Path]], known: _HashMemo | None) -> None:
     """Read each local archive's paths.json (and its symlinks' targets) before rattler links anything.
 
     An absolute path makes py-rattler 0.28 abort the whole process (a Rust panic); a `..`, a file in
@@ -177,7 +227,7 @@ def _refuse_unsafe(archives: Sequence[tuple[CondaEntry, Path]], known: _HashMemo
         if not found and links:
             async for member in package.stream("pkg"):
                 target = member.link_target if member.is_symlink else None
-                if target and (target.startswith("/") or _leaves(member.name, target)):
+                if target and (target.startswith("/") or leaves(member.name, target)):
                     found.append(f"{member.name}: a symlink to {target}, outside the environment")
         return found
 
@@ -192,13 +242,18 @@ def _refuse_unsafe(archives: Sequence[tuple[CondaEntry, Path]], known: _HashMemo
         ) from exc
     details = [f"{entry.label}: {p}" for (entry, _), found in zip(archives, results, strict=True) for p in found]
     if details:
-        raise UnsafePackage(
-            "a package would write outside its place in the environment; nothing was installed",
-            hint="the channel serves a hostile or broken package: remove it from the request, or use another channel",
-            details=details[:20],
-        )
+        _refuse(details)
     for _, path in archives:
-        known.mark_checked(path)
+        if known is not None:
+            known.mark_checked(path)
+
+
+def _refuse(details: Sequence[str]) -> None:
+    raise UnsafePackage(
+        "a package would write outside its place in the environment; nothing was installed",
+        hint="the channel serves a hostile or broken package: remove it from the request, or use another channel",
+        details=list(details[:20]),
+    )
 
 
 def unsafe_path(rel: str) -> str:
@@ -215,7 +270,7 @@ def unsafe_path(rel: str) -> str:
     return ""
 
 
-def _leaves(name: str, target: str) -> bool:
+def leaves(name: str, target: str) -> bool:
     import posixpath
 
     return posixpath.normpath(posixpath.join(posixpath.dirname(name), target)).startswith("..")

@@ -266,14 +266,33 @@ def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[An
     """(pinned, locked) pairs to try in order: freeze what may not move, then only prefer it."""
     if request.upgrade == ALL or not installed:
         return [([], [])]
-    movable = request.free | request.upgrade
+    # `update NAME` moves NAME to its newest version even when that needs newer dependencies (as
+    # `conda update NAME` does): NAME's installed dependencies, transitively, are neither pinned nor
+    # preferred; soft preferences alone let the solver keep the old NAME to keep its old dependencies.
+    needed = _dependency_closure(installed, request.upgrade)
+    movable = request.free | request.upgrade | needed
     pinned = [r for r in installed if r.name.normalized not in movable]
-    locked_free = [r for r in installed if r.name.normalized in request.free - request.upgrade]
-    preferred = [r for r in installed if r.name.normalized not in request.upgrade]
+    locked_free = [r for r in installed if r.name.normalized in request.free - request.upgrade - needed]
+    preferred = [r for r in installed if r.name.normalized not in request.upgrade | needed]
     return [(pinned, locked_free)] if request.frozen else [(pinned, locked_free), ([], preferred)]
 
 
 _DETECTED: list[tuple[str, str, str]] = []
+
+
+def _dependency_closure(installed: list[Any], names: frozenset[str]) -> frozenset[str]:
+    """The installed packages that `names` depend on, directly or through each other (names not included)."""
+    if not names:
+        return frozenset()
+    depends = {r.name.normalized: {spec_name(d) for d in r.depends} for r in installed}
+    found: set[str] = set()
+    queue = [n for n in names if n in depends]
+    while queue:
+        for dep in depends.get(queue.pop(), ()):
+            if dep in depends and dep not in found and dep not in names:
+                found.add(dep)
+                queue.append(dep)
+    return frozenset(found)
 
 
 def machine_virtual_packages(environ: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:

@@ -23,6 +23,7 @@ CHECKS = (
     "damaged-record",
     "missing-file",
     "modified-file",
+    "edited-file",
     "unreadable-file",
     "untracked-file",
     "foreign-dist",
@@ -131,6 +132,7 @@ def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
     problems += checks.consistency(records, machine_platform())
     problems += checks.links(prefix, records, (str(ref.link),))
     problems += checks.cache_files(records, hasher)
+    problems += checks.hand_edits(settings, prefix, record, problems)
     problems += _shared_damage(settings, prefix, problems)
     return Diagnosis(label, str(ref.link), current, tuple(_unique(problems)))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import csv
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.lock.lockfile import LockedPlatform
+from corral.pypi.dists import record_hashes
 from corral.store.fsutil import sha256_of
 
 
@@ -75,26 +74,6 @@ def conda_files(prefix: Path, records: Sequence[Mapping[str, Any]], hasher: Hash
                 out.append(
                     Problem("modified-file", name, rel, f"sha256 {found[:16]}..., the package has {expected[:16]}...")
                 )
-    return out
-
-
-def record_hashes(prefix: Path, dist_info: str) -> list[tuple[str, str]]:
-    """(path relative to the prefix, sha256 hex) for each RECORD line that carries a sha256."""
-    info = prefix / dist_info
-    try:
-        with open(info / "RECORD", encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except OSError:
-        return []
-    out = []
-    for row in rows:
-        if len(row) < 2 or not row[1].startswith("sha256="):
-            continue
-        digest = base64.urlsafe_b64decode(row[1][7:] + "=" * (-len(row[1][7:]) % 4)).hex()
-        full = os.path.normpath(info.parent / row[0])
-        rel = os.path.relpath(full, prefix)
-        if not rel.startswith(".."):
-            out.append((rel.replace(os.sep, "/"), digest))
     return out
 
 
@@ -307,3 +286,27 @@ def conda_dist_infos(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, st
                 folder = info.rsplit("/", 1)[-1].removesuffix(".dist-info")
                 names[pypi_name(folder.rsplit("-", 1)[0])] = str(record["name"])
     return names, infos
+
+
+def hand_edits(settings: Any, prefix: Path, record: Any, found: Sequence[Problem]) -> list[Problem]:
+    """Installed files changed by hand since the generation was finished (its snapshot), with what shares them.
+
+    A deletion is already a missing-file; an edit in place lists under `affects` the other
+    generations (of any environment) that link the same inode, whose rollback is no longer exact.
+    """
+    from corral import handedits
+
+    edits = handedits.find(prefix, record)
+    missing = {p.path for p in found if p.check == "missing-file"}
+    edits = [e for e in edits if not (e.edit.kind == "deleted" and e.path in missing)]
+    sharing = handedits.sharing_generations(settings, edits, prefix)
+    return [
+        Problem(
+            "edited-file",
+            e.package,
+            e.path,
+            e.edit.describe() + " since the generation was built",
+            tuple(sharing.get(e.path, ())),
+        )
+        for e in edits
+    ]

@@ -255,7 +255,7 @@ def sync_env(ctx: ChangeContext, project: Project, ref: EnvRef, lock: Lock) -> P
 def _update(ctx: ChangeContext, ref: EnvRef, lock: Lock, section: Any) -> Any:
     """A new generation that is the lock's section (files corral did not install stop it, as in any change)."""
     from corral.frozen import apply_locked
-    from corral.preflight import check_untracked
+    from corral.preflight import check_current
     from corral.store import generations as gens
     from corral.store import locking
 
@@ -263,8 +263,8 @@ def _update(ctx: ChangeContext, ref: EnvRef, lock: Lock, section: Any) -> Any:
         gens.recover(ref)
         number = gens.current_generation(ref)
         assert number is not None
-        if not ctx.options.discard_untracked:
-            check_untracked(ref, gens.generation_dir(ref, number), gens.read_record(ref, number))
+        prefix, record = gens.generation_dir(ref, number), gens.read_record(ref, number)
+        check_current(ctx.settings, ctx.reporter, ref, prefix, record, ctx.options.discard_untracked)
         return apply_locked(ctx, ref, lock.spec, section, lock_sha256=lock.input_hash, creating=False, action="sync")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import os
@@ -108,3 +109,23 @@ def record_files(prefix: Path, dist: Dist) -> list[str]:
         if not rel.startswith(".."):
             files.append(rel.replace(os.sep, "/"))
     return files
+
+
+def record_hashes(prefix: Path, dist_info: str) -> list[tuple[str, str]]:
+    """(path relative to the prefix, sha256 hex) for each RECORD line that carries a sha256."""
+    info = prefix / dist_info
+    try:
+        with open(info / "RECORD", encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except OSError:
+        return []
+    out = []
+    for row in rows:
+        if len(row) < 2 or not row[1].startswith("sha256="):
+            continue
+        digest = base64.urlsafe_b64decode(row[1][7:] + "=" * (-len(row[1][7:]) % 4)).hex()
+        full = os.path.normpath(info.parent / row[0])
+        rel = os.path.relpath(full, prefix)
+        if not rel.startswith(".."):
+            out.append((rel.replace(os.sep, "/"), digest))
+    return out
