@@ -73,4 +73,6 @@ def test_a_half_created_environment_is_not_listed_and_gets_no_rollback_hint(corr
     assert listed == {"ok"}
     res = corral("list", "-n", "half")
     assert res.code == 1 and "never finished" in res.err and "rollback" not in res.err, res.err
+    back = corral("rollback", "-n", "half", "-y")
+    assert back.code == 1 and "never finished" in back.err and "None" not in back.err, back.err
     assert corral("create", "-n", "half", "-c", str(chan), "liba", "-y").code == 0

@@ -93,6 +93,8 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
         gens.recover(ref)
         current = gens.current_generation(ref)
         available = gens.generation_numbers(ref)
+        if current is None and not available:
+            require_current(ref)  # a create cut short: says it was never finished, not "before None"
         target = to
         if target is None:
             older = [n for n in available if current is None or n < current]
