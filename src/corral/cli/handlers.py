@@ -11,6 +11,7 @@ from typing import Any
 
 from corral.cli import habits, render
 from corral.cli import handlers_project as projects
+from corral.cli import handlers_store as store
 from corral.cli import handlers_tools as tools
 from corral.errors import Aborted, UsageError
 from corral.models import ChangeOptions
@@ -385,102 +386,6 @@ def _info(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     return api.info(settings)
 
 
-def _shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.activation import commands
-
-    sub = args.shell_command
-    if sub == "hook":
-        return commands.ShellText(_hook_text(args.shell_name))
-    if sub == "init":
-        return commands.init(args.shell_name, args.rc, undo=args.undo)
-    if sub == "activate":
-        name, path = _activation_target(args, settings, reporter)
-        return commands.activate_script(settings, name, path, args.shell_name)
-    if sub == "deactivate":
-        return commands.deactivate_script(args.shell_name)
-    path = args.prefix
-    if not (args.name or args.prefix):
-        path = projects.synced_link(args, settings, reporter, _command(args))
-        if path is None:
-            raise UsageError(
-                "name the environment with -n NAME or -p PATH (no project here)",
-                hint="e.g. corral shell -n ml, or run it inside a project",
-            )
-    else:
-        projects.no_mode_outside(args)
-    commands.subshell(settings, args.name, path)  # execs the shell; returns only on error
-    raise AssertionError("unreachable")
-
-
-def _hook_text(shell: str) -> str:
-    from corral.activation.hook import hook
-
-    return hook(shell)
-
-
-def _activation_target(args: argparse.Namespace, settings: Any, reporter: Reporter) -> tuple[str | None, str | None]:
-    if args.env and (args.name or args.prefix):
-        raise UsageError("name the environment once: ENV, -n NAME or -p PATH")
-    if not (args.env or args.name or args.prefix):
-        link = projects.synced_link(args, settings, reporter, _command(args))
-        if link is None:
-            raise UsageError("name the environment to activate (no project here)", hint="e.g. corral activate ml")
-        return None, link
-    projects.no_mode_outside(args)
-    if args.env:
-        return (None, args.env) if "/" in args.env or args.env.startswith(".") else (args.env, None)
-    return args.name, args.prefix
-
-
-def _du(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral import disk
-
-    in_project = not args.all and projects.find() is not None  # the project's environment (the active one wins)
-    return disk.du(settings, _ref(args, settings) if (args.name or args.prefix or in_project) else None)
-
-
-def _clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral import clean
-
-    kinds = {
-        kind
-        for flag, kind in (
-            ("packages", "conda package"),
-            ("tarballs", "conda download"),
-            ("index_cache", "repodata"),
-            ("leftovers", "leftover"),
-        )
-        if getattr(args, flag)
-    }
-    ctx = _context(args, settings, reporter, command)
-    return clean.clean(ctx, everything=args.all, kinds=frozenset(kinds) if kinds and not args.all else None)
-
-
-def _doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral import doctor
-    from corral.store.envs import all_envs
-
-    named = bool(args.name or args.prefix) or (not args.all and projects.find() is not None)
-    if args.all == named:
-        raise UsageError("name one environment (-n NAME or -p PATH) or pass --all")
-    if args.adopt and not args.fix:
-        raise UsageError("--adopt goes with --fix")
-    refs = list(all_envs(settings)) if args.all else [_ref(args, settings)]
-    if not args.fix:
-        return doctor.diagnose_many(settings, refs)
-    ctx = _context(args, settings, reporter, command)
-    if args.all:  # one question for all; then each repair's plan is shown without asking again
-        each = replace(ctx, confirm=_confirmer(replace(ctx.options, yes=True), bool(args.json)))
-        return doctor.fix_all(each, refs, approve=ctx.confirm, adopt=args.adopt)
-    return doctor.fix(ctx, refs[0], adopt=args.adopt)
-
-
-def _needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.activation.commands import hook_missing
-
-    raise hook_missing(args.command)
-
-
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "config": tools.config,
     "search": tools.search,
@@ -509,16 +414,16 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "export": _export,
     "info": _info,
     "lock": _lock,
-    "doctor": _doctor,
-    "du": _du,
-    "clean": _clean,
-    "shell": _shell,
-    "shell hook": _shell,
-    "shell init": _shell,
-    "shell activate": _shell,
-    "shell deactivate": _shell,
-    "activate": _needs_hook,
-    "deactivate": _needs_hook,
+    "doctor": store.doctor,
+    "du": store.du,
+    "clean": store.clean,
+    "shell": store.shell,
+    "shell hook": store.shell,
+    "shell init": store.shell,
+    "shell activate": store.shell,
+    "shell deactivate": store.shell,
+    "activate": store.needs_hook,
+    "deactivate": store.needs_hook,
     "pip install": _pip_install,
     "pip uninstall": _pip_uninstall,
     "adopt": _adopt,
