@@ -192,7 +192,7 @@ def _build(
     if interpreter is not None:
         result = dataclasses.replace(result, python=f"{interpreter.version} ({interpreter.path})")
     if conda:  # rattler is loaded anyway; a PyPI-only change must not load it just to name the platform
-        from corral.conda.solver import describe_platform
+        from corral.conda.machine import describe_platform
 
         platform, virtual = describe_platform()
     else:

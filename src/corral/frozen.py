@@ -57,7 +57,7 @@ def apply_locked(
 
         interpreter = find(section.python or spec.python, ctx.settings)
     if not section.platform:  # a section rebuilt from a record made before records kept their platform
-        from corral.conda.solver import current_platform
+        from corral.conda.machine import current_platform
 
         section = dataclasses.replace(section, platform=current_platform())
     python = interpreter.version if interpreter is not None else section.python

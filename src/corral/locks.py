@@ -56,7 +56,7 @@ def lock(
     source: str = "",
 ) -> LockResult:
     """Make (or check, or partly update, or import) the lock of a request."""
-    from corral.conda.solver import current_platform
+    from corral.conda.machine import current_platform
     from corral.lock.platforms import check_platform
 
     for platform in platforms:
@@ -241,7 +241,7 @@ def read_foreign(path: Path, settings: Settings) -> tuple[Lock, tuple[str, ...]]
 
 def create_from_lock(ctx: ChangeContext, ref: EnvRef, path: str, platform: str = "") -> ChangeResult:
     """`corral create --lock FILE`: a new environment that is exactly the lock's section for this machine."""
-    from corral.conda.solver import current_platform
+    from corral.conda.machine import current_platform
     from corral.credentials import take_lock
     from corral.frozen import apply_locked
 
@@ -309,7 +309,7 @@ def export_lock(
     settings: Settings, reporter: Reporter, ref: EnvRef | None, lock_path: str, fmt: str, platform: str
 ) -> str:
     """The text of a lock-based export: corral.lock, pixi.lock, conda-lock.yml, or explicit/requirements from a lock."""
-    from corral.conda.solver import current_platform
+    from corral.conda.machine import current_platform
     from corral.lock import interop
     from corral.specs import export as writers
 

@@ -210,3 +210,10 @@ def test_a_slow_index_shows_life_in_a_log(corral: Corral, tmp_path: Path) -> Non
     beats = [line for line in result.err.splitlines() if line.endswith(" s)")]
     assert beats, result.err
     assert all("still working (" in line or " package (" in line for line in beats), beats
+
+
+def test_the_platform_is_known_without_importing_rattler() -> None:
+    """A project's run and PyPI-only locks ask for the platform: that must not load rattler (and asyncio)."""
+    code = "import sys; from corral.conda.machine import current_platform as c; c(); print('rattler' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

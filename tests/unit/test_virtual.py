@@ -79,7 +79,7 @@ def test_unix_cannot_be_overridden_and_the_variable_names_follow_conda() -> None
 
 
 def test_machine_virtual_packages_apply_conda_overrides_to_rattlers_detection() -> None:
-    from corral.conda.solver import machine_virtual_packages
+    from corral.conda.machine import machine_virtual_packages
 
     names = {n: v for n, v, _ in machine_virtual_packages({"CONDA_OVERRIDE_CUDA": "12.2", "CONDA_OVERRIDE_LINUX": ""})}
     assert names["__cuda"] == "12.2" and names["__linux"] == "0"
@@ -113,3 +113,12 @@ def test_the_explanation_names_what_the_machine_has_and_the_override() -> None:
     message, hint = explain(Unmet("__cuda", ">=12"), DETECTED, "linux-64", satisfies)
     assert message.endswith("this machine has no __cuda (no CUDA driver was found)")
     assert "CONDA_OVERRIDE_CUDA=12.0" in hint
+
+
+def test_the_platform_known_without_rattler_is_rattlers() -> None:
+    """`current_platform` answers from the standard library; its answer is rattler's `Subdir.current()` here."""
+    import rattler
+
+    from corral.conda.machine import current_platform
+
+    assert current_platform() == str(rattler.Subdir.current())

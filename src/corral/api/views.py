@@ -204,7 +204,7 @@ class Info:
 
 def info(settings: Settings) -> Info:
     """What corral is configured to do on this machine."""
-    from corral.conda.solver import describe_platform
+    from corral.conda.machine import describe_platform
 
     platform, virtual = describe_platform()
     return Info(

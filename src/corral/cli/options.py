@@ -192,7 +192,8 @@ def add_export(parser: argparse.ArgumentParser) -> None:
             "conda-lock.yml",
         ),
         help="environment.yml (default; conda and PyPI), requirements.txt (PyPI, pinned),"
-        " explicit (conda package URLs + md5), pylock.toml (PEP 751: PyPI artifacts + sha256),"
+        " explicit (conda package URLs + md5), spec-list (conda list --export),"
+        " pylock.toml (PEP 751: PyPI artifacts + sha256),"
         " lock (corral.lock), pixi.lock, conda-lock.yml",
     )
     parser.add_argument(

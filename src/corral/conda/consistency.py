@@ -90,7 +90,7 @@ def _machine_records() -> dict[str, Any]:
     """This machine's virtual packages as records a MatchSpec can match."""
     import rattler
 
-    from corral.conda.solver import machine_virtual_packages
+    from corral.conda.machine import machine_virtual_packages
 
     out = {}
     for name, version, build in machine_virtual_packages():  # with conda's CONDA_OVERRIDE_* semantics

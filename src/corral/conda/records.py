@@ -283,7 +283,7 @@ def check_machine(entries: Sequence[CondaEntry]) -> None:
         return
     import rattler
 
-    from corral.conda.solver import machine_virtual_packages
+    from corral.conda.machine import machine_virtual_packages
 
     have = {}
     for name, version, build in machine_virtual_packages():

@@ -63,7 +63,8 @@ def search(settings: Settings, reporter: Reporter, spec: str, channels: Sequence
     """Every record of the channels (for `platform` and noarch) matching `spec`, sorted newest last."""
     import rattler
 
-    from corral.conda.solver import current_platform, make_gateway, parse_specs
+    from corral.conda.machine import current_platform
+    from corral.conda.solver import make_gateway, parse_specs
     from corral.models import spec_name
 
     text = spec.strip()

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from corral.channels import channel_display
 from corral.conda.explain import explain, translate
+from corral.conda.machine import machine_virtual_packages, split_virtual, virtual_package
 from corral.errors import (
     CorralError,
     PackageNotFound,
@@ -139,7 +140,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
     channels = [rattler.Channel(c) for c in request.spec.channels]
     platforms = [rattler.Subdir.current(), rattler.Subdir("noarch")]
     machine = machine_virtual_packages()
-    virtual = [_virtual("=".join(v)) for v in machine]
+    virtual = [virtual_package("=".join(v)) for v in machine]
     gateway = make_gateway(settings)
     priority = channel_priority(settings)
     attempts = _attempts(installed, request)
@@ -221,13 +222,13 @@ def solve_for_platforms(
                     gateway=gateway,
                     platforms=subdirs,
                     locked_packages=locked,
-                    virtual_packages=[_virtual(v) for v in virtual],
+                    virtual_packages=[virtual_package(v) for v in virtual],
                     channel_priority=priority,
                     timeout=datetime.timedelta(seconds=settings.solve_timeout),
                 )
             )
         except SolverError as exc:
-            have = [_split_virtual(v) for v in virtual]
+            have = [split_virtual(v) for v in virtual]
             error = await explain(exc, specs, channels, subdirs, gateway, settings.solve_timeout, (have, platform))
             error.message = f"for {platform}: {error.message}"
             raise error from exc
@@ -248,20 +249,6 @@ def solve_for_platforms(
     return {p: named_artifacts(records, specs, settings) for p, records in zip(targets, solved, strict=False)}
 
 
-def _split_virtual(text: str) -> tuple[str, str, str]:
-    name, version, build = ([*text.split("="), "0", "0"])[:3]
-    return name, version, build
-
-
-def _virtual(text: str) -> Any:
-    import rattler
-
-    name, version, build = _split_virtual(text)
-    return rattler.GenericVirtualPackage(
-        rattler.PackageName(name), rattler.Version(version), rattler.BuildString(build)
-    )
-
-
 def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[Any], list[Any]]]:
     """(pinned, locked) pairs to try in order: freeze what may not move, then only prefer it."""
     if request.upgrade == ALL or not installed:
@@ -277,9 +264,6 @@ def _attempts(installed: list[Any], request: SolveRequest) -> list[tuple[list[An
     return [(pinned, locked_free)] if request.frozen else [(pinned, locked_free), ([], preferred)]
 
 
-_DETECTED: list[tuple[str, str, str]] = []
-
-
 def _dependency_closure(installed: list[Any], names: frozenset[str]) -> frozenset[str]:
     """The installed packages that `names` depend on, directly or through each other (names not included)."""
     if not names:
@@ -293,36 +277,6 @@ def _dependency_closure(installed: list[Any], names: frozenset[str]) -> frozense
                 found.add(dep)
                 queue.append(dep)
     return frozenset(found)
-
-
-def machine_virtual_packages(environ: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
-    """This machine's virtual packages as (name, version, build), with conda's CONDA_OVERRIDE_* semantics.
-
-    rattler detects without overrides (its own `from_env` differs from conda, see conda/virtual.py);
-    the overrides are applied as conda applies them, and each overridden value is checked.
-    """
-    import rattler
-
-    from corral.conda.virtual import apply_overrides, override_variable
-
-    if not _DETECTED:  # the machine does not change within a process; detection reads /proc and libc
-        for package in rattler.VirtualPackage.detect(rattler.VirtualPackageOverrides()):
-            generic = package.into_generic()
-            _DETECTED.append((generic.name.normalized, str(generic.version), str(generic.build_string)))
-    detected = list(_DETECTED)
-    env = os.environ if environ is None else environ
-    out = apply_overrides(detected, env, str(rattler.Subdir.current()))
-    for name, version, build in out:
-        try:
-            rattler.Version(version)
-            rattler.BuildString(build)
-        except Exception as exc:  # rattler raises InvalidVersionError / a ValueError
-            variable = override_variable(name)
-            raise SpecError(
-                f"{variable}={env.get(variable, '')!r} is not a valid {name} value: {exc}",
-                hint=f"set {variable} to a version such as 12.0 (empty removes {name}), or unset it",
-            ) from exc
-    return out
 
 
 def channel_priority(settings: Settings) -> Any:
@@ -457,17 +411,3 @@ def _rss_bytes(page: int) -> int | None:
             return int(handle.read().split()[1]) * page
     except (OSError, ValueError, IndexError):
         return None
-
-
-def current_platform() -> str:
-    """This machine's conda platform (rattler's answer)."""
-    import rattler
-
-    return str(rattler.Subdir.current())
-
-
-def describe_platform() -> tuple[str, list[str]]:
-    """This machine's subdir and virtual packages as `name=version=build` strings."""
-    import rattler
-
-    return str(rattler.Subdir.current()), ["=".join(v) for v in machine_virtual_packages()]

@@ -179,7 +179,7 @@ _BARE_PYPI = re.compile(r"^[A-Za-z0-9_.-]+(?:\[[^\]]*\])?$")
 
 def _pins(edit: Edit, lock: Lock) -> Edit:
     """The edit with each bare name given `>=X.Y` of the version the lock holds for this machine."""
-    from corral.conda.solver import current_platform
+    from corral.conda.machine import current_platform
     from corral.models import pypi_name, spec_name
 
     section = lock.platform(current_platform()) or lock.platforms[0]

@@ -200,7 +200,7 @@ def sync(ctx: ChangeContext, project: Project, *, locked: bool = False, frozen: 
 
 def _stale(settings: Settings, project: Project, current: Lock | None) -> list[str]:
     """What makes the lock stale for the manifest (empty: up to date), as `corral lock --check` says it."""
-    from corral.conda.solver import current_platform
+    from corral.conda.machine import current_platform
     from corral.lockmake import differences
 
     if current is None:
@@ -225,7 +225,7 @@ def _extra_platforms(current: Lock, platforms: Sequence[str]) -> list[str]:
 
 def sync_env(ctx: ChangeContext, project: Project, ref: EnvRef, lock: Lock) -> ProjectResult:
     """Install the lock's section for this machine as a new generation unless the current one is it; stamp."""
-    from corral.conda.solver import current_platform
+    from corral.conda.machine import current_platform
     from corral.store import generations as gens
 
     base = ProjectResult("sync", project.root, project.manifest, project.lock, env=str(ref.link))
@@ -280,7 +280,7 @@ def _create(ctx: ChangeContext, ref: EnvRef, project: Project, lock: Lock) -> An
 
 def _create_from(ctx: ChangeContext, ref: EnvRef, lock: Lock) -> Any:
     """The environment's first generation from its (absolute) part of the lock, as create_from_lock does."""
-    from corral.conda.solver import current_platform
+    from corral.conda.machine import current_platform
     from corral.credentials import take_lock
     from corral.frozen import apply_locked
     from corral.store import generations as gens
