@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -203,6 +202,8 @@ def remove(environ: Mapping[str, str], name: str) -> Kernels:
 
 def _launcher() -> list[str]:
     """How the kernel starts corral: its console script if it is on PATH here, else this interpreter -m corral."""
+    import shutil  # not at the top: rollback imports this module for the automatic kernels
+
     script = shutil.which("corral")
     return [os.path.abspath(script)] if script else [sys.executable, "-m", "corral"]
 
