@@ -241,11 +241,16 @@ def read_foreign(path: Path, settings: Settings) -> tuple[Lock, tuple[str, ...]]
 
 def create_from_lock(ctx: ChangeContext, ref: EnvRef, path: str, platform: str = "") -> ChangeResult:
     """`corral create --lock FILE`: a new environment that is exactly the lock's section for this machine."""
+    return create_from_locked(ctx, ref, lockfile.load(Path(path)), platform)
+
+
+def create_from_locked(ctx: ChangeContext, ref: EnvRef, lock: Lock, platform: str = "") -> ChangeResult:
+    """A new environment that is exactly `lock`'s section for `platform` (default: this machine's)."""
     from corral.conda.machine import current_platform
     from corral.credentials import take_lock
     from corral.frozen import apply_locked
 
-    locked = take_lock(lockfile.load(Path(path)), ctx.settings.root)
+    locked = take_lock(lock, ctx.settings.root)
     chosen = platform or current_platform()
     section = locked.platform(chosen)
     if section is None:

@@ -279,24 +279,10 @@ def _create(ctx: ChangeContext, ref: EnvRef, project: Project, lock: Lock) -> An
 
 
 def _create_from(ctx: ChangeContext, ref: EnvRef, lock: Lock) -> Any:
-    """The environment's first generation from its (absolute) part of the lock, as create_from_lock does."""
-    from corral.conda.machine import current_platform
-    from corral.credentials import take_lock
-    from corral.frozen import apply_locked
-    from corral.store import generations as gens
-    from corral.store import locking
-    from corral.store.envs import require_absent
+    """The environment's first generation from its (absolute) part of the lock, as `create --lock` makes one."""
+    from corral.locks import create_from_locked
 
-    locked = take_lock(lock, ctx.settings.root)
-    section = locked.platform(current_platform())
-    assert section is not None  # _sync_env checked it
-    from corral.locks import _refuse_inconsistent  # the same check `create --lock` makes
-
-    _refuse_inconsistent(locked, section)
-    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        gens.recover(ref)
-        require_absent(ref)
-        return apply_locked(ctx, ref, locked.spec, section, lock_sha256=locked.input_hash)
+    return create_from_locked(ctx, ref, lock)
 
 
 def sync_for_run(environ: Any, project: Project, mode: str) -> list[str]:
