@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from corral.record import FoundPython, GenerationRecord
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
+from corral.values import frozen, replace
 
 __all__ = [
     "ChangeContext",
@@ -70,7 +69,7 @@ def dependents_note(needing: Mapping[str, str], requested: set[str]) -> tuple[st
     return (f"also removing the packages that need what is removed, as conda does: {', '.join(parts)}",)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Start:
     """The environment before a change: its current generation and that generation's record."""
 
@@ -142,14 +141,14 @@ def apply(
     unchanged_request = start.spec == spec
     if not spec.has_pypi:
         if result.plan.is_empty and unchanged_request:  # nothing to do (also for --dry-run): no new generation
-            return dataclasses.replace(result, generation=start.number, dry_run=False)
+            return replace(result, generation=start.number, dry_run=False)
         if ctx.options.dry_run:
             return result
         return _build(ctx, ref, result, conda, None, None, creating)
     still = unchanged_request and motion.pypi_upgrade == () and not motion.upgrade
     old_conda = [p for p in old_packages if p.kind == "conda"]
     if still and not diff(old_conda, [e.package_info() for e in conda]).changes:
-        return dataclasses.replace(result, generation=start.number)  # same request, same conda side: nothing to do
+        return replace(result, generation=start.number)  # same request, same conda side: nothing to do
     interpreter = None if spec.specs else _interpreter(ctx, spec, start.record, motion)
     return _build(ctx, ref, result, conda, interpreter, (start, old_packages, motion), creating)
 
@@ -170,7 +169,7 @@ def _note_pre_unlink(
     notes = pre_unlink_notes(old_prefix, leaving, old_number)
     for note in notes:
         ctx.reporter.warn(note)
-    return dataclasses.replace(result, warnings=result.warnings + tuple(notes))
+    return replace(result, warnings=result.warnings + tuple(notes))
 
 
 def _build(
@@ -190,7 +189,7 @@ def _build(
     if creating:
         gens.register(ref)
     if interpreter is not None:
-        result = dataclasses.replace(result, python=f"{interpreter.version} ({interpreter.path})")
+        result = replace(result, python=f"{interpreter.version} ({interpreter.path})")
     if conda:  # rattler is loaded anyway; a PyPI-only change must not load it just to name the platform
         from corral.conda.machine import describe_platform
 
@@ -212,10 +211,10 @@ def _build(
                 replaced = _replaced_specs(result.spec, spec)
                 for note in replaced:
                     ctx.reporter.warn(note)
-                result = dataclasses.replace(result, spec=spec, warnings=result.warnings + replaced)
+                result = replace(result, spec=spec, warnings=result.warnings + replaced)
             satisfied = tuple(f"already provided by conda: {s}" for s in resolution.satisfied_by_conda)
             plan = diff(old_packages, [*[e.package_info() for e in conda], *resolution.packages()])
-            result = dataclasses.replace(result, plan=plan, warnings=result.warnings + satisfied)
+            result = replace(result, plan=plan, warnings=result.warnings + satisfied)
             for warning in satisfied:
                 ctx.reporter.warn(warning)
             nothing = plan.is_empty and start.spec == result.spec
@@ -224,7 +223,7 @@ def _build(
                 if creating:
                     gens.recover(ref)
                 if nothing:  # the same answer with and without --dry-run
-                    return dataclasses.replace(result, generation=result.previous, dry_run=False)
+                    return replace(result, generation=result.previous, dry_run=False)
                 return result
             entries = resolution.entries
         result = mat.review(ctx.settings, ctx.reporter, result, placed)
@@ -243,7 +242,7 @@ def _build(
 
     sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
     removed = mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
-    return dataclasses.replace(result, changed=True, dry_run=False, removed_generations=removed)
+    return replace(result, changed=True, dry_run=False, removed_generations=removed)
 
 
 def _resolve_pypi(

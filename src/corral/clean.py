@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,10 @@ from corral.errors import Aborted, CorralError
 from corral.settings import Settings
 from corral.store import disk
 from corral.store.disk import Owner, Scan
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class CleanItem:
     """One thing `clean` removes: what it is, where, and the bytes only it holds."""
 
@@ -30,7 +30,7 @@ class CleanItem:
         return {"kind": self.kind, "what": self.what, "path": self.path, "bytes": self.bytes}
 
 
-@dataclass(frozen=True)
+@frozen
 class CleanResult:
     """`corral clean`: what was (or, with --dry-run, would be) removed, and the bytes freed."""
 
@@ -49,7 +49,7 @@ class CleanResult:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class _Removal:
     kind: str
     what: str

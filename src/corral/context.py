@@ -6,7 +6,6 @@ Light on purpose: read-only commands and rollback import this, not the solving m
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from corral.errors import DamagedGeneration, GenerationNotFound
@@ -16,6 +15,7 @@ from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
+from corral.values import field, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def _always(_: Any) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@frozen
 class ChangeContext:
     """Everything a mutating use case needs besides its own arguments."""
 
@@ -39,7 +39,7 @@ class ChangeContext:
     confirm: Confirm = _always
 
 
-@dataclass(frozen=True)
+@frozen
 class Motion:
     """How much of the installed environment may move in this change.
 
@@ -54,7 +54,7 @@ class Motion:
     frozen: bool = False  # conda's --freeze-installed: no flexible retry when the installed packages cannot stay
 
 
-@dataclass(frozen=True)
+@frozen
 class ChangeResult:
     """What a mutating command did (or, with --dry-run, would do)."""
 

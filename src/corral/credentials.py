@@ -16,13 +16,13 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from corral.errors import ChannelError
 from corral.redact import redact, split_credentials
+from corral.values import frozen
 
 if TYPE_CHECKING:
     from corral.lock.lockfile import Lock
@@ -32,7 +32,7 @@ _SPEC_CHANNEL = re.compile(r'channel="([^"]*://[^"]*)"')
 ENV_VAR = "RATTLER_AUTH_FILE"
 
 
-@dataclass(frozen=True)
+@frozen
 class Taken:
     """Channels without their credentials, and one note per host whose credential was stored."""
 
@@ -143,7 +143,7 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 def take_lock(lock: Lock, root: Path) -> Lock:
     """A lock read from a file (corral.lock, pixi.lock, conda-lock.yml) without credentials in its
     channels and package URLs; what they carried is stored, so its installs still authenticate."""
-    from dataclasses import replace
+    from corral.values import replace
 
     found: dict[str, dict[str, Any]] = {}
     spec = replace(lock.spec, channels=tuple(dict.fromkeys(_taken(c, found) for c in lock.spec.channels)))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from corral.settings import Settings
 from corral.store import disk
 from corral.store.disk import Owner, Scan
 from corral.store.envs import PATHS_DIR
+from corral.values import frozen
 
 CACHES = (
     ("conda packages", "conda-pkg", "cache/conda/pkgs"),
@@ -20,7 +20,7 @@ CACHES = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvUsage:
     """One environment: what its current generation occupies, alone and shared, and its old generations."""
 
@@ -45,7 +45,7 @@ class EnvUsage:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class CacheUsage:
     """One cache: its bytes on disk, and how many of them no environment links to."""
 
@@ -59,7 +59,7 @@ class CacheUsage:
         return {"name": self.name, "path": self.path, "bytes": self.on_disk, "unlinked_bytes": self.only_here}
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageUsage:
     """One package of an environment (`du -n`): its bytes on disk and those no one else links to."""
 
@@ -80,7 +80,7 @@ class PackageUsage:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class DiskUsage:
     """`corral du`: the store by inode."""
 

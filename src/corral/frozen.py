@@ -6,8 +6,6 @@ materializer a solved change uses, every artifact's hash checked.
 
 from __future__ import annotations
 
-import dataclasses
-
 from corral import materialize as mat
 from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
 from corral.errors import Aborted
@@ -16,6 +14,7 @@ from corral.models import EnvSpec
 from corral.record import FoundPython, GenerationRecord
 from corral.store import generations as gens
 from corral.store.envs import EnvRef
+from corral.values import replace
 
 
 def apply_locked(
@@ -59,7 +58,7 @@ def apply_locked(
     if not section.platform:  # a section rebuilt from a record made before records kept their platform
         from corral.conda.machine import current_platform
 
-        section = dataclasses.replace(section, platform=current_platform())
+        section = replace(section, platform=current_platform())
     python = interpreter.version if interpreter is not None else section.python
     install_plan(section.pypi, python, section.platform, allow_build)  # fails fast, before anything is linked
     previous = None if creating else require_current(ref)
@@ -101,7 +100,7 @@ def apply_locked(
 
     sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
     removed = () if creating else mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
-    return dataclasses.replace(result, changed=True, removed_generations=removed)
+    return replace(result, changed=True, removed_generations=removed)
 
 
 def apply_record(

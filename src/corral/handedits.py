@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,10 @@ from corral.settings import Settings
 from corral.store import prefix as pfx
 from corral.store import snapshot
 from corral.store.fsutil import sha256_of
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class HandEdit:
     """An owned file changed by hand: the snapshot's finding, the package that owns it, and how it is shared."""
 

@@ -13,7 +13,6 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,12 @@ from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store.envs import EnvRef, require_existing
 from corral.store.fsutil import atomic_write_json, remove_tree
+from corral.values import frozen
 
 _KERNEL_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Kernel:
     """One kernelspec corral wrote."""
 
@@ -48,7 +48,7 @@ class Kernel:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class Kernels:
     """`corral kernel list` (and what install/remove did)."""
 

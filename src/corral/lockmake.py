@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from corral.errors import PypiConflict, SpecError
@@ -14,9 +13,10 @@ from corral.lock.platforms import uv_target, virtual_packages
 from corral.models import EnvSpec, pypi_name, spec_name
 from corral.reporting import Reporter
 from corral.settings import Settings
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class LockRequest:
     """What to lock, for which platforms, and what an earlier lock keeps.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,10 @@ from corral.specs.envfile import EnvFile
 from corral.store import generations as gens
 from corral.store import locking
 from corral.store.envs import EnvRef, require_absent, require_existing
+from corral.values import frozen, replace
 
 
-@dataclass(frozen=True)
+@frozen
 class LockResult:
     """What `corral lock` did: the file, its platforms, what moved, or (with --check) that it is current."""
 

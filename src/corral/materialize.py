@@ -8,7 +8,6 @@ switched to.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from corral.store import prefix as pfx
 from corral.store import snapshot
 from corral.store.envs import EnvRef
 from corral.store.fsutil import trash_then_remove
+from corral.values import replace
 
 
 def place(
@@ -94,7 +94,7 @@ def review(settings: Settings, reporter: Reporter, result: ChangeResult, prefix:
             details=[f"{s.package}: {s.path.name}" for s in present],
         )
     messages = tuple(scripts.prelink_messages(records, _announced(result.plan)))
-    return dataclasses.replace(result, messages=messages, clobbers=tuple(found))
+    return replace(result, messages=messages, clobbers=tuple(found))
 
 
 def _announced(plan: Plan) -> frozenset[str]:
@@ -129,7 +129,7 @@ def run_link_scripts(
     before = set(pfx.walk_files(prefix))
     done = tuple(scripts.run_scripts(prefix, found, settings, _announced(result.plan)))
     created = tuple(sorted(set(pfx.walk_files(prefix)) - before))
-    return dataclasses.replace(result, messages=result.messages + done), created
+    return replace(result, messages=result.messages + done), created
 
 
 def install_pypi(
@@ -229,7 +229,7 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
             details=missing[:20],
         )
     extra += [f for f in record.extra_files if f not in extra]  # what link scripts created, kept by the caller
-    record = dataclasses.replace(record, created=gens.now(), extra_files=tuple(extra))
+    record = replace(record, created=gens.now(), extra_files=tuple(extra))
     owned = [f for r in records for f in r.get("files", ())] + extra
     for entry in record.locked.pypi:
         dist = present.get(entry.name)

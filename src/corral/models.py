@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from corral.errors import SpecError
+from corral.values import frozen, replace
 
 SCHEMA_VERSION = 1
 ALL = frozenset({"*"})  # an `upgrade` set that frees every installed conda package
@@ -16,7 +16,7 @@ ChangeKind = Literal["add", "remove", "upgrade", "downgrade", "change"]
 SYSTEM_KEYS = ("cuda", "glibc", "linux", "macos")  # what `system-requirements` may name
 
 
-@dataclass(frozen=True, order=True)
+@frozen(order=True)
 class PackageInfo:
     """One installed or planned conda package."""
 
@@ -54,7 +54,7 @@ class PackageInfo:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class Change:
     """What happens to one package name between two generations."""
 
@@ -83,7 +83,7 @@ class Change:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class Clobber:
     """A path that several conda packages ship: whose file is in place, whose were moved aside."""
 
@@ -96,7 +96,7 @@ class Clobber:
         return {"path": self.path, "kept_from": self.winner, "moved_aside": list(self.losers)}
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageMessage:
     """Text a conda package has for the user: a pre-link message file, or what its link script wrote."""
 
@@ -109,7 +109,7 @@ class PackageMessage:
         return {"package": self.package, "source": self.source, "text": self.text}
 
 
-@dataclass(frozen=True)
+@frozen
 class Plan:
     """The difference between the current packages and the solved ones."""
 
@@ -161,7 +161,7 @@ def pypi_name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@dataclass(frozen=True)
+@frozen
 class PypiIndex:
     """Where PyPI packages come from: pip's --index-url, --extra-index-url, --find-links, --no-index."""
 
@@ -201,7 +201,7 @@ class PypiIndex:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvSpec:
     """What the user asked an environment to hold: conda channels and specs, PyPI requirements.
 
@@ -313,7 +313,7 @@ def _merge(old: tuple[str, ...], new: Iterable[str], key: Any) -> tuple[str, ...
     return tuple(out)
 
 
-@dataclass(frozen=True)
+@frozen
 class HistoryEntry:
     """One switch of an environment's link: a new generation or a rollback."""
 
@@ -348,7 +348,7 @@ class HistoryEntry:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvInfo:
     """An environment as `env list` shows it."""
 
@@ -373,7 +373,7 @@ class EnvInfo:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class ChangeOptions:
     """How a mutating command behaves: ask, stop after the plan, drop untracked files."""
 

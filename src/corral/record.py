@@ -9,12 +9,12 @@ generation again (`doctor --fix`) or to export its lock without asking any index
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from corral.errors import LockError
 from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry, section_from_dict
 from corral.models import Change, EnvSpec, pypi_name
+from corral.values import frozen
 
 RECORD_SCHEMA = 2
 
@@ -23,7 +23,7 @@ class DamagedRecord(ValueError):
     """The record's text is not a record corral wrote; the message says what is wrong."""
 
 
-@dataclass(frozen=True)
+@frozen
 class FoundPython:
     """The interpreter a venv-style generation runs on (found on the machine, not a conda package)."""
 
@@ -60,7 +60,7 @@ class FoundPython:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class GenerationRecord:
     """What one generation is and where it came from."""
 

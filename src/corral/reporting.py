@@ -6,8 +6,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol, TextIO
+
+from corral.values import mutable
 
 
 class Reporter(Protocol):
@@ -80,7 +81,7 @@ def _packages(count: int) -> str:
     return "package" if count == 1 else "packages"
 
 
-@dataclass
+@mutable
 class _Task:
     label: str
     total: int

@@ -6,7 +6,6 @@ import math
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from corral import layout
 from corral.errors import ConfigError
 from corral.locations import default_config_file, default_root
 from corral.textfile import read_text
+from corral.values import field, field_names, frozen, replace
 
 DEFAULT_CHANNELS = ("conda-forge",)
 LINK_SCRIPT_CHOICES = ("run", "skip", "refuse")
@@ -22,7 +22,7 @@ KERNEL_CHOICES = ("manual", "auto")
 LIST_SETTINGS = frozenset({"channels", "allowlist_channels", "denylist_channels", "allowlist_indexes"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     """Every knob corral reads, in one frozen object passed down from the CLI."""
 
@@ -150,7 +150,7 @@ def _read_config(path: Path) -> dict[str, Any]:
             f"cannot read the config file {path}: {getattr(exc, 'strerror', None) or exc}",
             hint="fix the file or point $CORRAL_CONFIG elsewhere",
         ) from exc
-    known = {f.name for f in fields(Settings)} - {"config_file", "sources"}
+    known = set(field_names(Settings)) - {"config_file", "sources"}
     out = {}
     for key, value in data.items():
         name = key.replace("-", "_")

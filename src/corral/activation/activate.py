@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corral.activation.shells import PATH_SEP, SCRIPT_SUFFIX, Op
 from corral.errors import CorralError
+from corral.values import frozen
 
 LEVEL = "CORRAL_SHLVL"
 STACK = "CORRAL_STACK_"
@@ -31,7 +31,7 @@ class NotActive(CorralError):
     code = "not-active"
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     """An environment to activate: its stable path, how it is named, its variables."""
 

@@ -7,7 +7,6 @@ import shlex
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,9 +14,10 @@ from corral.activation import hook as hooks
 from corral.activation.activate import activate_ops, deactivate_ops, target_for
 from corral.activation.shells import render
 from corral.errors import CorralError, UsageError
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class ShellText:
     """Text printed as is: a hook or an activation script for the shell to evaluate."""
 
@@ -28,7 +28,7 @@ class ShellText:
         return {"text": self.text}
 
 
-@dataclass(frozen=True)
+@frozen
 class InitResult:
     """`corral shell init`: which file changed, its backup, and whether anything changed."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from corral.api.requests import _current_spec
 from corral.change import ChangeContext, ChangeResult, apply, require_current
 from corral.errors import (
@@ -14,6 +12,7 @@ from corral.store import generations as gens
 from corral.store import locking
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
+from corral.values import replace
 
 
 def adopt(ctx: ChangeContext, ref: EnvRef) -> ChangeResult:

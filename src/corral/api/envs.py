@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
@@ -18,9 +17,10 @@ from corral.store import generations as gens
 from corral.store import locking
 from corral.store.envs import EnvRef, require_absent, require_existing
 from corral.store.fsutil import remove_tree, trash_then_remove
+from corral.values import frozen, replace
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvRemoved:
     """`corral env remove`: what went."""
 
@@ -59,7 +59,7 @@ def remove_env(ctx: ChangeContext, ref: EnvRef) -> EnvRemoved:
     return result
 
 
-@dataclass(frozen=True)
+@frozen
 class RollbackResult:
     """`corral rollback`: from which generation to which."""
 
@@ -229,7 +229,7 @@ def set_variables(
         return apply(ctx, ref, replace(spec, variables=tuple(values.items())), action="env config vars")
 
 
-@dataclass(frozen=True)
+@frozen
 class Variables:
     """`corral env config vars list`: what activation and `run` set."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,10 @@ from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, require_existing
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Exported:
     """`corral export`: the file's text, and where it was written (empty: standard output)."""
 

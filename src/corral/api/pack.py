@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,10 @@ from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store.envs import EnvRef, require_existing
 from corral.store.fsutil import sha256_of
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Packed:
     """`corral pack`: what was written, and what a user must know to use it."""
 
@@ -59,7 +59,7 @@ class Packed:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class PackChecked:
     """`corral pack --check`: the archive ran where it was unpacked."""
 

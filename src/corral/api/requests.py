@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from corral.change import (
@@ -30,6 +29,7 @@ from corral.store import generations as gens
 from corral.store import locking
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, require_absent, require_existing
+from corral.values import frozen, replace
 
 
 def create(
@@ -144,7 +144,7 @@ def update_from_files(ctx: ChangeContext, ref: EnvRef, files: EnvFile, prune: bo
         return apply(ctx, ref, spec, action=action, motion=motion, notes=files.warnings)
 
 
-@dataclass(frozen=True)
+@frozen
 class InstallHow:
     """How an install may move what is installed: conda's --freeze-installed, pip's -U and its strategy."""
 
@@ -160,12 +160,13 @@ def install(
     specs: Sequence[str],
     channels: Sequence[str] = (),
     pypi: PypiRequest | None = None,
-    how: InstallHow = InstallHow(),
+    how: InstallHow | None = None,
 ) -> ChangeResult:
     """Add packages to an environment, moving what is installed only where the request needs it."""
     from corral.channels import canonical_channel, with_defaults
     from corral.credentials import take, take_specs
 
+    how = how or InstallHow()
     parsed = _parse_conda(take_specs(specs, ctx.settings.root))
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = _current_spec(ref)

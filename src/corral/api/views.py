@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,10 @@ from corral.store import generations as gens
 from corral.store import locking
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, all_envs, require_existing
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class PythonList:
     """`corral python list`: the interpreters a PyPI-only environment can be built on."""
 
@@ -35,7 +35,7 @@ def list_pythons(settings: Settings) -> PythonList:
     return PythonList(tuple(discover(settings)))
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageList:
     """`corral list`: the packages of the current generation."""
 
@@ -130,7 +130,7 @@ def list_envs(settings: Settings) -> list[EnvInfo]:
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class History:
     """`corral history`: every switch, with which generations still exist."""
 
@@ -169,7 +169,7 @@ def history(settings: Settings, ref: EnvRef) -> History:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class Info:
     """`corral info`: version, settings and where they came from, the machine's virtual packages."""
 
@@ -222,7 +222,7 @@ def info(settings: Settings) -> Info:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class ConfigView:
     """`corral config --show [KEY]`: every setting's value and where it came from."""
 
@@ -242,13 +242,12 @@ def config_view(
     settings: Settings, environ: Mapping[str, str], key: str = "", show_sources: bool = False
 ) -> ConfigView:
     """The settings as they are resolved (defaults < .condarc < config.toml < variables < flags)."""
-    import dataclasses
-
     from corral.condarc import condarc_files
     from corral.errors import UsageError
     from corral.redact import redact_value
+    from corral.values import field_names
 
-    names = [f.name for f in dataclasses.fields(settings) if f.name not in ("config_file", "sources")]
+    names = [name for name in field_names(settings) if name not in ("config_file", "sources")]
     wanted = key.replace("-", "_")
     if wanted and wanted not in names:
         import difflib
@@ -278,7 +277,7 @@ def config_view(
     return ConfigView(tuple(items), show_sources, tuple(files))
 
 
-@dataclass(frozen=True)
+@frozen
 class SearchResult:
     """`corral search`: the matching package files (conda), or versions (PyPI), newest last."""
 
@@ -318,7 +317,7 @@ def search_packages(
     return SearchResult(spec, tuple(search(settings, reporter, spec, chosen, platform)), info=info)
 
 
-@dataclass(frozen=True)
+@frozen
 class ConfigChange:
     """`corral config --set/--unset/--add/--append/--remove`: what the config file now says."""
 
@@ -338,8 +337,6 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
     `add` (as conda's `--add`/`--prepend`) puts a list item first, `append` last, `remove` drops
     it; `set` and `unset` a value. The value is checked as the setting's own reader checks it.
     """
-    import dataclasses
-
     import tomlkit
 
     from corral.errors import ConfigError, UsageError
@@ -347,8 +344,9 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
     from corral.settings import LIST_SETTINGS, _coerce_one
     from corral.store.fsutil import atomic_write_text
     from corral.textfile import read_text
+    from corral.values import field_names
 
-    names = [f.name for f in dataclasses.fields(settings) if f.name not in ("config_file", "sources", "root")]
+    names = [name for name in field_names(settings) if name not in ("config_file", "sources", "root")]
     name = key.replace("-", "_")
     if name not in names:
         import difflib

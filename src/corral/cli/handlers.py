@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from corral.cli import habits, render
@@ -16,6 +15,7 @@ from corral.cli import handlers_tools as tools
 from corral.errors import Aborted, UsageError
 from corral.models import ChangeOptions
 from corral.reporting import Reporter
+from corral.values import replace
 
 
 def _ref(args: argparse.Namespace, settings: Any, active: bool = True) -> Any:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from typing import Any
 
 from corral.cli import handlers_project as projects
 from corral.errors import UsageError
 from corral.reporting import Reporter
+from corral.values import replace
 
 
 def shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from corral.cli import render_tools
 from corral.cli.text import size, table
 from corral.errors import CorralError
 from corral.models import Change, EnvInfo, PackageInfo, Plan
+from corral.values import frozen
 
 _MARK = {"add": "+", "remove": "-", "upgrade": "↑", "downgrade": "↓", "change": "~"}
 _WORD = {
@@ -21,7 +21,7 @@ _WORD = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvList:
     """`corral env list` result wrapper, so it has to_dict like the others."""
 

@@ -10,13 +10,13 @@ record must be of the environment's subdir or noarch.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from corral.lock.entries import CondaEntry
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Unmet:
     """One way the records do not hold together: whose spec, which spec, and what is there instead."""
 

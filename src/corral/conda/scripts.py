@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corral.errors import LinkScriptError
 from corral.models import PackageMessage
 from corral.settings import Settings
+from corral.values import frozen
 
 # Which scripts corral runs, in the order it runs them for each generation (see docs/architecture.md:
 # pre-unlink scripts are never run, since no generation is ever unlinked in place).
@@ -27,7 +27,7 @@ MESSAGES_FILE = ".messages.txt"
 _MAX_MESSAGE = 64 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class Script:
     """One link script of one installed package."""
 

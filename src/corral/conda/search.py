@@ -12,7 +12,6 @@ import difflib
 import fnmatch
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from corral.channels import channel_display
@@ -20,9 +19,10 @@ from corral.conda.explain import version_key
 from corral.errors import PackageNotFound, SpecError
 from corral.reporting import Reporter
 from corral.settings import Settings
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Hit:
     """One package file a channel has."""
 

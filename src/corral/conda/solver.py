@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -27,9 +26,10 @@ from corral.models import ALL, EnvSpec, PackageInfo, spec_name
 from corral.policy import check_channels, check_request_indexes
 from corral.reporting import Reporter
 from corral.settings import Settings
+from corral.values import frozen, mutable
 
 
-@dataclass(frozen=True)
+@frozen
 class SolveRequest:
     """What to solve and how much of the installed environment may move.
 
@@ -44,7 +44,7 @@ class SolveRequest:
     frozen: bool = False  # only the first attempt: what is installed and not named stays exactly as it is
 
 
-@dataclass
+@mutable
 class Solution:
     """The solved records (rattler objects, kept inside corral.conda) and their corral view."""
 

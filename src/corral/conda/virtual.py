@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+
+from corral.values import frozen
 
 Virtual = tuple[str, str, str]  # name, version, build
 
@@ -25,7 +26,7 @@ def _linux_version(value: str) -> str | None:
     return match.group() if match else None
 
 
-@dataclass(frozen=True)
+@frozen
 class _Rule:
     """How conda exports one overridable virtual package."""
 
@@ -89,7 +90,7 @@ _REQUIRE = re.compile(r"(\S+) (\S+) would require\s*\n\s*\S*\s*(__[\w.-]+)(?: ([
 _REQUESTED = re.compile(r"No candidates were found for (__[\w.-]+)(?: (.*?))?\.\s*$", re.M)
 
 
-@dataclass(frozen=True)
+@frozen
 class Unmet:
     """A virtual package a request or a package needs: who needs it (empty: the request) and the spec."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from corral.settings import Settings
 from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, require_existing
+from corral.values import frozen, replace
 
 CHECKS = (
     "broken-link",
@@ -36,7 +36,7 @@ CHECKS = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Diagnosis:
     """One environment's health: every problem found, and how many of each kind."""
 
@@ -66,7 +66,7 @@ class Diagnosis:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class DoctorResult:
     """`corral doctor`: the diagnoses, and with --fix what was done and how each environment is after."""
 
@@ -251,7 +251,7 @@ def _unfixable_inconsistency(ref: EnvRef, diagnosis: Diagnosis) -> list[str]:
     return [f"left as it is: the environment's own lock does not hold together ({found[0]}); {hint}"]
 
 
-@dataclass(frozen=True)
+@frozen
 class RepairPlan:
     """`doctor --all --fix`: the environments about to be repaired, shown once before any of them is."""
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from corral.lock.lockfile import LockedPlatform
 from corral.pypi.dists import record_hashes
 from corral.store.fsutil import sha256_of
+from corral.values import field, frozen, mutable
 
 
-@dataclass(frozen=True)
+@frozen
 class Problem:
     """One thing wrong, named: which check found it, the package and file, what is wrong."""
 
@@ -35,7 +35,7 @@ class Problem:
         }
 
 
-@dataclass
+@mutable
 class Hasher:
     """sha256 of files, once per inode (a file hardlinked from the cache is hashed once)."""
 

@@ -6,13 +6,13 @@ Pure data with a fixed written form (`to_dict`); lockfile.py reads and checks th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from corral.models import PackageInfo
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class CondaEntry:
     """One conda package, with all a frozen install needs and no repodata."""
 
@@ -123,7 +123,7 @@ def _noarch(value: Any) -> str:
     return "generic" if value is True else str(value)
 
 
-@dataclass(frozen=True)
+@frozen
 class Artifact:
     """A file of a PyPI release: where it is and its sha256."""
 
@@ -140,7 +140,7 @@ class Artifact:
         return {"url": self.url, "sha256": self.sha256}
 
 
-@dataclass(frozen=True)
+@frozen
 class PypiEntry:
     """One PyPI distribution for one platform: its wheels for that platform, and its sdist if any.
 
@@ -182,7 +182,7 @@ class PypiEntry:
         return out
 
 
-@dataclass(frozen=True)
+@frozen
 class LockedPlatform:
     """What one platform installs: the virtual packages assumed, the Python, the packages."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +16,7 @@ from corral.errors import LockError
 from corral.lock.entries import Artifact, CondaEntry, LockedPlatform, PypiEntry
 from corral.models import EnvSpec
 from corral.textfile import read_text
+from corral.values import field, frozen, replace
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ def spec_hash(spec: EnvSpec) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
+@frozen
 class Lock:
     """A whole lock: the request it satisfies (and its hash), and one section per platform.
 
@@ -304,7 +304,7 @@ def _artifact(check: _Checker, item: Mapping[str, Any], at: str) -> Artifact:
     return Artifact(url=check.text(item, "url", at), sha256=check.digest(item, "sha256", at, _HEX64))
 
 
-@dataclass(frozen=True)
+@frozen
 class _Checker:
     """Type checks that raise a LockError naming the file and the entry."""
 

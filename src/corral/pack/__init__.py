@@ -7,15 +7,14 @@ archive is unpacked, check.py unpacks an archive into a scratch folder and runs 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from corral.pack import activation, bytecode, scripts
 from corral.pack.contents import ADDED, MANIFEST, UNPACK, Contents, Member, conda_meta_record
 from corral.pack.writers import ScanningReader, Sink
 from corral.reporting import Reporter
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Written:
     """What writing a pack found: the files corral-unpack fixes, and binary files naming the prefix it cannot."""
 

@@ -17,13 +17,13 @@ import subprocess
 import tarfile
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corral.errors import CorralError
 from corral.pack.contents import MANIFEST, UNPACK
 from corral.pack.corral_unpack import SHEBANG_LIMIT, script_header
+from corral.values import frozen
 
 DEEP = 200  # bytes: well past the shebang limit
 _COMPILE = "import sys\nfor p in sys.argv[1:]:\n    compile(open(p, 'rb').read(), p, 'exec')\n"
@@ -40,7 +40,7 @@ class PackCheckFailed(CorralError):
     code = "pack-check-failed"
 
 
-@dataclass(frozen=True)
+@frozen
 class Checked:
     """What running the unpacked environment showed."""
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corral import layout
 from corral.errors import CorralError
 from corral.pack import activation
+from corral.values import frozen
 
 # Files every pack adds (written by corral pack, not taken from the generation).
 MANIFEST = "share/corral/pack.json"
@@ -36,7 +36,7 @@ class PackRefused(CorralError):
     code = "pack-refused"
 
 
-@dataclass(frozen=True)
+@frozen
 class Member:
     """One entry of the archive: a path relative to the prefix and what it is."""
 
@@ -58,7 +58,7 @@ class Member:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class Contents:
     """Everything a pack of one generation needs to know before it writes a byte."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from corral.context import ChangeContext
@@ -14,6 +13,7 @@ from corral.project import DEFAULT_ENV, Project
 from corral.project.edit import Edit, apply
 from corral.project.result import ProjectResult
 from corral.project.sync import project_lock, project_ref, relock, sync_env
+from corral.values import replace
 
 
 def add(

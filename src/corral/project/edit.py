@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corral.errors import EnvFileError
 from corral.models import pypi_name, spec_name
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Edit:
     """What to change in a manifest: entries to add (or replace, by name) and names to remove."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,10 @@ from corral.lock import lockfile
 from corral.lock.lockfile import Lock, LockedPlatform
 from corral.project import Project
 from corral.settings import Settings
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Locked:
     """One environment's lock after a lock step: the lock, and what the step did."""
 

@@ -34,7 +34,7 @@ def read(project: Project) -> EnvFile:
 
 def read_with_platforms(project: Project) -> tuple[EnvFile, tuple[str, ...]]:
     """The project's request and the platforms its manifest asks the lock to cover (() when it names none)."""
-    from dataclasses import replace
+    from corral.values import replace
 
     path = Path(project.manifest)
     if project.kind == "environment.yml":

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 
 from corral.lock.entries import Artifact, CondaEntry, LockedPlatform, PypiEntry
 from corral.lock.lockfile import Lock, spec_hash
 from corral.models import EnvSpec
+from corral.values import replace
 
 
 def portable(lock: Lock, root: str) -> Lock:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from corral.values import field, frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class ProjectResult:
     """What a project command did: the manifest lines it recorded, the lock, the environment."""
 

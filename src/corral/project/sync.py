@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from corral.project.result import ProjectResult
 from corral.project.scaffold import write_gitignore
 from corral.settings import Settings
 from corral.store.envs import EnvRef
+from corral.values import replace
 
 
 def project_ref(settings: Settings, project: Project) -> EnvRef:

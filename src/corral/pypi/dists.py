@@ -6,13 +6,13 @@ import base64
 import csv
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from corral.models import pypi_name
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Dist:
     """One .dist-info directory: who installed it and which files it owns (relative to the prefix)."""
 

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from corral.errors import InterpreterNotFound
 from corral.record import FoundPython
 from corral.settings import Settings
 from corral.store.fsutil import atomic_write_json, read_json
+from corral.values import frozen
 
 # Printed by each candidate: enough to tell a real base interpreter from a venv and to pick by version.
 _QUERY = (
@@ -28,7 +28,7 @@ _REQUEST = re.compile(r"^(?:(?:cpython|python|py)[@-]?)?(\d+)(?:\.(\d+))?(?:\.(\
 _QUERY_TIMEOUT = 10.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Interpreter(FoundPython):
     """A base (non-venv) interpreter that can carry a venv-style generation (what a record keeps, and more)."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,10 @@ from corral.lock.lockfile import PypiEntry
 from corral.models import EnvSpec, PackageInfo, pypi_name
 from corral.pypi import dists
 from corral.pypi.uv import Pin, Uv
+from corral.values import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Conflict:
     """A distribution a conda package provides at one version while the PyPI side needs another."""
 
@@ -34,7 +34,7 @@ class ConflictsWithConda(Exception):
         self.cause = cause
 
 
-@dataclass(frozen=True)
+@frozen
 class Resolution:
     """What the PyPI side installs (artifacts with their sha256), and which requests conda already satisfies."""
 

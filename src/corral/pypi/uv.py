@@ -10,7 +10,6 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,13 @@ from corral.redact import has_credentials, redact
 from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store import children
+from corral.values import frozen
 
 # Variables that would make uv act on another environment or configuration than the one given.
 _STRIPPED_PREFIXES = ("UV_", "VIRTUAL_ENV", "CONDA_", "PYTHON", "PIP_")
 
 
-@dataclass(frozen=True)
+@frozen
 class Pin:
     """One distribution of a PyPI resolution: `name==version`, a direct URL, or an editable project."""
 

@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +22,7 @@ from corral.errors import EnvFileError, SpecError
 from corral.models import EnvSpec, PypiIndex
 from corral.specs.requirements import PypiRequest, apply_option, read_requirements_file, requirement
 from corral.textfile import read_text
+from corral.values import frozen
 
 FileKind = Literal["environment", "conda-specs", "explicit", "requirements", "pylock"]
 
@@ -33,7 +33,7 @@ FOREIGN_KEYS = {"platforms": "conda-lock's lock platforms; `corral lock` takes -
 _CONDA_SYNTAX = re.compile(r"^[A-Za-z0-9_.+-]+(=[^=<>!~]|\s+\S)|::")
 
 
-@dataclass(frozen=True)
+@frozen
 class ExplicitPackage:
     """One line of an @EXPLICIT file: a package URL and the hash it must have."""
 
@@ -56,7 +56,7 @@ class ExplicitPackage:
         return f'{self.name} =={self.version} {self.build}[fn="{self.file_name}"]'
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvFile:
     """What one or more environment files ask for.
 

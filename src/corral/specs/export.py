@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from corral.lock.lockfile import LockedPlatform
 from corral.models import EnvSpec, pypi_name
 from corral.specs.envfile import pypi_index_options
+from corral.values import frozen
 
 FORMATS = ("environment.yml", "requirements.txt", "explicit", "spec-list", "pylock.toml")
 
 
-@dataclass(frozen=True)
+@frozen
 class Exportable:
     """What a generation holds, as the writers need it."""
 

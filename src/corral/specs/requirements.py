@@ -7,12 +7,12 @@ import re
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from corral.errors import SpecError
 from corral.models import EnvSpec, PypiIndex, pypi_name
 from corral.textfile import read_text
+from corral.values import field, mutable, replace
 
 _WITH_VALUE = {
     "-r": "requirement",
@@ -29,7 +29,7 @@ _WITH_VALUE = {
 }
 
 
-@dataclass
+@mutable
 class PypiRequest:
     """PyPI requirements, editable project paths, constraints and index options, as the user gave them."""
 

@@ -12,18 +12,18 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from corral import layout
 from corral.settings import Settings
 from corral.store.envs import ENV_FILE, PATHS_DIR
 from corral.store.fsutil import read_json
+from corral.values import field, mutable
 
 Owner = tuple[str, ...]  # ("gen", env, "3"), ("conda-pkg", stem), ("pypi-archive", id), ("repodata",) ...
 
 
-@dataclass
+@mutable
 class Inode:
     """One inode of the store: bytes the kernel allocated, its apparent size, and who links to it."""
 
@@ -33,7 +33,7 @@ class Inode:
     owners: set[Owner] = field(default_factory=set)
 
 
-@dataclass
+@mutable
 class Group:
     """The inodes that have exactly the same owners: their allocated bytes, apparent file bytes, count."""
 
@@ -42,7 +42,7 @@ class Group:
     count: int = 0
 
 
-@dataclass
+@mutable
 class Scan:
     """Every inode of the store, and which environment labels the generation directories belong to."""
 
@@ -50,7 +50,7 @@ class Scan:
     inodes: dict[tuple[int, int], Inode]
     labels: dict[str, str]  # env key (a name, or _paths/KEY) -> how to name it
     errors: list[str]
-    _groups: dict[frozenset[Owner], Group] | None = field(default=None, repr=False)
+    _groups: dict[frozenset[Owner], Group] | None = field(default=None)
 
     def total(self) -> int:
         """Bytes on disk, each inode once (what `du -sk` of the root reports, times 1024)."""

@@ -5,20 +5,20 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from corral import layout
 from corral.errors import EnvironmentExists, EnvironmentNotFound, UsageError
 from corral.settings import Settings
 from corral.store.fsutil import read_json
+from corral.values import frozen
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 ENV_FILE = layout.ENV_FILE
 PATHS_DIR = layout.PATHS
 
 
-@dataclass(frozen=True)
+@frozen
 class EnvRef:
     """An environment: `link` is the stable path users keep; `home` holds its generations."""
 

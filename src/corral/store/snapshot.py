@@ -13,17 +13,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from corral import layout
 from corral.store.fsutil import atomic_write_text
+from corral.values import frozen
 
 SNAPSHOT_FILE = os.path.join(layout.CORRAL_META, "files.json")
 SCHEMA = 1
 
 
-@dataclass(frozen=True)
+@frozen
 class Edit:
     """One owned file that is not as the generation was finished: `kind` is edited, replaced or deleted."""
 

@@ -17,19 +17,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corral.errors import CorralError, EnvironmentExists
 from corral.integrations.ray.driver import RayEnvError, digest
+from corral.values import frozen
 
 SCHEME = "corral://"
 BOOT = Path(__file__).with_name("worker_boot.py")
 SITE_VARIABLE = "CORRAL_RAY_SITE"
 
 
-@dataclass(frozen=True)
+@frozen
 class Built:
     """An environment ready on this node: its stable path and its size on disk."""
 
