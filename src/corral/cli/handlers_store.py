@@ -90,6 +90,7 @@ def clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
 def doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import doctor
     from corral.cli.handlers import _confirmer, _context, _ref
+    from corral.doctor import repair
     from corral.store.envs import all_envs
 
     named = bool(args.name or args.prefix) or (not args.all and projects.find() is not None)
@@ -103,8 +104,8 @@ def doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command:
     ctx = _context(args, settings, reporter, command)
     if args.all:  # one question for all; then each repair's plan is shown without asking again
         each = replace(ctx, confirm=_confirmer(replace(ctx.options, yes=True), bool(args.json)))
-        return doctor.fix_all(each, refs, approve=ctx.confirm, adopt=args.adopt)
-    return doctor.fix(ctx, refs[0], adopt=args.adopt)
+        return repair.fix_all(each, refs, approve=ctx.confirm, adopt=args.adopt)
+    return repair.fix(ctx, refs[0], adopt=args.adopt)
 
 
 def needs_hook(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
