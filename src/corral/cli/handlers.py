@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -12,90 +11,10 @@ from corral.cli import habits, render
 from corral.cli import handlers_project as projects
 from corral.cli import handlers_store as store
 from corral.cli import handlers_tools as tools
-from corral.errors import Aborted, UsageError
-from corral.models import ChangeOptions
+from corral.cli.from_args import change_context, env_ref_of, named_or_path, pypi_request_of
+from corral.errors import UsageError
 from corral.reporting import Reporter
 from corral.values import replace
-
-
-def _ref(args: argparse.Namespace, settings: Any, active: bool = True) -> Any:
-    """-n/-p; without them the active corral environment (as conda does), unless `active` is False."""
-    from corral.store.envs import active_ref, env_ref
-
-    if active and args.name is None and args.prefix is None:
-        ref = active_ref(settings, os.environ)
-        if ref is not None:
-            return ref
-        found = projects.find()
-        if found is not None:
-            return projects.env_ref(settings, found, _command(args))
-    return env_ref(settings, name=args.name, path=args.prefix, command=_command(args))
-
-
-def named_or_path(settings: Any, text: str) -> Any:
-    """An environment given as a name, or as a path when it has a `/` (as conda's --clone and rename take it)."""
-    from corral.store.envs import env_ref
-
-    return env_ref(settings, path=text) if "/" in text else env_ref(settings, name=text)
-
-
-def _command(args: argparse.Namespace) -> str:
-    """The command as typed, for hints (e.g. `pip install`)."""
-    sub = getattr(args, f"{args.command}_command", None) if args.command in ("env", "pip", "shell") else None
-    return f"{args.command} {sub}" if sub else str(args.command)
-
-
-def _context(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.api import ChangeContext
-
-    options = ChangeOptions(
-        dry_run=bool(getattr(args, "dry_run", False)),
-        yes=bool(getattr(args, "yes", False) or getattr(args, "json", False)),
-        discard_untracked=bool(getattr(args, "discard_untracked", False)),
-    )
-    return ChangeContext(
-        settings=settings,
-        reporter=reporter,
-        command=command,
-        options=options,
-        confirm=_confirmer(options, bool(args.json)),
-    )
-
-
-def _confirmer(options: ChangeOptions, as_json: bool) -> Callable[[Any], bool]:
-    def confirm(result: Any) -> bool:
-        if not as_json:
-            sys.stdout.write(render.plan(result))
-            sys.stdout.flush()
-        if options.yes:
-            return True
-        sys.stdout.write("Proceed ([y]/n)? ")
-        sys.stdout.flush()
-        answer = sys.stdin.readline()
-        if not answer:
-            sys.stdout.write("\n")
-            raise Aborted(
-                "no answer (standard input is closed); nothing was changed",
-                hint="pass -y to proceed without asking",
-            )
-        return answer.strip().lower() in ("", "y", "yes")
-
-    return confirm
-
-
-def _pypi_request(args: argparse.Namespace, requirements: list[str]) -> Any:
-    from corral.specs.requirements import pypi_request
-
-    return pypi_request(
-        requirements=requirements,
-        editables=getattr(args, "editable", []),
-        requirement_files=getattr(args, "requirement", []),
-        constraint_files=getattr(args, "constraint", []),
-        index_url=getattr(args, "index_url", ""),
-        extra_index_urls=getattr(args, "extra_index_url", []),
-        find_links=getattr(args, "find_links", []),
-        no_index=getattr(args, "no_index", False),
-    )
 
 
 def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -103,13 +22,13 @@ def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command
 
     habits.refuse_unsupported(args, pip=False)
     habits.check_override_channels(args)
-    ctx = _context(args, settings, reporter, command)
+    ctx = change_context(args, settings, reporter, command)
     if getattr(args, "clone", ""):
         return _clone(args, settings, ctx)
     if getattr(args, "lock", ""):
         return _create_locked(args, settings, ctx)
     files = api.read_env_files(args.files) if args.files else None
-    pypi = _pypi_request(args, getattr(args, "pip", []))
+    pypi = pypi_request_of(args, getattr(args, "pip", []))
     ref = _file_ref(args, settings, files, active=False)
     specs, channels = getattr(args, "specs", []), getattr(args, "channels", [])
     return api.create(ctx, ref, specs, channels, pypi, python=getattr(args, "python", ""), files=files)
@@ -129,7 +48,7 @@ def _create_locked(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
         )
     if not (args.name or args.prefix):
         raise UsageError("name the environment to create with -n NAME (or -p PATH)")
-    return create_from_lock(ctx, _ref(args, settings, active=False), args.lock)
+    return create_from_lock(ctx, env_ref_of(args, settings, active=False), args.lock)
 
 
 def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -139,7 +58,7 @@ def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     habits.refuse_unsupported(args, pip=False)
     habits.check_override_channels(args)
     files = api.read_env_files(args.files) if args.files else None
-    pypi = _pypi_request(args, args.pip)
+    pypi = pypi_request_of(args, args.pip)
     if files is None and not args.source and not (args.specs or pypi is not None):
         found = projects.find()
         if found is None:
@@ -168,11 +87,11 @@ def _file_ref(args: argparse.Namespace, settings: Any, files: Any, active: bool)
     from corral.store.envs import env_ref
 
     if args.name or args.prefix or files is None:
-        return _ref(args, settings, active)
+        return env_ref_of(args, settings, active)
     if files.name or files.prefix:
         return env_ref(settings, name=files.name or None, path=None if files.name else files.prefix)
     if active:
-        return _ref(args, settings, active)
+        return env_ref_of(args, settings, active)
     raise UsageError(f"{', '.join(files.sources)} names no environment", hint="give one with -n NAME (or -p PATH)")
 
 
@@ -181,7 +100,7 @@ def _env_update(args: argparse.Namespace, settings: Any, reporter: Reporter, com
 
     files = api.read_env_files(args.files)
     return api.update_from_files(
-        _context(args, settings, reporter, command),
+        change_context(args, settings, reporter, command),
         _file_ref(args, settings, files, active=True),
         files,
         prune=args.prune,
@@ -199,7 +118,7 @@ def _export(args: argparse.Namespace, settings: Any, reporter: Reporter, command
         return api.export_lock(
             settings,
             reporter,
-            None if args.lock else _ref(args, settings),
+            None if args.lock else env_ref_of(args, settings),
             args.lock,
             args.format,
             args.platform,
@@ -207,7 +126,7 @@ def _export(args: argparse.Namespace, settings: Any, reporter: Reporter, command
         )
     return api.export(
         settings,
-        _ref(args, settings),
+        env_ref_of(args, settings),
         args.format,
         from_history=args.from_history,
         no_builds=args.no_builds,
@@ -221,7 +140,7 @@ def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, comman
 
     habits.refuse_unsupported(args, pip=False)
     habits.check_override_channels(args)
-    specs, channels, pypi = list(args.specs), list(args.channels), _pypi_request(args, args.pip)
+    specs, channels, pypi = list(args.specs), list(args.channels), pypi_request_of(args, args.pip)
     if args.files:  # conda's `install --file`: the file's specs and PyPI requests join the command line's
         specs, channels, pypi = tools.with_file_requests(api.read_env_files(args.files), specs, channels, pypi)
     if not specs and pypi is None:
@@ -235,7 +154,9 @@ def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, comman
         )
     projects.no_mode_outside(args)
     how = InstallHow(frozen=args.freeze_installed, override_channels=args.override_channels)
-    return api.install(_context(args, settings, reporter, command), _ref(args, settings), specs, channels, pypi, how)
+    return api.install(
+        change_context(args, settings, reporter, command), env_ref_of(args, settings), specs, channels, pypi, how
+    )
 
 
 def _pip_install(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -243,16 +164,16 @@ def _pip_install(args: argparse.Namespace, settings: Any, reporter: Reporter, co
     from corral.api.requests import InstallHow
 
     habits.refuse_unsupported(args, pip=True)
-    pypi = _pypi_request(args, args.requirements)
+    pypi = pypi_request_of(args, args.requirements)
     if pypi is None or not (pypi.requirements or pypi.editables):
         raise UsageError("name PyPI packages to install", hint="e.g. corral pip install -n ENV requests -r req.txt")
     how = InstallHow(upgrade=args.upgrade, eager=args.upgrade_strategy == "eager")
-    return api.install(_context(args, settings, reporter, command), _ref(args, settings), [], [], pypi, how)
+    return api.install(change_context(args, settings, reporter, command), env_ref_of(args, settings), [], [], pypi, how)
 
 
 def _project_context(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     """A change context that does not ask: `add` and `remove` in a project do what the manifest now says."""
-    return replace(_context(args, settings, reporter, command), confirm=lambda result: True)
+    return replace(change_context(args, settings, reporter, command), confirm=lambda result: True)
 
 
 def _add(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -284,19 +205,21 @@ def _remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command
         raise UsageError("--group is for a project's manifest", hint="run it inside a pyproject.toml project, no -n/-p")
     if not args.names and not args.pip:
         raise UsageError("name packages to remove", hint="conda names as arguments, PyPI ones after --pip")
-    return api.remove(_context(args, settings, reporter, command), _ref(args, settings), args.names, args.pip)
+    return api.remove(
+        change_context(args, settings, reporter, command), env_ref_of(args, settings), args.names, args.pip
+    )
 
 
 def _pip_uninstall(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    return api.remove(_context(args, settings, reporter, command), _ref(args, settings), [], args.names)
+    return api.remove(change_context(args, settings, reporter, command), env_ref_of(args, settings), [], args.names)
 
 
 def _adopt(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    return api.adopt(_context(args, settings, reporter, command), _ref(args, settings))
+    return api.adopt(change_context(args, settings, reporter, command), env_ref_of(args, settings))
 
 
 def _python_list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -308,23 +231,25 @@ def _python_list(args: argparse.Namespace, settings: Any, reporter: Reporter, co
 def _update(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    ctx = _context(args, settings, reporter, command)
-    return api.update(ctx, _ref(args, settings), args.names, all_packages=args.all, pypi_names=args.pip)
+    ctx = change_context(args, settings, reporter, command)
+    return api.update(ctx, env_ref_of(args, settings), args.names, all_packages=args.all, pypi_names=args.pip)
 
 
 def _list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
     if args.revisions:  # conda's `list --revisions`
-        return api.history(settings, _ref(args, settings))
+        return api.history(settings, env_ref_of(args, settings))
     if args.export or args.explicit:  # conda's `list --export` / `list --explicit [--md5 | --sha256]`
         if (args.export and args.explicit) or (args.md5 and args.sha256):
             raise UsageError("choose one of --export and --explicit (and of --md5 and --sha256)")
         if args.pattern:
             raise UsageError(f"--{'export' if args.export else 'explicit'} lists every package; it takes no REGEX")
         digest = "sha256" if args.sha256 else "md5"
-        return api.export(settings, _ref(args, settings), "spec-list" if args.export else "explicit", digest=digest)
-    return api.list_packages(settings, _ref(args, settings), args.pattern)
+        return api.export(
+            settings, env_ref_of(args, settings), "spec-list" if args.export else "explicit", digest=digest
+        )
+    return api.list_packages(settings, env_ref_of(args, settings), args.pattern)
 
 
 def _clone(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
@@ -341,19 +266,19 @@ def _clone(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
             f"--clone copies an environment as it is; it does not take {', '.join(extra)}",
             hint="clone first, then change the copy with `corral install`",
         )
-    return clone(ctx, _ref(args, settings, active=False), named_or_path(settings, args.clone))
+    return clone(ctx, env_ref_of(args, settings, active=False), named_or_path(settings, args.clone))
 
 
 def _history(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    return api.history(settings, _ref(args, settings))
+    return api.history(settings, env_ref_of(args, settings))
 
 
 def _rollback(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    return api.rollback(_context(args, settings, reporter, command), _ref(args, settings), args.to)
+    return api.rollback(change_context(args, settings, reporter, command), env_ref_of(args, settings), args.to)
 
 
 def _env_list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -365,8 +290,8 @@ def _env_list(args: argparse.Namespace, settings: Any, reporter: Reporter, comma
 def _env_remove(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import api
 
-    ctx = _context(args, settings, reporter, command)
-    ref = _ref(args, settings, active=False)  # as conda: the active environment is never removed by default
+    ctx = change_context(args, settings, reporter, command)
+    ref = env_ref_of(args, settings, active=False)  # as conda: the active environment is never removed by default
     from corral.store.envs import active_ref
 
     active = active_ref(settings, os.environ)

@@ -13,7 +13,7 @@ from corral.values import replace
 
 def shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral.activation import commands
-    from corral.cli.handlers import _command
+    from corral.cli.from_args import typed_command
 
     sub = args.shell_command
     if sub == "hook":
@@ -27,7 +27,7 @@ def shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
         return commands.deactivate_script(args.shell_name)
     path = args.prefix
     if not (args.name or args.prefix):
-        path = projects.synced_link(args, settings, reporter, _command(args))
+        path = projects.synced_link(args, settings, reporter, typed_command(args))
         if path is None:
             raise UsageError(
                 "name the environment with -n NAME or -p PATH (no project here)",
@@ -46,12 +46,12 @@ def hook_text(shell: str) -> str:
 
 
 def activation_target(args: argparse.Namespace, settings: Any, reporter: Reporter) -> tuple[str | None, str | None]:
-    from corral.cli.handlers import _command
+    from corral.cli.from_args import typed_command
 
     if args.env and (args.name or args.prefix):
         raise UsageError("name the environment once: ENV, -n NAME or -p PATH")
     if not (args.env or args.name or args.prefix):
-        link = projects.synced_link(args, settings, reporter, _command(args))
+        link = projects.synced_link(args, settings, reporter, typed_command(args))
         if link is None:
             raise UsageError("name the environment to activate (no project here)", hint="e.g. corral activate ml")
         return None, link
@@ -63,15 +63,15 @@ def activation_target(args: argparse.Namespace, settings: Any, reporter: Reporte
 
 def du(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import disk
-    from corral.cli.handlers import _ref
+    from corral.cli.from_args import env_ref_of
 
     in_project = not args.all and projects.find() is not None  # the project's environment (the active one wins)
-    return disk.du(settings, _ref(args, settings) if (args.name or args.prefix or in_project) else None)
+    return disk.du(settings, env_ref_of(args, settings) if (args.name or args.prefix or in_project) else None)
 
 
 def clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import clean
-    from corral.cli.handlers import _context
+    from corral.cli.from_args import change_context
 
     kinds = {
         kind
@@ -83,13 +83,13 @@ def clean(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
         )
         if getattr(args, flag)
     }
-    ctx = _context(args, settings, reporter, command)
+    ctx = change_context(args, settings, reporter, command)
     return clean.clean(ctx, everything=args.all, kinds=frozenset(kinds) if kinds and not args.all else None)
 
 
 def doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import doctor
-    from corral.cli.handlers import _confirmer, _context, _ref
+    from corral.cli.from_args import change_context, confirmer, env_ref_of
     from corral.doctor import repair
     from corral.store.envs import all_envs
 
@@ -98,12 +98,12 @@ def doctor(args: argparse.Namespace, settings: Any, reporter: Reporter, command:
         raise UsageError("name one environment (-n NAME or -p PATH) or pass --all")
     if args.adopt and not args.fix:
         raise UsageError("--adopt goes with --fix")
-    refs = list(all_envs(settings)) if args.all else [_ref(args, settings)]
+    refs = list(all_envs(settings)) if args.all else [env_ref_of(args, settings)]
     if not args.fix:
         return doctor.diagnose_many(settings, refs)
-    ctx = _context(args, settings, reporter, command)
+    ctx = change_context(args, settings, reporter, command)
     if args.all:  # one question for all; then each repair's plan is shown without asking again
-        each = replace(ctx, confirm=_confirmer(replace(ctx.options, yes=True), bool(args.json)))
+        each = replace(ctx, confirm=confirmer(replace(ctx.options, yes=True), bool(args.json)))
         return repair.fix_all(each, refs, approve=ctx.confirm, adopt=args.adopt)
     return repair.fix(ctx, refs[0], adopt=args.adopt)
 

@@ -38,11 +38,11 @@ def config(args: argparse.Namespace, settings: Any, reporter: Reporter, command:
 
 def kernel(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral import kernels
-    from corral.cli.handlers import _ref
+    from corral.cli.from_args import env_ref_of
 
     verb = {"ls": "list", "rm": "remove"}.get(args.kernel_command, args.kernel_command)
     if verb == "install":
-        return kernels.install(settings, _ref(args, settings), os.environ, args.kernel_name, args.display_name)
+        return kernels.install(settings, env_ref_of(args, settings), os.environ, args.kernel_name, args.display_name)
     if verb == "remove":
         return kernels.remove(os.environ, args.kernel)
     return kernels.list_kernels(os.environ)
@@ -51,7 +51,7 @@ def kernel(args: argparse.Namespace, settings: Any, reporter: Reporter, command:
 def pack(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     """`corral pack -n ENV -o OUT` or `corral pack --check ARCHIVE`."""
     from corral import api
-    from corral.cli.handlers import _ref
+    from corral.cli.from_args import env_ref_of
 
     if args.check:
         if args.name or args.prefix or args.output:
@@ -61,31 +61,37 @@ def pack(args: argparse.Namespace, settings: Any, reporter: Reporter, command: s
     if not epoch.isdigit():
         raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}", hint="unset it")
     return api.pack(
-        settings, reporter, _ref(args, settings), args.output, format=args.format, force=args.force, mtime=int(epoch)
+        settings,
+        reporter,
+        env_ref_of(args, settings),
+        args.output,
+        format=args.format,
+        force=args.force,
+        mtime=int(epoch),
     )
 
 
 def rename(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral.api.envs import rename as rename_env
-    from corral.cli.handlers import _context, _ref, named_or_path
+    from corral.cli.from_args import change_context, env_ref_of, named_or_path
     from corral.store.envs import active_ref
 
-    ctx = _context(args, settings, reporter, command)
-    target = _ref(args, settings, active=False)
+    ctx = change_context(args, settings, reporter, command)
+    target = env_ref_of(args, settings, active=False)
     return rename_env(ctx, target, named_or_path(settings, args.new), active_ref(settings, os.environ))
 
 
 def env_vars(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
     from corral.api.envs import list_variables, set_variables
-    from corral.cli.handlers import _context, _ref
+    from corral.cli.from_args import change_context, env_ref_of
 
     verb = getattr(args, "vars_command", None)
     if verb is None:
         raise UsageError("say what to do with the variables", hint="corral env config vars list|set|unset -n ENV")
-    ref = _ref(args, settings)
+    ref = env_ref_of(args, settings)
     if verb == "list":
         return list_variables(ref)
-    ctx = _context(args, settings, reporter, command)
+    ctx = change_context(args, settings, reporter, command)
     if verb == "unset":
         return set_variables(ctx, ref, {}, args.names)
     pairs = {}
