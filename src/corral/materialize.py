@@ -8,6 +8,7 @@ switched to.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -218,7 +219,8 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
         extra += ["pyvenv.cfg", "lib64", "bin/python", "bin/python3", f"bin/python{record.python.minor}"]
     minor = record.python.minor if record.python is not None else _minor(record.locked.python)
     extra += pfx.write_pip_shims(prefix, minor, label, ref.flag, [sys.executable, "-m", "corral"], root)
-    missing = pfx.find_missing(prefix, records)
+    seen: dict[str, os.stat_result] = {}
+    missing = pfx.find_missing(prefix, records, seen)
     present = {d.name: d for d in dists.installed(prefix)}
     missing += [f"{e.name}: not installed" for e in record.locked.pypi if e.name not in present]
     _refuse_overwrites(prefix, records, [present[e.name] for e in record.locked.pypi if e.name in present])
@@ -235,7 +237,7 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
         dist = present.get(entry.name)
         if dist is not None:
             owned += [*dists.record_files(prefix, dist), dist.dist_info + "/RECORD"]
-    snapshot.write(prefix, owned)  # after link scripts and every write above: hand edits are measured from here
+    snapshot.write(prefix, owned, seen)  # after link scripts and every write above: hand edits are measured from here
     gens.write_record(prefix, record)
     gens.switch_recorded(
         ref,

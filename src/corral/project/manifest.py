@@ -192,7 +192,7 @@ def read_pyproject(path: Path, env: str = DEFAULT_ENV) -> EnvFile:
     options = _table(tool.get("pypi-options", {}), "tool.corral.pypi-options", path)
     request = _pypi(project, options, base, path, extra)
     if _is_package(data, tool, path):  # as uv: a buildable project is an editable member of its own environment
-        from corral.specs.requirements import editable_path
+        from corral.specs.localreq import editable_path
 
         request.editables.append(editable_path(".", base))
     return EnvFile(request.applied_to(spec), sources=(str(path),), warnings=tuple(request.warnings))
@@ -210,7 +210,8 @@ def _pypi(
     project: Mapping[str, Any], options: Mapping[str, Any], base: Path, path: Path, extra: Sequence[tuple[str, str]]
 ) -> Any:
     from corral.models import PypiIndex
-    from corral.specs.requirements import PypiRequest, local_link, requirement
+    from corral.specs.localreq import local_link, requirement
+    from corral.specs.requirements import PypiRequest
 
     unknown = sorted(set(options) - set(PYPI_OPTIONS))
     if unknown:

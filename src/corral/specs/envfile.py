@@ -20,7 +20,8 @@ from typing import Literal
 
 from corral.errors import EnvFileError, SpecError
 from corral.models import EnvSpec, PypiIndex
-from corral.specs.requirements import PypiRequest, apply_option, read_requirements_file, requirement
+from corral.specs.localreq import requirement
+from corral.specs.requirements import PypiRequest, apply_option, read_requirements_file
 from corral.textfile import read_text
 from corral.values import frozen
 

@@ -100,17 +100,25 @@ def find_untracked(prefix: Path, extra: list[str]) -> list[str]:
     return sorted(path for path in walk_files(prefix) if path not in owned)
 
 
-def find_missing(prefix: Path, records: list[dict[str, Any]]) -> list[str]:
-    """Files that the prefix's records (from read_records) list but that are not on disk."""
+def find_missing(
+    prefix: Path, records: list[dict[str, Any]], seen: dict[str, os.stat_result] | None = None
+) -> list[str]:
+    """Files that the prefix's records (from read_records) list but that are not on disk.
+
+    `seen`, when given, receives each present file's lstat (the snapshot reuses them: one walk).
+    """
     missing = []
     base = str(prefix) + os.sep  # string joins: pathlib costs ~5 us a file, which adds up over 10^4 files
     for record in records:
         for rel in record.get("files", ()):
             try:
-                mode = os.lstat(base + rel).st_mode
+                st = os.lstat(base + rel)
             except OSError:
                 missing.append(f"{record['name']}: {rel}")
                 continue
+            mode = st.st_mode
+            if seen is not None:
+                seen[rel] = st
             if stat.S_ISDIR(mode):  # the package's file is a directory here (another package's files)
                 missing.append(f"{record['name']}: {rel} (a directory where the package has a file)")
     return missing

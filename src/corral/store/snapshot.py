@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from corral import layout
@@ -42,24 +42,30 @@ class Edit:
         }[self.kind]
 
 
-def take(prefix: Path, paths: Iterable[str]) -> dict[str, list[int]]:
-    """(inode, size, mtime_ns) of each path that exists; bytecode caches left out (Python rewrites them)."""
+def take(prefix: Path, paths: Iterable[str], seen: Mapping[str, os.stat_result] | None = None) -> dict[str, list[int]]:
+    """(inode, size, mtime_ns) of each path that exists; bytecode caches left out (Python rewrites them).
+
+    `seen` holds lstats already made of some of the paths, with nothing written to them since.
+    """
     base = str(prefix) + os.sep  # string joins: pathlib costs microseconds a file
+    known = seen or {}
     out: dict[str, list[int]] = {}
     for rel in paths:
         if rel.endswith(".pyc") or "__pycache__/" in rel:
             continue
-        try:
-            st = os.lstat(base + rel)
-        except OSError:
-            continue
+        st = known.get(rel)
+        if st is None:
+            try:
+                st = os.lstat(base + rel)
+            except OSError:
+                continue
         out[rel] = [st.st_ino, st.st_size, st.st_mtime_ns]
     return out
 
 
-def write(prefix: Path, paths: Iterable[str]) -> None:
-    """Record the owned files of a finished generation (before its switch)."""
-    files = take(prefix, paths)
+def write(prefix: Path, paths: Iterable[str], seen: Mapping[str, os.stat_result] | None = None) -> None:
+    """Record the owned files of a finished generation (before its switch); `seen` as for `take`."""
+    files = take(prefix, paths, seen)
     atomic_write_text(prefix / SNAPSHOT_FILE, json.dumps({"schema": SCHEMA, "files": files}, separators=(",", ":")))
 
 
