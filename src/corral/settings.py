@@ -168,13 +168,14 @@ def _coerce(values: dict[str, Any], sources: Mapping[str, str]) -> dict[str, Any
     for key, value in values.items():
         where = sources.get(key, "defaults")
         try:
-            out[key] = _coerce_one(key, value)
+            out[key] = coerce_setting(key, value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"invalid value {value!r} for '{key.replace('_', '-')}' (from {where}): {exc}") from exc
     return out
 
 
-def _coerce_one(key: str, value: Any) -> Any:
+def coerce_setting(key: str, value: Any) -> Any:
+    """One setting's value as its reader checks and converts it (ValueError or TypeError when it is invalid)."""
     if key == "root":
         return Path(os.path.abspath(os.path.expanduser(str(value))))
     if key in ("channels", "allowlist_channels", "denylist_channels"):

@@ -19,7 +19,7 @@ def search(args: argparse.Namespace, settings: Any, reporter: Reporter, command:
 
 
 def config(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-    from corral.api.views import change_config, config_view
+    from corral.api.config import change_config, config_view
 
     for action in ("set", "add", "append", "remove"):
         if getattr(args, action):
