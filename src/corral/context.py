@@ -114,6 +114,15 @@ def require_current(ref: EnvRef) -> int:
     return current
 
 
+def current_spec(ref: EnvRef) -> EnvSpec:
+    """The request the environment's current generation was built from (after recovering a cut-short change)."""
+    from corral.store.envs import require_existing
+
+    require_existing(ref)
+    gens.recover(ref)
+    return gens.read_record(ref, require_current(ref)).spec
+
+
 def packages_of(ref: EnvRef, number: int, record: GenerationRecord | None = None) -> list[PackageInfo]:
     """A generation's packages for plans: its conda records, and its PyPI entries (installed dists if unrecorded).
 

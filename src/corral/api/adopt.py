@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from corral.api.requests import _current_spec
 from corral.change import ChangeContext, ChangeResult, apply, require_current
+from corral.context import current_spec
 from corral.errors import (
     NothingToDo,
     SpecError,
@@ -21,7 +21,7 @@ def adopt(ctx: ChangeContext, ref: EnvRef) -> ChangeResult:
     from corral.pypi.resolve import conda_provided
 
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        current = _current_spec(ref)
+        current = current_spec(ref)
         number = require_current(ref)
         prefix = gens.generation_dir(ref, number)
         record = gens.read_record(ref, number)

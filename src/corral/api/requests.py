@@ -15,6 +15,7 @@ from corral.change import (
     packages_of,
     require_current,
 )
+from corral.context import current_spec
 from corral.errors import (
     EnvironmentExists,
     NothingToDo,
@@ -28,7 +29,7 @@ from corral.specs.requirements import PypiRequest, without_sources
 from corral.store import generations as gens
 from corral.store import locking
 from corral.store import prefix as pfx
-from corral.store.envs import EnvRef, require_absent, require_existing
+from corral.store.envs import EnvRef, require_absent
 from corral.values import frozen, replace
 
 
@@ -132,7 +133,7 @@ def update_from_files(ctx: ChangeContext, ref: EnvRef, files: EnvFile, prune: bo
     Packages the files name may move to satisfy them; the rest stay where they are.
     """
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        current = _current_spec(ref)
+        current = current_spec(ref)
         channels = _channels(ctx.settings, (), files.spec.channels) if files.spec.channels else ()
         top = replace(files.spec, channels=channels)
         if prune:
@@ -169,7 +170,7 @@ def install(
     how = how or InstallHow()
     parsed = _parse_conda(take_specs(specs, ctx.settings.root))
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        current = _current_spec(ref)
+        current = current_spec(ref)
         extra = take(with_defaults([canonical_channel(c) for c in channels], ctx.settings.channels), ctx.settings.root)
         kept = () if how.override_channels else current.channels
         spec = replace(current, channels=tuple(dict.fromkeys(extra.channels + kept)))
@@ -219,7 +220,7 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Se
     """Remove requested packages (conda names, and PyPI names) and what only they needed."""
     wanted = [n.lower() for n in names]
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        current = _current_spec(ref)
+        current = current_spec(ref)
         prefix = gens.generation_dir(ref, require_current(ref))
         records = pfx.read_records(prefix)
         installed = {r["name"] for r in records}
@@ -288,7 +289,7 @@ def update(
     wanted = [n.lower() for n in names]
     wanted_pypi = [pypi_name(n) for n in pypi_names]
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        current = _current_spec(ref)
+        current = current_spec(ref)
         packages = packages_of(ref, require_current(ref))
         conda = {p.name for p in packages if p.kind == "conda"}
         pypi = {p.name for p in packages if p.kind == "pypi"}
@@ -311,9 +312,3 @@ def update(
             pypi_upgrade=None if everything else tuple(dict.fromkeys(from_pypi)),
         )
         return apply(ctx, ref, current, action="update", motion=motion)
-
-
-def _current_spec(ref: EnvRef) -> EnvSpec:
-    require_existing(ref)
-    gens.recover(ref)
-    return gens.read_record(ref, require_current(ref)).spec
