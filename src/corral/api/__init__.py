@@ -14,7 +14,16 @@ if TYPE_CHECKING:
     from corral.api.envs import EnvRemoved, RollbackResult, remove_env, rollback
     from corral.api.exports import Exported, export, export_lock
     from corral.api.pack import PackChecked, Packed, check_pack, pack
-    from corral.api.requests import create, install, read_env_files, remove, request_spec, update, update_from_files
+    from corral.api.requests import (
+        EnvRequest,
+        create,
+        install,
+        read_env_files,
+        remove,
+        request_spec,
+        update,
+        update_from_files,
+    )
     from corral.api.views import (
         History,
         Info,
@@ -41,6 +50,7 @@ _WHERE = {
     "Packed": "pack",
     "check_pack": "pack",
     "pack": "pack",
+    "EnvRequest": "requests",
     "create": "requests",
     "install": "requests",
     "read_env_files": "requests",
@@ -63,6 +73,7 @@ __all__ = [
     "ChangeContext",
     "ChangeResult",
     "EnvRemoved",
+    "EnvRequest",
     "Exported",
     "History",
     "Info",

@@ -33,21 +33,24 @@ from corral.store.envs import EnvRef, require_absent
 from corral.values import frozen, replace
 
 
-def create(
-    ctx: ChangeContext,
-    ref: EnvRef,
-    specs: Sequence[str],
-    channels: Sequence[str],
-    pypi: PypiRequest | None = None,
-    python: str = "",
-    files: EnvFile | None = None,
-) -> ChangeResult:
-    """Create an environment: conda specs from channels, PyPI requests, on conda's python or a found one.
+@frozen
+class EnvRequest:
+    """What a create (or a lock) asks for: the command line's conda specs, channels, PyPI requests and --python.
 
-    `files` (environment files, already layered) come first; the command line's specs, channels
-    and PyPI requests are laid over them.
+    `files` (environment files, already layered) come first; the rest is laid over them.
     """
-    spec = request_spec(ctx.settings, specs, channels, pypi, python, files)
+
+    specs: Sequence[str] = ()
+    channels: Sequence[str] = ()
+    pypi: PypiRequest | None = None
+    python: str = ""
+    files: EnvFile | None = None
+
+
+def create(ctx: ChangeContext, ref: EnvRef, request: EnvRequest) -> ChangeResult:
+    """Create an environment: conda specs from channels, PyPI requests, on conda's python or a found one."""
+    files, pypi = request.files, request.pypi
+    spec = request_spec(ctx.settings, request)
     notes = _credential_notes(pypi) + (files.warnings if files is not None else ())
     expected = _expected_hashes(files)
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
@@ -61,21 +64,15 @@ def create(
         return apply(ctx, ref, spec, action="create", creating=True, notes=notes, expected=expected)
 
 
-def request_spec(
-    settings: Settings,
-    specs: Sequence[str],
-    channels: Sequence[str],
-    pypi: PypiRequest | None = None,
-    python: str = "",
-    files: EnvFile | None = None,
-) -> EnvSpec:
+def request_spec(settings: Settings, request: EnvRequest) -> EnvSpec:
     """The request a create (or a lock) makes: the files' spec with the command line's laid over it."""
-    base = files.spec if files is not None else EnvSpec(channels=())
     from corral.credentials import take_specs
 
-    parsed = _parse_conda(take_specs(specs, settings.root))
+    files, channels, pypi = request.files, request.channels, request.pypi
+    base = files.spec if files is not None else EnvSpec(channels=())
+    parsed = _parse_conda(take_specs(request.specs, settings.root))
     conda = take_specs(base.with_specs(parsed).specs, settings.root)
-    python = python or base.python  # a file's `python:` key works like --python
+    python = request.python or base.python  # a file's `python:` key works like --python
     if python and conda:
         if "python" in {spec_name(s) for s in conda}:
             raise SpecError(

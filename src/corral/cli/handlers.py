@@ -30,8 +30,10 @@ def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command
     files = api.read_env_files(args.files) if args.files else None
     pypi = pypi_request_of(args, getattr(args, "pip", []))
     ref = _file_ref(args, settings, files, active=False)
-    specs, channels = getattr(args, "specs", []), getattr(args, "channels", [])
-    return api.create(ctx, ref, specs, channels, pypi, python=getattr(args, "python", ""), files=files)
+    request = api.EnvRequest(
+        getattr(args, "specs", []), getattr(args, "channels", []), pypi, getattr(args, "python", ""), files
+    )
+    return api.create(ctx, ref, request)
 
 
 def _create_locked(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
@@ -68,7 +70,7 @@ def _lock(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
         raise UsageError("--check only compares; it does not take --update or --from")
     spec = None
     if files is not None or args.specs or pypi is not None:
-        spec = api.request_spec(settings, args.specs, args.channels, pypi, files=files)
+        spec = api.request_spec(settings, api.EnvRequest(args.specs, args.channels, pypi, files=files))
     return lock(
         settings,
         reporter,

@@ -54,11 +54,11 @@ def require_project(cwd: str) -> Project:
 
 def _request(settings: Settings, project: Project) -> tuple[Any, Any, tuple[str, ...]]:
     """(request, files, platforms the manifest names) of the project's manifest."""
-    from corral.api.requests import request_spec
+    from corral.api.requests import EnvRequest, request_spec
     from corral.project import manifest
 
     files, platforms = manifest.read_with_platforms(project)
-    return request_spec(settings, [], [], None, files=files), files, platforms
+    return request_spec(settings, EnvRequest(files=files)), files, platforms
 
 
 def relock(ctx: ChangeContext, project: Project) -> Locked:

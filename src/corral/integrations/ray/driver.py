@@ -137,7 +137,7 @@ def _locked_file(path: Path, platforms: tuple[str, ...]) -> dict[str, Any]:
 
     settings = load_settings(os.environ, {})
     files = api.read_env_files([str(path)])
-    spec = api.request_spec(settings, [], [], None, files=files)
+    spec = api.request_spec(settings, api.EnvRequest(files=files))
     with tempfile.TemporaryDirectory(prefix="corral-ray-") as folder:
         out = Path(folder) / "corral.lock"
         lock(settings, NullReporter(), spec, files, platforms=platforms, output=str(out))
