@@ -9,7 +9,6 @@ import json
 from collections.abc import Sequence
 from typing import NamedTuple
 
-SHELLS = ("bash", "zsh", "fish", "powershell", "xonsh", "cmd")
 # The activate.d / deactivate.d scripts each shell runs (conda's convention).
 SCRIPT_SUFFIX = {"bash": ".sh", "zsh": ".sh", "fish": ".fish", "powershell": ".ps1", "xonsh": ".xsh", "cmd": ".bat"}
 PATH_SEP = ":"

@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         _exit(0, complete(args_list[1:]))
     if len(args_list) == 3 and args_list[:2] == ["shell", "hook"]:
         from corral.activation.hook import hook
-        from corral.activation.shells import SHELLS
+        from corral.activation.shellnames import SHELLS
 
         if args_list[2] in SHELLS:
             _exit(0, hook(args_list[2]))

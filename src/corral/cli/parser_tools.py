@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from corral.activation.shells import SHELLS as SHELL_CHOICES
+from corral.activation.shellnames import SHELLS as SHELL_CHOICES
 from corral.cli.options import add_channels, add_project_env, add_project_mode, add_target
 
 
