@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
+from _thread import allocate_lock  # threading's Lock without importing threading (every command reports)
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
@@ -123,7 +123,7 @@ class TextReporter(NullReporter):
         self._last_output = clock()
         self._last_draw = 0.0
         self._bar_shown = False
-        self._lock = threading.Lock()  # rattler calls back from its own threads
+        self._lock = allocate_lock()  # rattler calls back from its own threads
 
     def status(self, message: str) -> None:
         """Print the line (above the bar on a terminal)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -100,6 +99,7 @@ def _die_with_parent(parent: int) -> Callable[[], None] | None:
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
+    import signal  # here, not at the top: every command imports this module, few start children
 
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
@@ -115,6 +115,8 @@ def _die_with_parent(parent: int) -> Callable[[], None] | None:
 
 
 def _kill_group(pid: int) -> None:
+    import signal
+
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
 
