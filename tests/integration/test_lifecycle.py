@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,8 +83,12 @@ def test_rollback_restores_previous_generation_offline(corral: Corral, channel: 
     assert res.code == 0, res.err
     assert "switched from generation 2 to 1" in res.out
     assert "platformdirs" not in names(corral, "r")
-    res = corral("rollback", "-n", "r", "--to", "2", "-y")
-    assert res.code == 0, res.err
+    # the plain spellings skip argparse (cli/quick.py); nothing of the solving side comes in either
+    argv = [sys.executable, "-X", "importtime", "-m", "corral", "rollback", "-n", "r", "--to", "2", "-y"]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=corral.env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert not imported & {"argparse", "rattler", "asyncio", "dataclasses", "inspect", "corral.cli.parser"}, imported
     assert run_python(corral.link("r"), "import platformdirs; print('ok')") == "ok"
     hist = corral("history", "-n", "r", "--json").json()["result"]
     assert [e["action"] for e in hist["entries"]] == ["create", "install", "rollback", "rollback"]

@@ -1,7 +1,7 @@
 """The command line: fast paths, then parse arguments, call one use case, render its result.
 
-This module imports almost nothing: `--version`, `run` and `shell hook` must start quickly, so
-argparse and the parser live in cli/parser.py and are imported only by the other commands.
+This module imports almost nothing: `--version`, `run`, `shell hook` and `rollback` must start
+quickly, so argparse and the parser live in cli/parser.py and are imported only by the other commands.
 """
 
 from __future__ import annotations
@@ -38,6 +38,14 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             _exit(0, hook(args_list[2]))
     sys.stdout = _PipeSafe(sys.stdout)
     sys.stderr = _PipeSafe(sys.stderr)
+    if args_list[:1] == ["rollback"]:  # its plain spellings without argparse (cli/quick.py); the rest below
+        from corral.cli.quick import rollback
+
+        quick = rollback(args_list[1:])
+        if quick is not None:
+            from corral.cli.run import dispatch
+
+            _exit(dispatch(quick, args_list))
     from corral.cli.parser import build_parser, main_help
 
     typed = args_list[0] if args_list and not args_list[0].startswith("-") else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -13,6 +12,10 @@ from corral.cli import render
 from corral.errors import Aborted
 from corral.models import ChangeOptions
 from corral.reporting import Reporter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
+    import argparse
 
 
 def env_ref_of(args: argparse.Namespace, settings: Any, active: bool = True) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,10 @@ from corral.cli.from_args import change_context, env_ref_of, named_or_path, pypi
 from corral.errors import UsageError
 from corral.reporting import Reporter
 from corral.values import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
+    import argparse
 
 
 def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:

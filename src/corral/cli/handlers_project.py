@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Any
 
 from corral.errors import UsageError
 from corral.reporting import Reporter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
+    import argparse
 
 # commands that would change the project's environment behind the manifest's back
 _REFUSED = ("install", "update", "pip install", "pip uninstall", "adopt", "env config vars")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from corral.cli import handlers_project as projects
 from corral.errors import UsageError
 from corral.reporting import Reporter
 from corral.values import replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
+    import argparse
 
 
 def shell(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:

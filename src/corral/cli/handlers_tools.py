@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from typing import Any
 
 from corral.errors import UsageError
 from corral.reporting import Reporter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
+    import argparse
 
 
 def search(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:

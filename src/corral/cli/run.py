@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shlex
@@ -15,6 +14,10 @@ from corral.cli.handlers import HANDLERS
 from corral.errors import CorralError
 from corral.models import SCHEMA_VERSION
 from corral.reporting import NullReporter, Reporter, TextReporter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
+    import argparse
 
 
 def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
