@@ -3,7 +3,6 @@ closest names), which virtual package the machine lacks, an unreachable or slow 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -50,6 +49,8 @@ async def explain(
         if absent:  # the one requested package at fault, whichever name the solver's text starts with
             name = spec_name(absent[0][0])
         if name not in names:
+            import difflib
+
             close = difflib.get_close_matches(name, sorted(names), n=3)
             channel_hint = "add the channel that has it with -c CHANNEL"
             hint = f"did you mean {' or '.join(close)}? If not, {channel_hint}" if close else None
@@ -93,6 +94,8 @@ async def _absent(
     for spec in requested:
         name = spec_name(spec)
         if name not in names:
+            import difflib
+
             close = difflib.get_close_matches(name, sorted(names), n=3)
             guess = f"did you mean {', '.join(close)}?" if close else "check the spelling"
             out.append((spec, f"not in the channels; {guess}"))

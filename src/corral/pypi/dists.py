@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from corral.models import pypi_name
@@ -98,7 +98,7 @@ def record_files(prefix: Path, dist: Dist) -> list[str]:
     files = []
     try:
         with open(info / "RECORD", encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
+            rows = list(_csv_rows(handle))
     except OSError:
         return [dist.dist_info + "/METADATA"]
     for row in rows:
@@ -116,7 +116,7 @@ def record_hashes(prefix: Path, dist_info: str) -> list[tuple[str, str]]:
     info = prefix / dist_info
     try:
         with open(info / "RECORD", encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
+            rows = list(_csv_rows(handle))
     except OSError:
         return []
     out = []
@@ -129,3 +129,9 @@ def record_hashes(prefix: Path, dist_info: str) -> list[tuple[str, str]]:
         if not rel.startswith(".."):
             out.append((rel.replace(os.sep, "/"), digest))
     return out
+
+
+def _csv_rows(handle: Iterable[str]) -> Iterator[list[str]]:
+    import csv  # only where a RECORD is read: most commands read none
+
+    return csv.reader(handle)
