@@ -10,7 +10,8 @@ import pytest
 from corral.errors import BuildError, ChannelError, PackageNotFound, SpecError, Unsatisfiable
 from corral.models import EnvSpec, PypiIndex, pypi_name
 from corral.pypi.dists import Dist, installed, record_files
-from corral.pypi.uv import Pin, child_environment, parse_pins, translate_error
+from corral.pypi.uv import Pin, child_environment, parse_pins
+from corral.pypi.uverrors import translate_error
 from corral.redact import has_credentials, redact, strip_credentials
 from corral.specs.requirements import PypiRequest, pypi_request, read_requirements_file
 

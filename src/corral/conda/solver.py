@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import os
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from corral.channels import channel_display
 from corral.conda.explain import explain, translate
 from corral.conda.machine import machine_virtual_packages, split_virtual, virtual_package
+from corral.conda.membound import abort, memory_bound
 from corral.errors import (
     CorralError,
     PackageNotFound,
-    SolveLimitExceeded,
     SpecError,
 )
 from corral.lock.lockfile import CondaEntry
@@ -173,7 +170,7 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
         raise await explain(last, specs, channels, platforms, gateway, settings.solve_timeout, (machine, None))
 
     reporter.status("Solving environment")
-    with _memory_bound(settings.solve_memory_mb, _abort):
+    with memory_bound(settings.solve_memory_mb, abort):
         try:
             records = asyncio.run(run())
         except CorralError:
@@ -239,7 +236,7 @@ def solve_for_platforms(
     from rattler.exceptions import SolverError
 
     reporter.status(f"Solving for {', '.join(targets)}")
-    with _memory_bound(settings.solve_memory_mb, _abort):
+    with memory_bound(settings.solve_memory_mb, abort):
         try:
             solved = asyncio.run(run())
         except CorralError:
@@ -359,55 +356,3 @@ async def _artifact_record(record: Any, file_name: str, settings: Settings) -> A
         f"{file_name} is not in {channel_display(where)} (the solver found {record.file_name} there)",
         hint="the channel no longer has that artifact: export a new explicit file, or point -c at the original channel",
     )
-
-
-def _abort(error: CorralError) -> NoReturn:
-    """Leave at once: a runaway solve must not take the machine down. Nothing was written yet."""
-    import sys
-
-    sys.stdout.flush()
-    sys.stderr.write(f"error: {error.message}\nhint: {error.hint}\n")
-    sys.stderr.flush()
-    os._exit(error.exit_code)
-
-
-@contextmanager
-def _memory_bound(limit_mb: int, abort: Callable[[CorralError], NoReturn]) -> Iterator[None]:
-    """Watch this process's resident memory while the solver runs; abort past `limit_mb`.
-
-    resolvo can prove a request unsatisfiable and then grow without bound while rendering the
-    explanation; its own timeout does not stop that, so a watchdog thread does.
-    """
-    stop = threading.Event()
-    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-    def watch() -> None:
-        started = time.monotonic()
-        while True:
-            rss = _rss_bytes(page)
-            if rss is not None and rss > limit_mb * 1024 * 1024:
-                abort(
-                    SolveLimitExceeded(
-                        f"the solver used more than {limit_mb} MB after {time.monotonic() - started:.1f} s and was"
-                        " stopped; nothing was changed",
-                        hint="the request is probably unsatisfiable: pin fewer packages or relax versions"
-                        " (raise the bound with CORRAL_SOLVE_MEMORY_MB)",
-                    )
-                )
-            if stop.wait(0.05):
-                return
-
-    thread = threading.Thread(target=watch, name="corral-solve-watchdog", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-
-
-def _rss_bytes(page: int) -> int | None:
-    try:
-        with open("/proc/self/statm", "rb") as handle:
-            return int(handle.read().split()[1]) * page
-    except (OSError, ValueError, IndexError):
-        return None
