@@ -195,10 +195,17 @@ class PypiIndex:
         """Inverse of to_dict."""
         return cls(
             index_url=str(data.get("index_url", "")),
-            extra_index_urls=tuple(data.get("extra_index_urls", ())),
-            find_links=tuple(data.get("find_links", ())),
+            extra_index_urls=texts(data.get("extra_index_urls", ()), "extra_index_urls"),
+            find_links=texts(data.get("find_links", ()), "find_links"),
             no_index=bool(data.get("no_index", False)),
         )
+
+
+def texts(value: Any, what: str) -> tuple[str, ...]:
+    """A recorded list of strings as a tuple; anything else (a string, a None inside) is a TypeError naming it."""
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise TypeError(f"{what} must be a list of strings, not {value!r:.80}")
 
 
 @frozen
@@ -271,11 +278,11 @@ class EnvSpec:
     def from_dict(cls, data: Mapping[str, Any]) -> EnvSpec:
         """Inverse of to_dict."""
         return cls(
-            channels=tuple(data.get("channels", ())),
-            specs=tuple(data.get("specs", ())),
-            pypi=tuple(data.get("pypi", ())),
-            editables=tuple(data.get("editables", ())),
-            pypi_constraints=tuple(data.get("pypi_constraints", ())),
+            channels=texts(data.get("channels", ()), "channels"),
+            specs=texts(data.get("specs", ()), "specs"),
+            pypi=texts(data.get("pypi", ()), "pypi"),
+            editables=texts(data.get("editables", ()), "editables"),
+            pypi_constraints=texts(data.get("pypi_constraints", ()), "pypi_constraints"),
             index=PypiIndex.from_dict(data.get("index", {})),
             python=str(data.get("python", "")),
             variables=tuple((str(k), str(v)) for k, v in dict(data.get("variables", {})).items()),

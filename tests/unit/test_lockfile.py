@@ -86,6 +86,9 @@ def test_spec_hash_follows_the_request_not_its_name() -> None:
         (lambda d: d["input"]["spec"]["specs"].append("scipy"), "edited by hand"),
         (lambda d: d.update(platforms={}), "covers no platform"),
         (lambda d: d["platforms"].update({"linux-64": []}), "expected a mapping"),
+        # found by test_fuzz: a None among the index URLs crashed in strip_credentials
+        (lambda d: d["input"]["spec"].setdefault("index", {}).update(extra_index_urls=[None]), "input.spec holds"),
+        (lambda d: d["input"]["spec"].update(channels="conda-forge"), "channels must be a list of strings"),
     ],
 )
 def test_damaged_or_edited_locks_name_the_entry(tmp_path: Path, edit: object, message: str) -> None:
