@@ -223,7 +223,8 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
     missing = pfx.find_missing(prefix, records, seen)
     present = {d.name: d for d in dists.installed(prefix)}
     missing += [f"{e.name}: not installed" for e in record.locked.pypi if e.name not in present]
-    _refuse_overwrites(prefix, records, [present[e.name] for e in record.locked.pypi if e.name in present])
+    pypi_files = {e.name: dists.record_files(prefix, present[e.name]) for e in record.locked.pypi if e.name in present}
+    _refuse_overwrites(records, [(present[name], files) for name, files in pypi_files.items()])
     if missing:
         raise VerificationError(
             f"the new generation is missing {len(missing)} file(s) or package(s); it was not switched to",
@@ -236,7 +237,7 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
     for entry in record.locked.pypi:
         dist = present.get(entry.name)
         if dist is not None:
-            owned += [*dists.record_files(prefix, dist), dist.dist_info + "/RECORD"]
+            owned += [*pypi_files[entry.name], dist.dist_info + "/RECORD"]
     snapshot.write(prefix, owned, seen)  # after link scripts and every write above: hand edits are measured from here
     gens.write_record(prefix, record)
     gens.switch_recorded(
@@ -258,14 +259,15 @@ def _minor(version: str) -> str:
     return ".".join(parts[:2]) if len(parts) >= 2 else ""
 
 
-def _refuse_overwrites(prefix: Path, records: Sequence[Any], installed: Sequence[Any]) -> None:
-    """No PyPI package may have written a file a conda package owns (conda's would be silently replaced)."""
-    from corral.pypi import dists
+def _refuse_overwrites(records: Sequence[Any], installed: Sequence[tuple[Any, list[str]]]) -> None:
+    """No PyPI package may have written a file a conda package owns (conda's would be silently replaced).
 
+    `installed`: each installed PyPI distribution with the files its RECORD lists.
+    """
     owner = {f: str(r["name"]) for r in records for f in r.get("files", ())}
     clashes = []
-    for dist in installed:
-        for rel in dists.record_files(prefix, dist):
+    for dist, files in installed:
+        for rel in files:
             if rel in owner and "__pycache__" not in rel:
                 clashes.append(f"{rel}: PyPI package {dist.name} {dist.version} over conda package {owner[rel]}")
     if clashes:

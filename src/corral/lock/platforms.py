@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from corral.errors import SpecError
 
@@ -65,17 +66,10 @@ def uv_target(platform: str, system: Iterable[tuple[str, str]] = ()) -> str:
 
 def best_wheel(file_names: Sequence[str], python: str) -> int | None:
     """The index of the wheel this machine prefers for Python `python` (e.g. "3.12.1"), or None."""
-    from packaging import tags
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
     major, minor = (int(x) for x in ([*python.split("."), "0"])[:2])
-    platforms = list(tags.platform_tags())
-    interpreter = f"cp{major}{minor}"
-    ranked = [
-        *tags.cpython_tags((major, minor), platforms=platforms),
-        *tags.compatible_tags((major, minor), interpreter, platforms),
-    ]
-    rank = {tag: i for i, tag in enumerate(ranked)}
+    rank = _tag_ranks(major, minor)
     best: tuple[int, int] | None = None
     for index, name in enumerate(file_names):
         try:
@@ -88,12 +82,34 @@ def best_wheel(file_names: Sequence[str], python: str) -> int | None:
     return None if best is None else best[1]
 
 
+_RANKS: dict[tuple[int, int], dict[Any, int]] = {}
+
+
+def _tag_ranks(major: int, minor: int) -> dict[Any, int]:
+    """This machine's wheel tags for CPython major.minor, most preferred first (made once per process)."""
+    if (major, minor) not in _RANKS:
+        from packaging import tags
+
+        platforms = list(tags.platform_tags())
+        ranked = [
+            *tags.cpython_tags((major, minor), platforms=platforms),
+            *tags.compatible_tags((major, minor), f"cp{major}{minor}", platforms),
+        ]
+        _RANKS[major, minor] = {tag: i for i, tag in enumerate(ranked)}
+    return _RANKS[major, minor]
+
+
 def machine_platform() -> str:
     """This machine's conda platform name, without rattler (for records of PyPI-only generations)."""
-    import platform
+    import os
     import sys
 
-    machine = platform.machine().lower()
+    if hasattr(os, "uname"):
+        machine = os.uname().machine.lower()  # the platform module costs 4 ms to import
+    else:  # pragma: no cover - Windows
+        import platform
+
+        machine = platform.machine().lower()
     arch = {"x86_64": "64", "amd64": "64", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le"}
     family = "osx" if sys.platform == "darwin" else "win" if sys.platform == "win32" else "linux"
     suffix = arch.get(machine, machine)

@@ -163,10 +163,13 @@ def conda_specs(specs: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def spec_channels(specs: Sequence[str]) -> list[str]:
-    """Channels that `channel::name` specs name (they must be searched too)."""
+    """Channels that `channel::name` (or `name[channel=...]`) specs name (they must be searched too)."""
+    naming = [s for s in specs if "::" in s or "channel" in s]  # rattler is imported only for those
+    if not naming:
+        return []
     from corral.conda.solver import spec_channel
 
-    return [c for c in (spec_channel(s) for s in specs) if c]
+    return [c for c in (spec_channel(s) for s in naming) if c]
 
 
 def pip_entry(text: str, where: str, base: Path, request: PypiRequest) -> None:
