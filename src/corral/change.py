@@ -238,9 +238,10 @@ def _build(
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise
-    from corral.kernels import sync_auto_kernel
+    if ctx.settings.kernels == "auto":  # the kernels module only then
+        from corral.kernels import sync_auto_kernel
 
-    sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
+        sync_auto_kernel(ctx.settings, ref, ctx.reporter)
     removed = mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
     return replace(result, changed=True, dry_run=False, removed_generations=removed)
 

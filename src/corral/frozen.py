@@ -36,16 +36,17 @@ def apply_locked(
     provides the virtual packages the records need, and every PyPI package has a wheel for this
     machine unless `allow_build` (a section a solved change made, which built some of them).
     """
-    from corral.lock.pypi import install_plan
     from corral.plan import diff
 
     if section.conda:
         from corral.conda.records import check_machine
-        from corral.lockmake import refuse_unmet
         from corral.policy import check_channels
 
         check_machine(section.conda)
         check_channels(ctx.settings, [e.channel or e.url.rsplit("/", 2)[0] for e in section.conda], "the lock")
+    if section.conda and spec.pypi:
+        from corral.lockmake import refuse_unmet
+
         refuse_unmet(spec.pypi, section.conda, section.platform)  # a lock never builds what contradicts its request
     if section.pypi:
         from corral.policy import check_indexes
@@ -60,7 +61,10 @@ def apply_locked(
 
         section = replace(section, platform=current_platform())
     python = interpreter.version if interpreter is not None else section.python
-    install_plan(section.pypi, python, section.platform, allow_build)  # fails fast, before anything is linked
+    if section.pypi:
+        from corral.lock.pypi import install_plan
+
+        install_plan(section.pypi, python, section.platform, allow_build)  # fails fast, before anything is linked
     previous = None if creating else require_current(ref)
     old = packages_of(ref, previous) if previous is not None else []
     result = ChangeResult(
@@ -96,9 +100,10 @@ def apply_locked(
     except BaseException as exc:
         mat.undo_unless_switched(ref, placed, number, creating, exc)
         raise
-    from corral.kernels import sync_auto_kernel
+    if ctx.settings.kernels == "auto":  # the kernels module only then
+        from corral.kernels import sync_auto_kernel
 
-    sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
+        sync_auto_kernel(ctx.settings, ref, ctx.reporter)
     removed = () if creating else mat.collect_garbage(ref, ctx.settings.keep_generations, ctx.reporter)
     return replace(result, changed=True, removed_generations=removed)
 

@@ -137,9 +137,10 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
                 changes=plan.changes,
             ),
         )
-        from corral.kernels import sync_auto_kernel
+        if ctx.settings.kernels == "auto":  # the kernels module only then
+            from corral.kernels import sync_auto_kernel
 
-        sync_auto_kernel(ctx.settings, ref, ctx.reporter)  # kernels = "auto"
+            sync_auto_kernel(ctx.settings, ref, ctx.reporter)
         return result
 
 
