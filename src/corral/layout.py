@@ -29,6 +29,7 @@ CONDA_PKGS = os.path.join("cache", "conda", "pkgs")
 CONDA_REPODATA = os.path.join("cache", "conda", "repodata")
 PYPI_CACHE = os.path.join("cache", "pypi")
 INTERPRETERS = os.path.join("cache", "interpreters.json")
+PARSED_LOCKS = os.path.join("cache", "parsed-locks")  # lock files read before, as JSON, by content hash
 
 # Inside an environment's home (generations/NAME).
 ENV_FILE = "env.json"

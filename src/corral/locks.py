@@ -241,7 +241,7 @@ def read_foreign(path: Path, settings: Settings) -> tuple[Lock, tuple[str, ...]]
 
 def create_from_lock(ctx: ChangeContext, ref: EnvRef, path: str, platform: str = "") -> ChangeResult:
     """`corral create --lock FILE`: a new environment that is exactly the lock's section for this machine."""
-    return create_from_locked(ctx, ref, lockfile.load(Path(path)), platform)
+    return create_from_locked(ctx, ref, lockfile.load(Path(path), ctx.settings.parsed_locks), platform)
 
 
 def create_from_locked(ctx: ChangeContext, ref: EnvRef, lock: Lock, platform: str = "") -> ChangeResult:

@@ -80,6 +80,11 @@ class Settings:
         return self.root / layout.INTERPRETERS
 
     @property
+    def parsed_locks(self) -> Path:
+        """Lock files corral has read, kept as JSON by the sha256 of their text (lock/lockfile.py `load`)."""
+        return self.root / layout.PARSED_LOCKS
+
+    @property
     def run_dir(self) -> Path:
         """Notes of running child processes (uv), so that recovery can end those a killed corral left."""
         return self.root / layout.RUN

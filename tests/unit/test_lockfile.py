@@ -67,6 +67,36 @@ def test_dump_is_stable_sorted_and_loads_back(tmp_path: Path) -> None:
     assert loaded.input_hash == lockfile.spec_hash(loaded.spec)
 
 
+def test_a_lock_read_before_is_checked_from_its_kept_json_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """lockfile.load(path, parsed): the document is kept by the sha256 of the text; the copy is checked as the
+    YAML is, a damaged copy is parsed again, a changed lock is a new entry, and only the newest are kept."""
+    path, parsed = tmp_path / "corral.lock", tmp_path / "parsed"
+    path.write_text(lockfile.dumps(_lock()))
+    first = lockfile.load(path, parsed)
+    (kept,) = parsed.glob("*.json")
+
+    def no_yaml(text: str, where: Path) -> object:
+        raise AssertionError("the kept copy was not used")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(lockfile, "_yaml_document", no_yaml)
+        assert lockfile.load(path, parsed) == first
+    kept.write_text("{not json")
+    assert lockfile.load(path, parsed) == first  # parsed again, and kept again
+    assert lockfile.load(path, parsed) == first and kept.read_text().startswith("{")
+    data = yaml.safe_load(path.read_text())
+    data["input"]["spec"]["specs"].append("scipy")  # an edited lock: refused each time, never kept
+    path.write_text(yaml.safe_dump(data))
+    for _ in range(2):
+        with pytest.raises(LockError, match="edited by hand"):
+            lockfile.load(path, parsed)
+    monkeypatch.setattr(lockfile, "_KEPT", 2)
+    for number in range(3):
+        path.write_text(lockfile.dumps(_lock(EnvSpec(channels=("c",), specs=(f"pkg{number}",)))))
+        lockfile.load(path, parsed)
+    assert len(list(parsed.glob("*.json"))) == 2
+
+
 def test_spec_hash_follows_the_request_not_its_name() -> None:
     one = EnvSpec(channels=("c",), specs=("numpy",))
     assert lockfile.spec_hash(one) == lockfile.spec_hash(EnvSpec(channels=("c",), specs=("numpy",)))

@@ -7,6 +7,7 @@ sorted entries, so the same inputs give the same bytes and a change shows as a s
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -119,10 +120,13 @@ def dumps(lock: Lock) -> str:
     return HEADER + body
 
 
-def load(path: Path) -> Lock:
-    """Read and check a lock file; a damaged or hand-edited one is named, with the entry at fault."""
-    import yaml
+def load(path: Path, parsed: Path | None = None) -> Lock:
+    """Read and check a lock file; a damaged or hand-edited one is named, with the entry at fault.
 
+    `parsed` (the store's cache/parsed-locks) keeps each lock document read once as JSON, named
+    by the sha256 of the file's text: a lock read again is checked as always but not parsed as
+    YAML (PyYAML's import alone costs more than the rest of a small lock's read).
+    """
     try:
         text = read_text(path)
     except FileNotFoundError:
@@ -133,10 +137,30 @@ def load(path: Path) -> Lock:
         raise LockError(
             f"cannot read lock file {path}: {exc.strerror or exc}", hint="give the path of a corral.lock"
         ) from exc
+    kept = None
+    if parsed is not None:
+        import hashlib
+
+        kept = parsed / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}.json"
+        try:
+            with open(kept, encoding="utf-8") as handle:
+                return from_dict(json.load(handle), str(path))
+        except (OSError, ValueError):
+            pass  # not read before (or a damaged copy): parse the YAML
+    data = _yaml_document(text, path)
+    lock = from_dict(data, str(path))
+    if kept is not None:
+        _keep(kept, data)
+    return lock
+
+
+def _yaml_document(text: str, path: Path) -> Any:
+    import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     _refuse_aliases(yaml, text, path)
     try:
-        data = yaml.load(text, Loader=loader)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
@@ -144,7 +168,26 @@ def load(path: Path) -> Lock:
             f"{path}{where}: the lock file is not valid YAML ({getattr(exc, 'problem', exc)})",
             hint="a lock is written by `corral lock`; make it again rather than editing it",
         ) from exc
-    return from_dict(data, str(path))
+
+
+_KEPT = 64  # parsed locks kept; the oldest go first
+
+
+def _keep(kept: Path, data: Any) -> None:
+    """Keep a checked lock document as JSON, when JSON holds it exactly (no dates, only string keys)."""
+    try:
+        encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        if json.loads(encoded) != data:
+            return
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+        tmp.write_text(encoded, encoding="utf-8")
+        os.replace(tmp, kept)  # a cache: readers see the whole copy or none; no fsync needed
+        others = sorted(kept.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        for old in others[:-_KEPT]:
+            old.unlink()
+    except (OSError, TypeError, ValueError):
+        pass  # a cache: a lock that cannot be kept is parsed again next time
 
 
 _MAYBE_ALIAS = re.compile(r"(?:^|[\s,\[{:-])[&*][^\s,\[\]{}]")

@@ -134,7 +134,7 @@ def lock_project(
         )
     names = manifest.environment_names(base)
     if check:
-        full = lockfile.load(Path(project.lock))
+        full = lockfile.load(Path(project.lock), settings.parsed_locks)
         stale: list[str] = []
         for name in names:
             found = _stale(settings, base.environment(name), full.environment(name))
@@ -172,7 +172,7 @@ def sync(ctx: ChangeContext, project: Project, *, locked: bool = False, frozen: 
     ref = project_ref(ctx.settings, project)
     lock_path = Path(project.lock)
     with locking.held(project_lock(ref), ref.label, ctx.settings.lock_timeout, ctx.reporter):
-        full = lockfile.load(lock_path) if lock_path.is_file() else None
+        full = lockfile.load(lock_path, ctx.settings.parsed_locks) if lock_path.is_file() else None
         current = full.environment(project.env) if full is not None else None
         result = Locked(current, "unchanged") if current is not None else None
         if result is None and (locked or frozen):
