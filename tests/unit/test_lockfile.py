@@ -90,6 +90,11 @@ def test_a_lock_read_before_is_checked_from_its_kept_json_copy(tmp_path: Path, m
     for _ in range(2):
         with pytest.raises(LockError, match="edited by hand"):
             lockfile.load(path, parsed)
+    secret = tmp_path / "secret.lock"  # a lock someone wrote credentials into: read, never kept in the store
+    secret.write_text(lockfile.dumps(_lock()).replace("https://example.org/", "https://alice:s3cret@example.org/"))
+    assert "s3cret" in secret.read_text()
+    lockfile.load(secret, tmp_path / "kept-secret")
+    assert not list((tmp_path / "kept-secret").glob("*.json"))
     monkeypatch.setattr(lockfile, "_KEPT", 2)
     for number in range(3):
         path.write_text(lockfile.dumps(_lock(EnvSpec(channels=("c",), specs=(f"pkg{number}",)))))

@@ -174,10 +174,15 @@ _KEPT = 64  # parsed locks kept; the oldest go first
 
 
 def _keep(kept: Path, data: Any) -> None:
-    """Keep a checked lock document as JSON, when JSON holds it exactly (no dates, only string keys)."""
+    """Keep a checked lock document as JSON, when JSON holds it exactly (no dates, only string keys).
+
+    A lock whose URLs carry credentials (someone wrote them in) is never kept: the store holds no secret.
+    """
+    from corral.redact import redact
+
     try:
         encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        if json.loads(encoded) != data:
+        if json.loads(encoded) != data or redact(encoded) != encoded:
             return
         kept.parent.mkdir(parents=True, exist_ok=True)
         tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
