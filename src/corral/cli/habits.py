@@ -14,10 +14,8 @@ from typing import Any
 from corral.errors import UsageError
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
+if TYPE_CHECKING:  # argparse only for annotations and the parser's builders: `rollback` starts without it
     import argparse
-
-SUPPRESS = "==SUPPRESS=="  # argparse.SUPPRESS: an option left out of --help
 
 
 def quiet_option(parser: Any) -> None:
@@ -27,6 +25,8 @@ def quiet_option(parser: Any) -> None:
 
 def conda_change(parser: argparse.ArgumentParser, install: bool = False) -> None:
     """conda's create/install/update options beyond corral's own."""
+    import argparse  # loaded already: the parser is being built
+
     group = parser.add_argument_group("conda's spellings")
     group.add_argument(
         "--override-channels",
@@ -43,13 +43,15 @@ def conda_change(parser: argparse.ArgumentParser, install: bool = False) -> None
             action="store_true",
             help="installed packages do not move; fail instead of trying a flexible solve (as conda)",
         )
-    group.add_argument("--no-deps", action="store_true", help=SUPPRESS)
-    group.add_argument("--only-deps", action="store_true", help=SUPPRESS)
-    group.add_argument("--force-reinstall", action="store_true", help=SUPPRESS)
+    group.add_argument("--no-deps", action="store_true", help=argparse.SUPPRESS)
+    group.add_argument("--only-deps", action="store_true", help=argparse.SUPPRESS)
+    group.add_argument("--force-reinstall", action="store_true", help=argparse.SUPPRESS)
 
 
 def pip_install(parser: argparse.ArgumentParser) -> None:
     """pip install's options beyond corral's own: translated, accepted, or refused with the reason."""
+    import argparse  # loaded already: the parser is being built
+
     group = parser.add_argument_group("pip's spellings")
     group.add_argument(
         "-U", "--upgrade", action="store_true", help="move the named packages to the newest versions allowed"
@@ -66,15 +68,15 @@ def pip_install(parser: argparse.ArgumentParser) -> None:
         help="accepted: every generation is installed fresh; to repair a damaged one, `corral doctor --fix`",
     )
     for flag in ("--no-deps", "--user", "--pre", "--no-build-isolation"):
-        group.add_argument(flag, action="store_true", help=SUPPRESS)
-    group.add_argument("-t", "--target", help=SUPPRESS)
-    group.add_argument("--root", help=SUPPRESS)
+        group.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
+    group.add_argument("-t", "--target", help=argparse.SUPPRESS)
+    group.add_argument("--root", help=argparse.SUPPRESS)
     ignored = "--no-cache-dir --disable-pip-version-check --no-input --no-warn-script-location --no-color"
     ignored += " --prefer-binary --break-system-packages --compile --no-compile --isolated"
     for flag in ignored.split():
-        group.add_argument(flag, action="store_true", help=SUPPRESS)
-    group.add_argument("--root-user-action", help=SUPPRESS)
-    group.add_argument("--progress-bar", help=SUPPRESS)
+        group.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
+    group.add_argument("--root-user-action", help=argparse.SUPPRESS)
+    group.add_argument("--progress-bar", help=argparse.SUPPRESS)
     parser.epilog = (
         "Also accepted from pip, and ignored because corral already does it or does not need it: --no-cache-dir,"
         " --disable-pip-version-check, --no-input, --root-user-action, --progress-bar, --prefer-binary,"

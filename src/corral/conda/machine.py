@@ -7,23 +7,11 @@ PyPI-only environments ask for it), rattler is imported only to detect virtual p
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
 from corral.errors import SpecError
-
-_MACHINES = {
-    "x86_64": "64",
-    "amd64": "64",
-    "aarch64": "aarch64",
-    "arm64": "arm64",
-    "ppc64le": "ppc64le",
-    "s390x": "s390x",
-    "i686": "32",
-    "i386": "32",
-    "x86": "32",
-}
+from corral.lock.platforms import known_machine_platform
 
 
 def split_virtual(text: str) -> tuple[str, str, str]:
@@ -75,15 +63,9 @@ def machine_virtual_packages(environ: Mapping[str, str] | None = None) -> list[t
 
 def current_platform() -> str:
     """This machine's conda platform: linux-64, osx-arm64, win-64 ... (rattler's answer where the table has none)."""
-    family = {"linux": "linux", "darwin": "osx", "win32": "win"}.get(sys.platform)
-    machine = os.uname().machine if hasattr(os, "uname") else _windows_machine()  # platform costs 4 ms to import
-    arch = _MACHINES.get(machine.lower())
-    if family == "linux" and arch == "arm64":
-        arch = "aarch64"
-    if family == "osx" and arch == "aarch64":
-        arch = "arm64"
-    if family is not None and arch is not None:
-        return f"{family}-{arch}"
+    known = known_machine_platform()
+    if known is not None:
+        return known
     import rattler
 
     return str(rattler.Subdir.current())
@@ -92,9 +74,3 @@ def current_platform() -> str:
 def describe_platform() -> tuple[str, list[str]]:
     """This machine's subdir and virtual packages as `name=version=build` strings."""
     return current_platform(), ["=".join(v) for v in machine_virtual_packages()]
-
-
-def _windows_machine() -> str:
-    import platform
-
-    return platform.machine()

@@ -99,22 +99,47 @@ def _tag_ranks(major: int, minor: int) -> dict[Any, int]:
     return _RANKS[major, minor]
 
 
+_MACHINES = {
+    "x86_64": "64",
+    "amd64": "64",
+    "aarch64": "aarch64",
+    "arm64": "arm64",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "i686": "32",
+    "i386": "32",
+    "x86": "32",
+}
+_FAMILIES = {"linux": "linux", "darwin": "osx", "win32": "win"}
+
+
+def known_machine_platform() -> str | None:
+    """This machine's conda platform from the standard library (linux-64, osx-arm64, win-64 ...), or None
+    where the tables have no answer (conda/machine.py then asks rattler)."""
+    import os
+    import sys
+
+    if hasattr(os, "uname"):
+        machine = os.uname().machine  # the platform module costs 4 ms to import
+    else:  # pragma: no cover - Windows
+        import platform
+
+        machine = platform.machine()
+    family, arch = _FAMILIES.get(sys.platform), _MACHINES.get(machine.lower())
+    if family == "linux" and arch == "arm64":
+        arch = "aarch64"
+    if family in ("osx", "win") and arch == "aarch64":
+        arch = "arm64"
+    return f"{family}-{arch}" if family is not None and arch is not None else None
+
+
 def machine_platform() -> str:
     """This machine's conda platform name, without rattler (for records of PyPI-only generations)."""
     import os
     import sys
 
-    if hasattr(os, "uname"):
-        machine = os.uname().machine.lower()  # the platform module costs 4 ms to import
-    else:  # pragma: no cover - Windows
-        import platform
-
-        machine = platform.machine().lower()
-    arch = {"x86_64": "64", "amd64": "64", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le"}
-    family = "osx" if sys.platform == "darwin" else "win" if sys.platform == "win32" else "linux"
-    suffix = arch.get(machine, machine)
-    if family == "linux" and suffix == "arm64":
-        suffix = "aarch64"
-    if family in ("osx", "win") and suffix == "aarch64":
-        suffix = "arm64"
-    return f"{family}-{suffix}"
+    known = known_machine_platform()
+    if known is not None:
+        return known
+    machine = os.uname().machine.lower() if hasattr(os, "uname") else "unknown"
+    return f"{_FAMILIES.get(sys.platform, 'linux')}-{machine}"  # a name rattler would not know either
