@@ -179,6 +179,12 @@ class DamagedGeneration(CorralError):
     code = "damaged-generation"
 
 
+class DamagedHistory(CorralError):
+    """An environment's history.json cannot be read: refused, since recovery decides from it what to delete."""
+
+    code = "damaged-history"
+
+
 class LinkScriptError(CorralError):
     """A package's link script failed, or link scripts were refused by the settings."""
 

@@ -77,6 +77,7 @@ def test_healthy_environment_and_stable_json(ml: Corral) -> None:
     assert set(env["counts"]) == {
         "broken-link",
         "damaged-record",
+        "damaged-history",
         "missing-file",
         "modified-file",
         "edited-file",

@@ -117,6 +117,30 @@ def test_a_damaged_generation_record_is_refused_not_read_as_an_empty_request(cor
     assert listed == {"liba", "app"}
 
 
+def test_a_damaged_history_is_refused_and_doctor_writes_it_again(corral: Corral, channel: Path) -> None:
+    # recover deletes the generations history does not know: a history read as empty would lose them
+    assert corral("create", "-n", "h", "-c", str(channel), "liba", "-y").code == 0
+    assert corral("install", "-n", "h", "app", "-y").code == 0
+    history = corral.root / "generations" / "h" / "history.json"
+    history.write_text(history.read_text()[:60])
+    for args in (("rollback", "-n", "h", "-y"), ("install", "-n", "h", "oldapp", "-y"), ("history", "-n", "h")):
+        res = corral(*args)
+        assert res.code == 1, (args, res.out)
+        assert "history of environment 'h' is damaged" in res.err and str(history) in res.err, res.err
+        assert "corral doctor -n h --fix" in res.err and "Traceback" not in res.err
+    assert sorted(p.name for p in history.parent.iterdir() if p.name.isdigit()) == ["1", "2"]  # nothing deleted
+    assert json.loads(corral("history", "-n", "h", "--json").out)["error"]["code"] == "damaged-history"
+    diagnosis = corral("doctor", "-n", "h", "--json").json()["result"]
+    assert diagnosis["environments"][0]["counts"]["damaged-history"] == 1
+    fixed = corral("doctor", "-n", "h", "--fix", "-y")
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert "wrote the history again" in fixed.out
+    assert [p.name for p in history.parent.glob("history.json.damaged-*")]  # the damaged file is kept
+    entries = corral("history", "-n", "h", "--json").json()["result"]["entries"]
+    assert [(e["generation"], e["action"]) for e in entries] == [(1, "create"), (2, "install")]
+    assert corral("rollback", "-n", "h", "-y").code == 0
+
+
 def test_offline_create_from_a_lock_after_clean_all_uses_uvs_cache(corral: Corral, wheels: Path) -> None:
     from tests.support.pypi import serve_simple_index
 

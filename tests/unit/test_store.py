@@ -53,6 +53,47 @@ def test_switch_is_a_symlink_swap_and_history_records_it(tmp_path: Path) -> None
     assert gens.current_generation(ref) == 1
 
 
+def test_history_is_one_entry_a_line_and_an_indented_one_still_reads(tmp_path: Path) -> None:
+    ref = env_ref(settings(tmp_path), name="e")
+    gens.register(ref)
+    for n in (1, 2):
+        make_generation(ref, n)
+        switch_and_record(ref, n)
+    text = (ref.home / "history.json").read_text()
+    assert len(text.splitlines()) == 4 and json.loads(text)["schema"] == 1  # head, two entries, tail
+    older = {"schema": 1, "entries": [e.to_dict() for e in gens.read_history(ref)]}
+    (ref.home / "history.json").write_text(json.dumps(older, indent=2))  # as corral wrote it before
+    gens.append_history(ref, HistoryEntry(1, gens.now(), "rollback", "test", previous=2))
+    entries = [(e.generation, e.action) for e in gens.read_history(ref)]
+    assert entries == [(1, "install"), (2, "install"), (1, "rollback")]
+    assert gens.history_generations(ref) == [1, 2, 1]
+
+
+def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Path) -> None:
+    from corral.errors import DamagedHistory
+
+    ref = env_ref(settings(tmp_path), name="e")
+    gens.register(ref)
+    for n in (1, 2, 3):
+        make_generation(ref, n)
+        switch_and_record(ref, n)
+    gens.switch(ref, 2)
+    for damage in ('{"entries": [', '{"entries": [{"time": "x"}]}', '["not", "a", "document"]', "\udcff"):
+        (ref.home / "history.json").write_text(damage, errors="surrogateescape")
+        for read in (gens.recover, gens.read_history, gens.next_number):
+            try:
+                read(ref)
+            except DamagedHistory as exc:
+                assert exc.details == [str(ref.home / "history.json")] and "doctor -n e --fix" in (exc.hint or "")
+            else:
+                raise AssertionError(f"{read.__name__} read {damage!r}")
+        assert gens.generation_numbers(ref) == [1, 2, 3]  # recover deleted nothing
+    kept = gens.rebuild_history(ref)
+    assert kept.read_bytes() == b"\xff"
+    assert gens.history_generations(ref) == [1, 3, 2]  # the current one last, as recover expects
+    assert gens.recover(ref) == [] and gens.generation_numbers(ref) == [1, 2, 3]
+
+
 def test_gc_keeps_the_newest_and_the_current(tmp_path: Path) -> None:
     ref = env_ref(settings(tmp_path), name="e")
     gens.register(ref)

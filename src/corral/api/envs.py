@@ -105,7 +105,7 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
                 )
             target = older[-1]
         if target not in available:
-            known = {e.generation for e in gens.read_history(ref)}
+            known = set(gens.history_generations(ref))
             why = "was deleted (only the newest generations are kept)" if target in known else "does not exist"
             raise GenerationNotFound(
                 f"generation {target} of {ref.label} {why}",

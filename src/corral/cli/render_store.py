@@ -87,5 +87,10 @@ def doctor(result: Any) -> str:
         for d in result.diagnoses:
             if not d.healthy:
                 flag = f"-p {d.env}" if "/" in d.env else f"-n {d.env}"
-                text += f"repair {d.env}: corral doctor {flag} --fix (a new generation; this one stays for rollback)\n"
+                how = (
+                    "writes the history again"
+                    if all(p.check == "damaged-history" for p in d.problems)
+                    else "a new generation; this one stays for rollback"
+                )
+                text += f"repair {d.env}: corral doctor {flag} --fix ({how})\n"
     return text

@@ -9,7 +9,7 @@ from typing import Any
 from corral.context import ChangeResult
 from corral.doctor import checks
 from corral.doctor.checks import Problem
-from corral.errors import DamagedGeneration
+from corral.errors import DamagedGeneration, DamagedHistory
 from corral.lock.platforms import machine_platform
 from corral.preflight import owned_extra_files
 from corral.settings import Settings
@@ -21,6 +21,7 @@ from corral.values import frozen
 CHECKS = (
     "broken-link",
     "damaged-record",
+    "damaged-history",
     "missing-file",
     "modified-file",
     "edited-file",
@@ -104,26 +105,30 @@ def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
 
     require_existing(ref)
     label = env_label(ref)
+    problems: list[Problem] = []
+    try:
+        gens.read_history(ref)
+    except DamagedHistory as exc:
+        problems.append(Problem("damaged-history", "", exc.details[0], exc.message))
     current = gens.current_generation(ref)
     if current is None:
         target = _link_target(ref)
         problem = Problem(
             "broken-link", "", str(ref.link), f"points to {target or 'nothing'}, not a finished generation"
         )
-        return Diagnosis(label, str(ref.link), None, (problem,))
+        return Diagnosis(label, str(ref.link), None, (*problems, problem))
     prefix = gens.generation_dir(ref, current)
     try:
         record = gens.read_record(ref, current)
     except DamagedGeneration as exc:
         problem = Problem("damaged-record", "", str(prefix / pfx.GENERATION_FILE), exc.message)
-        return Diagnosis(label, str(ref.link), current, (problem,))
+        return Diagnosis(label, str(ref.link), current, (*problems, problem))
     records = pfx.read_records(prefix)
     hasher = checks.Hasher()
     installed = pydists.installed(prefix)
     provided = conda_provided(prefix, records) if records else {}
     ours = record.pypi_names()
     conda_names, conda_infos = checks.conda_dist_infos(records)
-    problems: list[Problem] = []
     problems += checks.conda_files(prefix, records, hasher)
     problems += checks.pypi_files(prefix, [d for d in installed if d.name in ours], hasher)
     untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, record))

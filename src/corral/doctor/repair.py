@@ -27,6 +27,11 @@ def fix(ctx: ChangeContext, ref: EnvRef, adopt: bool = False) -> DoctorResult:
     if before.healthy:
         return DoctorResult((before,), actions=("healthy: nothing to fix",), after=(before,))
     actions: list[str] = []
+    if any(p.check == "damaged-history" for p in before.problems):
+        actions.append(_repair_history(ctx, ref))
+        before = diagnose(ctx.settings, ref)
+        if before.healthy:
+            return DoctorResult((before,), actions=tuple(actions), after=(before,))
     if any(p.check == "broken-link" for p in before.problems):
         actions.append(_repair_link(ctx, ref))
         before = diagnose(ctx.settings, ref)
@@ -112,6 +117,15 @@ def fix_all(ctx: ChangeContext, refs: list[EnvRef], approve: Confirm, adopt: boo
         actions += [f"{diagnosis.env}: {a}" for a in result.actions]
     after = tuple(diagnose(ctx.settings, r) for r in refs)
     return DoctorResult(tuple(before), tuple(fixed), tuple(actions), after)
+
+
+def _repair_history(ctx: ChangeContext, ref: EnvRef) -> str:
+    """Write the history again from the generations' records (under the lock: recover needs a sound one)."""
+    from corral.store import locking
+
+    with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
+        kept = gens.rebuild_history(ref)
+    return f"wrote the history again from the generations' own records (the damaged file is kept as {kept})"
 
 
 def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:
