@@ -50,8 +50,12 @@ def assert_consistent(corral: Corral, name: str) -> dict[str, object]:
     return {"generation": hist["current"], "entries": hist["entries"], "packages": listed.json()["result"]["packages"]}
 
 
-# Every atomic write of `install` in order: numbers.json, generation.json, pending.json, history.json.
-WRITES = [f"corral.store.generations:atomic_write_json:{{kind}}:{n}" for n in (1, 2, 3, 4)]
+# Every atomic write of `install` in order: numbers.json, generation.json, pending.json (JSON documents), then
+# history.json (written as text, one entry a line).
+WRITES = [
+    *(f"corral.store.generations:atomic_write_json:{{kind}}:{n}" for n in (1, 2, 3)),
+    "corral.store.generations:atomic_write_text:{kind}:1",
+]
 POINTS = [*WRITES, "corral.store.generations:switch:{kind}:1", "corral.store.generations:append_history:{kind}:1"]
 
 
