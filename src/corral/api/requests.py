@@ -24,13 +24,16 @@ from corral.errors import (
 )
 from corral.models import EnvSpec, pypi_name, spec_name
 from corral.settings import Settings
-from corral.specs.envfile import EnvFile
 from corral.specs.requirements import PypiRequest, without_sources
 from corral.store import generations as gens
 from corral.store import locking
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, require_absent
 from corral.values import frozen, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # read only with files given: not imported by a create from specs
+    from corral.specs.envfile import EnvFile
 
 
 @frozen

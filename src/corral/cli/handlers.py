@@ -8,8 +8,6 @@ from typing import Any
 
 from corral.cli import habits, render
 from corral.cli import handlers_project as projects
-from corral.cli import handlers_store as store
-from corral.cli import handlers_tools as tools
 from corral.cli.from_args import change_context, env_ref_of, named_or_path, pypi_request_of
 from corral.errors import UsageError
 from corral.reporting import Reporter
@@ -147,7 +145,9 @@ def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, comman
     habits.check_override_channels(args)
     specs, channels, pypi = list(args.specs), list(args.channels), pypi_request_of(args, args.pip)
     if args.files:  # conda's `install --file`: the file's specs and PyPI requests join the command line's
-        specs, channels, pypi = tools.with_file_requests(api.read_env_files(args.files), specs, channels, pypi)
+        from corral.cli.handlers_tools import with_file_requests
+
+        specs, channels, pypi = with_file_requests(api.read_env_files(args.files), specs, channels, pypi)
     if not specs and pypi is None:
         found = projects.find() if args.name is None and args.prefix is None else None
         if found is not None:  # as `pixi install`: the project's environment made the lock's
@@ -316,12 +316,27 @@ def _info(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     return api.info(settings)
 
 
-HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
-    "config": tools.config,
-    "search": tools.search,
-    "kernel install": tools.kernel,
-    "kernel list": tools.kernel,
-    "kernel remove": tools.kernel,
+Handler = Callable[["argparse.Namespace", Any, Reporter, str], Any]
+
+
+def _later(module: str, name: str) -> Handler:
+    """The handler `name` of cli/`module`, imported when its command runs: a command loads only its own module."""
+
+    def run(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
+        from importlib import import_module
+
+        handler: Handler = getattr(import_module(f"corral.cli.{module}"), name)
+        return handler(args, settings, reporter, command)
+
+    return run
+
+
+HANDLERS: dict[str, Handler] = {
+    "config": _later("handlers_tools", "config"),
+    "search": _later("handlers_tools", "search"),
+    "kernel install": _later("handlers_tools", "kernel"),
+    "kernel list": _later("handlers_tools", "kernel"),
+    "kernel remove": _later("handlers_tools", "kernel"),
     "create": _create,
     "install": _install,
     "remove": _remove,
@@ -329,11 +344,11 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "add": _add,
     "update": _update,
     "list": _list,
-    "rename": tools.rename,
-    "env config vars": tools.env_vars,
-    "env config vars list": tools.env_vars,
-    "env config vars set": tools.env_vars,
-    "env config vars unset": tools.env_vars,
+    "rename": _later("handlers_tools", "rename"),
+    "env config vars": _later("handlers_tools", "env_vars"),
+    "env config vars list": _later("handlers_tools", "env_vars"),
+    "env config vars set": _later("handlers_tools", "env_vars"),
+    "env config vars unset": _later("handlers_tools", "env_vars"),
     "history": _history,
     "rollback": _rollback,
     "env list": _env_list,
@@ -344,19 +359,19 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Any, Reporter, str], Any]] = {
     "export": _export,
     "info": _info,
     "lock": _lock,
-    "doctor": store.doctor,
-    "du": store.du,
-    "clean": store.clean,
-    "shell": store.shell,
-    "shell hook": store.shell,
-    "shell init": store.shell,
-    "shell activate": store.shell,
-    "shell deactivate": store.shell,
-    "activate": store.needs_hook,
-    "deactivate": store.needs_hook,
+    "doctor": _later("handlers_store", "doctor"),
+    "du": _later("handlers_store", "du"),
+    "clean": _later("handlers_store", "clean"),
+    "shell": _later("handlers_store", "shell"),
+    "shell hook": _later("handlers_store", "shell"),
+    "shell init": _later("handlers_store", "shell"),
+    "shell activate": _later("handlers_store", "shell"),
+    "shell deactivate": _later("handlers_store", "shell"),
+    "activate": _later("handlers_store", "needs_hook"),
+    "deactivate": _later("handlers_store", "needs_hook"),
     "pip install": _pip_install,
     "pip uninstall": _pip_uninstall,
     "adopt": _adopt,
     "python list": _python_list,
-    "pack": tools.pack,
+    "pack": _later("handlers_tools", "pack"),
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from corral.cli import render_store, render_tools
 from corral.cli.text import table
 from corral.errors import CorralError
 from corral.models import Change, EnvInfo, PackageInfo, Plan
@@ -120,12 +119,24 @@ def package_messages(messages: Any) -> str:
     return out
 
 
+def _later(module: str, name: str) -> Callable[[Any], str]:
+    """The renderer `name` of cli/`module`, imported when used: `create` does not load du's or search's text."""
+
+    def text(result: Any) -> str:
+        from importlib import import_module
+
+        render: Callable[[Any], str] = getattr(import_module(f"corral.cli.{module}"), name)
+        return render(result)
+
+    return text
+
+
 # Result type (by name: render must not import the use cases) -> its plan's rendering.
 _PLANS: dict[str, Callable[[Any], str]] = {
     "ChangeResult": _change_plan,
     "RollbackResult": _rollback_plan,
     "EnvRemoved": _removal_plan,
-    "CleanResult": lambda result: render_store.clean_plan(result),
+    "CleanResult": lambda result: _later("render_store", "clean_plan")(result),
     "RepairPlan": lambda result: _repair_plan(result),
 }
 
@@ -309,11 +320,11 @@ def project(result: Any) -> str:
 
 
 _RENDERERS = {
-    "config": render_tools.config,
-    "search": render_tools.search,
-    "kernel install": render_tools.kernels,
-    "kernel list": render_tools.kernels,
-    "kernel remove": render_tools.kernels,
+    "config": _later("render_tools", "config"),
+    "search": _later("render_tools", "search"),
+    "kernel install": _later("render_tools", "kernels"),
+    "kernel list": _later("render_tools", "kernels"),
+    "kernel remove": _later("render_tools", "kernels"),
     "rename": lambda result: _change(result),
     "env config vars list": _variables,
     "env config vars set": lambda result: _change(result),
@@ -339,14 +350,14 @@ _RENDERERS = {
     "export": _export,
     "env export": _export,
     "lock": _lock,
-    "doctor": render_store.doctor,
-    "du": render_store.du,
-    "clean": render_store.clean,
+    "doctor": _later("render_store", "doctor"),
+    "du": _later("render_store", "du"),
+    "clean": _later("render_store", "clean"),
     "shell hook": _shell_text,
     "shell activate": _shell_text,
     "shell deactivate": _shell_text,
     "shell init": _shell_init,
-    "pack": render_tools.pack,
+    "pack": _later("render_tools", "pack"),
 }
 
 

@@ -11,7 +11,7 @@ final path; messages are shown only for packages the change brings in.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from corral.errors import LinkScriptError
 from corral.models import PackageMessage
 from corral.settings import Settings
 from corral.values import frozen
+
+Record = Mapping[str, Any]  # a conda-meta record
 
 # Which scripts corral runs, in the order it runs them for each generation (see docs/architecture.md:
 # pre-unlink scripts are never run, since no generation is ever unlinked in place).
@@ -46,7 +48,7 @@ def script_path(prefix: Path, name: str, kind: str) -> Path:
 
 def find_scripts(prefix: Path, records: Sequence[Mapping[str, Any]]) -> list[Script]:
     """The pre-link and post-link scripts of `records` in `prefix`, pre-links first, each in dependency order."""
-    ordered = _dependency_order(records)
+    ordered = _ordered(records, lambda r: any(script_path(prefix, str(r["name"]), k).is_file() for k in RUN_KINDS))
     found: list[Script] = []
     for kind in RUN_KINDS:
         for record in ordered:
@@ -78,12 +80,16 @@ def pre_unlink_notes(old_prefix: Path, leaving: Sequence[str], old_number: int) 
 def prelink_messages(records: Sequence[Mapping[str, Any]], fresh: frozenset[str]) -> list[PackageMessage]:
     """The `info/prelink_messages/*` files of the packages named in `fresh` (from their extracted cache copy)."""
     out: list[PackageMessage] = []
-    for record in _dependency_order(records):
+
+    def folder(record: Mapping[str, Any]) -> Path:
+        return Path(str(record.get("extracted_package_dir", ""))) / "info" / "prelink_messages"
+
+    def has_messages(record: Mapping[str, Any]) -> bool:
+        return str(record["name"]) in fresh and bool(record.get("extracted_package_dir")) and folder(record).is_dir()
+
+    for record in _ordered(records, has_messages):
         name = str(record["name"])
-        folder = Path(str(record.get("extracted_package_dir", ""))) / "info" / "prelink_messages"
-        if name not in fresh or not str(record.get("extracted_package_dir", "")) or not folder.is_dir():
-            continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder(record).rglob("*") if p.is_file()):
             out.append(PackageMessage(name, f"pre-link message {path.name}", _read_message(path)))
     return out
 
@@ -182,6 +188,15 @@ def _read_message(path: Path) -> str:
 def _labelled(label: str, text: str) -> list[str]:
     lines = [line for line in text.strip("\n").splitlines()][-40:]
     return [f"{label}:", *(f"  {line}" for line in lines)] if lines else []
+
+
+def _ordered(records: Sequence[Record], keep: Callable[[Record], bool]) -> list[Record]:
+    """The records `keep` selects, in dependency order: the whole graph is sorted only when two or more are kept."""
+    kept = [r for r in records if keep(r)]
+    if len(kept) < 2:
+        return kept
+    chosen = {id(r) for r in kept}
+    return [r for r in _dependency_order(records) if id(r) in chosen]
 
 
 def _dependency_order(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from corral.channels import channel_display
-from corral.conda.explain import explain, translate
 from corral.conda.machine import machine_virtual_packages, split_virtual, virtual_package
 from corral.conda.membound import abort, memory_bound
 from corral.errors import (
@@ -167,6 +166,8 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
             except SolverError as exc:
                 last = exc
         assert last is not None
+        from corral.conda.explain import explain  # only on failure: not imported by a solve that works
+
         raise await explain(last, specs, channels, platforms, gateway, settings.solve_timeout, (machine, None))
 
     reporter.status("Solving environment")
@@ -176,6 +177,8 @@ def solve(request: SolveRequest, settings: Settings, reporter: Reporter) -> Solu
         except CorralError:
             raise
         except Exception as exc:
+            from corral.conda.explain import translate
+
             raise translate(exc, request.spec.channels, settings) from exc
     return Solution(records=named_artifacts(records, specs, settings))
 
@@ -225,6 +228,8 @@ def solve_for_platforms(
                 )
             )
         except SolverError as exc:
+            from corral.conda.explain import explain
+
             have = [split_virtual(v) for v in virtual]
             error = await explain(exc, specs, channels, subdirs, gateway, settings.solve_timeout, (have, platform))
             error.message = f"for {platform}: {error.message}"
@@ -242,6 +247,8 @@ def solve_for_platforms(
         except CorralError:
             raise
         except Exception as exc:
+            from corral.conda.explain import translate
+
             raise translate(exc, spec.channels, settings) from exc
     return {p: named_artifacts(records, specs, settings) for p, records in zip(targets, solved, strict=False)}
 
@@ -347,6 +354,8 @@ async def _artifact_record(record: Any, file_name: str, settings: Settings) -> A
             fetch_options=options,
         )
     except Exception as exc:  # rattler's fetch errors
+        from corral.conda.explain import translate
+
         raise translate(exc, [where], settings) from exc
     for repodata in sparse:
         for found in repodata.load_records(record.name, selection):
