@@ -40,9 +40,26 @@ def clobbered(records: Sequence[Mapping[str, Any]]) -> list[Clobber]:
 
 def file_directory_conflicts(records: Sequence[Mapping[str, Any]]) -> list[str]:
     """Paths one package ships as a file (or a symlink to a file) and another needs as a directory."""
-    shipped: dict[str, set[str]] = {}  # file -> packages that ship it (not as a symlink)
+    paths: set[str] = set()  # every path some package ships
     dirs: set[str] = set()  # every directory some package has files inside
-    files: list[tuple[str, str]] = []  # (package, path) of every file
+    for record in records:
+        for rel in record.get("files", ()):
+            original = _original(rel) if rel.startswith(_MOVED) else None
+            path = original[1] if original else rel
+            paths.add(path)
+            cut = path.rfind("/")
+            while cut > 0 and path[:cut] not in dirs:  # a known directory's parents are known too
+                dirs.add(path[:cut])
+                cut = path.rfind("/", 0, cut)
+    candidates = paths & dirs
+    return _clashes(records, candidates) if candidates else []  # the common case ends here, in one pass
+
+
+def _clashes(records: Sequence[Mapping[str, Any]], candidates: set[str]) -> list[str]:
+    """Of the paths shipped both as a file and as a directory, those shipped as a file (a symlink to a directory is
+    fine), with the packages on each side."""
+    shipped: dict[str, set[str]] = {}  # candidate -> packages that ship it (not as a symlink)
+    under: dict[str, set[str]] = {path: set() for path in candidates}  # candidate -> packages with files inside
     for record in records:
         name = str(record["name"])
         links = {
@@ -53,25 +70,15 @@ def file_directory_conflicts(records: Sequence[Mapping[str, Any]]) -> list[str]:
         for rel in record.get("files", ()):
             original = _original(rel) if rel.startswith(_MOVED) else None
             path = original[1] if original else rel
-            files.append((name, path))
-            if rel not in links:
+            if path in candidates and rel not in links:
                 shipped.setdefault(path, set()).add(name)
             cut = path.rfind("/")
-            while cut > 0 and path[:cut] not in dirs:  # a known directory's parents are known too
-                dirs.add(path[:cut])
+            while cut > 0:
+                if path[:cut] in under:
+                    under[path[:cut]].add(name)
                 cut = path.rfind("/", 0, cut)
-    clashes = sorted(set(shipped) & dirs)
-    if not clashes:
-        return []
-    under: dict[str, set[str]] = {path: set() for path in clashes}  # the rare case: who has files inside
-    for name, path in files:
-        cut = path.rfind("/")
-        while cut > 0:
-            if path[:cut] in under:
-                under[path[:cut]].add(name)
-            cut = path.rfind("/", 0, cut)
     problems = []
-    for path in clashes:
+    for path in sorted(shipped):
         as_file = ", ".join(sorted(shipped[path]))
         as_dir = ", ".join(sorted(under[path] - shipped[path]) or sorted(under[path]))
         problems.append(f"{path}: a file in {as_file}, a directory of files in {as_dir}")
