@@ -6,7 +6,6 @@ Light on purpose: read-only commands and rollback import this, not the solving m
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from corral.errors import DamagedGeneration, GenerationNotFound
 from corral.models import ChangeOptions, Clobber, EnvSpec, PackageInfo, PackageMessage, Plan
@@ -19,9 +18,11 @@ from corral.values import field, frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from corral.record import GenerationRecord
 
-Confirm = Callable[[Any], bool]
+    Confirm = Callable[[Any], bool]  # a question answered yes or no (type checkers only)
 
 
 def _always(_: Any) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
 
 from corral.errors import SpecError
 from corral.values import frozen, replace
@@ -12,7 +11,12 @@ from corral.values import frozen, replace
 SCHEMA_VERSION = 1
 ALL = frozenset({"*"})  # an `upgrade` set that frees every installed conda package
 
-ChangeKind = Literal["add", "remove", "upgrade", "downgrade", "change"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing only for type checkers: start-up without it (~3 ms)
+    from typing import Any, Literal
+
+    ChangeKind = Literal["add", "remove", "upgrade", "downgrade", "change"]
+
 SYSTEM_KEYS = ("cuda", "glibc", "linux", "macos")  # what `system-requirements` may name
 
 

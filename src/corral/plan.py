@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from corral.models import Change, ChangeKind, PackageInfo, Plan
+from corral.models import Change, PackageInfo, Plan
 from corral.versions import compare
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from corral.models import ChangeKind
 
 
 def diff(old: Iterable[PackageInfo], new: Iterable[PackageInfo]) -> Plan:

@@ -6,9 +6,14 @@ import sys
 import time
 from _thread import allocate_lock  # threading's Lock without importing threading (every command reports)
 from collections.abc import Callable
-from typing import Protocol, TextIO
 
 from corral.values import mutable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol, TextIO
+else:
+    Protocol = object  # a Protocol's only use at run time is as a base class: typing (~3 ms) stays unimported
 
 
 class Reporter(Protocol):

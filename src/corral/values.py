@@ -19,19 +19,21 @@ the comparisons. `replace(value, **changes)` and `field_names(cls)` stand in for
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing only for type checkers: every command imports this module, few need typing (~3 ms)
     from collections.abc import Callable
+    from typing import Any, TypeVar, overload
 
     from typing_extensions import dataclass_transform
+
+    T = TypeVar("T")
 else:
 
     def dataclass_transform(**_: object) -> Callable[[T], T]:
         return lambda decorated: decorated
 
 
-T = TypeVar("T")
 _MISSING: Any = object()
 
 
@@ -181,10 +183,12 @@ def _make(cls: type[T], frozen: bool, ordered: bool) -> type[T]:
     return cls
 
 
-@overload
-def frozen(cls: type[T], /) -> type[T]: ...
-@overload
-def frozen(*, order: bool = False) -> Callable[[type[T]], type[T]]: ...
+if TYPE_CHECKING:  # typing.overload at run time only records the variants: type checkers alone need them
+
+    @overload
+    def frozen(cls: type[T], /) -> type[T]: ...
+    @overload
+    def frozen(*, order: bool = False) -> Callable[[type[T]], type[T]]: ...
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
 
 from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
 from corral.errors import (
@@ -18,6 +17,10 @@ from corral.store import locking
 from corral.store.envs import EnvRef, require_absent, require_existing
 from corral.store.fsutil import remove_tree, trash_then_remove
 from corral.values import frozen, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing only for annotations: start-up without it (~3 ms)
+    from typing import Any
 
 
 @frozen

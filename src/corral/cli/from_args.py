@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from corral.cli import handlers_project as projects
 from corral.cli import render
@@ -16,6 +15,7 @@ from corral.reporting import Reporter
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
     import argparse
+    from typing import Any
 
 
 def env_ref_of(args: argparse.Namespace, settings: Any, active: bool = True) -> Any:

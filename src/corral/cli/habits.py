@@ -9,13 +9,12 @@ read them through the functions below.
 
 from __future__ import annotations
 
-from typing import Any
-
 from corral.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse only for annotations and the parser's builders: `rollback` starts without it
     import argparse
+    from typing import Any
 
 
 def quiet_option(parser: Any) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 from corral.cli import habits, render
 from corral.cli import handlers_project as projects
@@ -16,6 +15,9 @@ from corral.values import replace
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
     import argparse
+    from typing import Any
+
+    Handler = Callable[[argparse.Namespace, Any, Reporter, str], Any]
 
 
 def _create(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
@@ -314,9 +316,6 @@ def _info(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     if args.envs:  # conda's `info --envs`
         return render.EnvList(tuple(api.list_envs(settings)))
     return api.info(settings)
-
-
-Handler = Callable[["argparse.Namespace", Any, Reporter, str], Any]
 
 
 def _later(module: str, name: str) -> Handler:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 from corral.errors import UsageError
 from corral.reporting import Reporter
@@ -12,6 +11,7 @@ from corral.reporting import Reporter
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse only for annotations: `rollback` starts without it (cli/quick.py)
     import argparse
+    from typing import Any
 
 # commands that would change the project's environment behind the manifest's back
 _REFUSED = ("install", "update", "pip install", "pip uninstall", "adopt", "env config vars")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from corral.context import ChangeContext, ChangeResult, Confirm, require_current
+from corral.context import ChangeContext, ChangeResult, require_current
 from corral.doctor import Diagnosis, DoctorResult, diagnose
 from corral.errors import Aborted, CorralError, DamagedGeneration
 from corral.lock.platforms import machine_platform
@@ -15,6 +15,10 @@ from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
 from corral.values import frozen, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from corral.context import Confirm
 
 
 def fix(ctx: ChangeContext, ref: EnvRef, adopt: bool = False) -> DoctorResult:

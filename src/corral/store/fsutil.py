@@ -6,7 +6,10 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing only for annotations: start-up without it (~3 ms)
+    from typing import Any
 
 
 def atomic_write_text(path: Path, text: str) -> None:

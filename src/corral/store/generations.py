@@ -6,7 +6,6 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 from corral import layout
 from corral.errors import CorralError, DamagedGeneration, DamagedHistory, IncompleteChange
@@ -18,6 +17,8 @@ from corral.store.prefix import GENERATION_FILE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from corral.record import GenerationRecord
 
 HISTORY_FILE = layout.HISTORY_FILE
