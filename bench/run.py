@@ -22,6 +22,12 @@ HERE = Path(__file__).resolve().parent
 SPECS = ["python", "platformdirs", "filelock", "bulk"]
 
 
+def console_script() -> str | None:
+    """The `corral` pip installed beside this interpreter (or on PATH)."""
+    beside = Path(sys.executable).parent / "corral"
+    return str(beside) if beside.is_file() else shutil.which("corral")
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser()
@@ -78,11 +84,19 @@ def main() -> None:
         flip()
         rollback += time_command([*corral, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=env, repeat=1)
     print(row("corral rollback (whole command)", rollback))
+    corral_bin = console_script()
+    if corral_bin:  # what a user types: the console script (no runpy, as `python -m corral` has)
+        scripted = []
+        for _ in range(args.repeat):
+            flip()
+            scripted += time_command(
+                [corral_bin, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=env, repeat=1
+            )
+        print(row("corral rollback (console script)", scripted))
 
     print("\n3. start-up")
     print(row("python -c pass", time_command([sys.executable, "-c", "pass"], env=env, repeat=args.repeat * 3)))
     print(row("corral --version", time_command([*corral, "--version"], env=env, repeat=args.repeat * 3)))
-    corral_bin = shutil.which("corral")
     if corral_bin:
         print(
             row(

@@ -54,9 +54,9 @@ def assert_consistent(corral: Corral, name: str) -> dict[str, object]:
 # history.json (written as text, one entry a line).
 WRITES = [
     *(f"corral.store.generations:atomic_write_json:{{kind}}:{n}" for n in (1, 2, 3)),
-    "corral.store.generations:atomic_write_text:{kind}:1",
+    "corral.store.history:atomic_write_text:{kind}:1",
 ]
-POINTS = [*WRITES, "corral.store.generations:switch:{kind}:1", "corral.store.generations:append_history:{kind}:1"]
+POINTS = [*WRITES, "corral.store.generations:switch:{kind}:1", "corral.store.history:append:{kind}:1"]
 
 
 @pytest.mark.parametrize("kind", ["enospc", "interrupt"])
@@ -99,7 +99,7 @@ def test_a_fault_at_any_write_leaves_the_old_or_the_new_generation_never_a_delet
 def test_an_interrupted_rollback_is_recorded_as_a_rollback(corral: Corral, channel: Path) -> None:
     assert corral("create", "-n", "r", "-c", str(channel), "liba", "-y").code == 0
     assert corral("install", "-n", "r", "app", "-y").code == 0
-    res = with_fault(corral, "corral.store.generations:append_history:interrupt:1", "rollback", "-n", "r", "-y")
+    res = with_fault(corral, "corral.store.history:append:interrupt:1", "rollback", "-n", "r", "-y")
     assert res.code == 130 and "is now on generation 1" in res.err, res.err
     state = assert_consistent(corral, "r")
     assert state["generation"] == 1

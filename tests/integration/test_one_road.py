@@ -129,6 +129,8 @@ def test_a_damaged_history_is_refused_and_doctor_writes_it_again(corral: Corral,
         assert "history of environment 'h' is damaged" in res.err and str(history) in res.err, res.err
         assert "corral doctor -n h --fix" in res.err and "Traceback" not in res.err
     assert sorted(p.name for p in history.parent.iterdir() if p.name.isdigit()) == ["1", "2"]  # nothing deleted
+    listed = corral("env", "list", "--json")  # the other environments' listing does not fail with it
+    assert listed.code == 0 and "h" in {e["name"] for e in listed.json()["result"]["environments"]}, listed.out
     assert json.loads(corral("history", "-n", "h", "--json").out)["error"]["code"] == "damaged-history"
     diagnosis = corral("doctor", "-n", "h", "--json").json()["result"]
     assert diagnosis["environments"][0]["counts"]["damaged-history"] == 1

@@ -11,6 +11,7 @@ from corral.models import EnvSpec, HistoryEntry
 from corral.record import GenerationRecord
 from corral.settings import Settings
 from corral.store import generations as gens
+from corral.store import history
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, all_envs, env_ref
 
@@ -32,7 +33,7 @@ def make_generation(ref: EnvRef, number: int, files: dict[str, str] | None = Non
 
 def switch_and_record(ref: EnvRef, number: int) -> None:
     gens.switch(ref, number)
-    gens.append_history(ref, HistoryEntry(number, gens.now(), "install", "test"))
+    history.append(ref, HistoryEntry(number, gens.now(), "install", "test"))
 
 
 def settings(tmp_path: Path) -> Settings:
@@ -47,7 +48,7 @@ def test_switch_is_a_symlink_swap_and_history_records_it(tmp_path: Path) -> None
         switch_and_record(ref, n)
     assert os.readlink(ref.link) == str(ref.home / "2")
     assert gens.current_generation(ref) == 2
-    assert [e.generation for e in gens.read_history(ref)] == [1, 2]
+    assert [e.generation for e in history.read(ref)] == [1, 2]
     assert gens.next_number(ref) == 3
     gens.switch(ref, 1)
     assert gens.current_generation(ref) == 1
@@ -61,12 +62,12 @@ def test_history_is_one_entry_a_line_and_an_indented_one_still_reads(tmp_path: P
         switch_and_record(ref, n)
     text = (ref.home / "history.json").read_text()
     assert len(text.splitlines()) == 4 and json.loads(text)["schema"] == 1  # head, two entries, tail
-    older = {"schema": 1, "entries": [e.to_dict() for e in gens.read_history(ref)]}
+    older = {"schema": 1, "entries": [e.to_dict() for e in history.read(ref)]}
     (ref.home / "history.json").write_text(json.dumps(older, indent=2))  # as corral wrote it before
-    gens.append_history(ref, HistoryEntry(1, gens.now(), "rollback", "test", previous=2))
-    entries = [(e.generation, e.action) for e in gens.read_history(ref)]
+    history.append(ref, HistoryEntry(1, gens.now(), "rollback", "test", previous=2))
+    entries = [(e.generation, e.action) for e in history.read(ref)]
     assert entries == [(1, "install"), (2, "install"), (1, "rollback")]
-    assert gens.history_generations(ref) == [1, 2, 1]
+    assert history.generations(ref) == [1, 2, 1]
 
 
 def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Path) -> None:
@@ -80,7 +81,7 @@ def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Pat
     gens.switch(ref, 2)
     for damage in ('{"entries": [', '{"entries": [{"time": "x"}]}', '["not", "a", "document"]', "\udcff"):
         (ref.home / "history.json").write_text(damage, errors="surrogateescape")
-        for read in (gens.recover, gens.read_history, gens.next_number):
+        for read in (gens.recover, history.read, gens.next_number):
             try:
                 read(ref)
             except DamagedHistory as exc:
@@ -90,7 +91,7 @@ def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Pat
         assert gens.generation_numbers(ref) == [1, 2, 3]  # recover deleted nothing
     kept = gens.rebuild_history(ref)
     assert kept.read_bytes() == b"\xff"
-    assert gens.history_generations(ref) == [1, 3, 2]  # the current one last, as recover expects
+    assert history.generations(ref) == [1, 3, 2]  # the current one last, as recover expects
     assert gens.recover(ref) == [] and gens.generation_numbers(ref) == [1, 2, 3]
 
 
@@ -119,7 +120,7 @@ def test_recover_removes_unfinished_work_and_repairs_history(tmp_path: Path) -> 
     notes = gens.recover(ref)
     assert not stray.exists()
     assert gens.generation_numbers(ref) == [1, 3]
-    assert [e.generation for e in gens.read_history(ref)] == [1, 3]
+    assert [e.generation for e in history.read(ref)] == [1, 3]
     assert notes
 
 

@@ -13,7 +13,7 @@ from corral.errors import (
 )
 from corral.models import HistoryEntry, Plan
 from corral.store import generations as gens
-from corral.store import locking
+from corral.store import history, locking
 from corral.store.envs import EnvRef, require_absent, require_existing
 from corral.store.fsutil import remove_tree, trash_then_remove
 from corral.values import frozen, replace
@@ -108,7 +108,7 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
                 )
             target = older[-1]
         if target not in available:
-            known = set(gens.history_generations(ref))
+            known = set(history.generations(ref))
             why = "was deleted (only the newest generations are kept)" if target in known else "does not exist"
             raise GenerationNotFound(
                 f"generation {target} of {ref.label} {why}",
@@ -187,9 +187,9 @@ def rename(ctx: ChangeContext, ref: EnvRef, new: EnvRef, active: EnvRef | None) 
         require_absent(new)
         number = require_current(ref)
         record = gens.read_record(ref, number)
-        history = gens.read_history(ref)
+        entries = history.read(ref)
         if not ctx.options.dry_run:
-            gens.write_history(new, history)
+            history.write(new, entries)
         from corral.frozen import apply_record
 
         try:

@@ -7,9 +7,11 @@ from typing import Any
 
 from corral import __version__
 from corral.context import env_label, require_current
+from corral.errors import DamagedHistory
 from corral.models import EnvInfo, HistoryEntry, PackageInfo, pypi_name, spec_name
 from corral.settings import Settings
 from corral.store import generations as gens
+from corral.store import history as switches  # `history` is this module's use case
 from corral.store import locking
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, all_envs, require_existing
@@ -111,9 +113,12 @@ def list_envs(settings: Settings) -> list[EnvInfo]:
     """Every environment with its current generation and times."""
     out = []
     for ref in all_envs(settings):
-        history = gens.read_history(ref)
+        try:
+            entries: list[HistoryEntry] | None = switches.read(ref)
+        except DamagedHistory:  # listed all the same: the other commands on it name the damage and the repair
+            entries = None
         current = gens.current_generation(ref)
-        if current is None and not history and not gens.generation_numbers(ref):
+        if current is None and entries == [] and not gens.generation_numbers(ref):
             continue  # a create killed before its first generation: not an environment (recover removes it)
         out.append(
             EnvInfo(
@@ -122,7 +127,7 @@ def list_envs(settings: Settings) -> list[EnvInfo]:
                 generation=current,
                 generations=tuple(gens.generation_numbers(ref)),
                 created=gens.env_created(ref),
-                updated=history[-1].time if history else "",
+                updated=entries[-1].time if entries else "",
                 healthy_link=current is not None,
             )
         )
@@ -151,7 +156,7 @@ class History:
 def history(settings: Settings, ref: EnvRef) -> History:
     """The environment's history."""
     require_existing(ref)
-    entries = gens.read_history(ref)
+    entries = switches.read(ref)
     current = gens.current_generation(ref)
     if current is not None and (not entries or entries[-1].generation != current):
         # A switch whose recording was cut short (a kill, a full disk): record it now, as any change would.
@@ -159,7 +164,7 @@ def history(settings: Settings, ref: EnvRef) -> History:
 
         with locking.held(ref.lock_file, ref.label, settings.lock_timeout, NullReporter()):
             gens.recover(ref)
-        entries, current = gens.read_history(ref), gens.current_generation(ref)
+        entries, current = switches.read(ref), gens.current_generation(ref)
     return History(
         env=env_label(ref),
         current=current,

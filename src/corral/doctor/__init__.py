@@ -14,6 +14,7 @@ from corral.lock.platforms import machine_platform
 from corral.preflight import owned_extra_files
 from corral.settings import Settings
 from corral.store import generations as gens
+from corral.store import history
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef, require_existing
 from corral.values import frozen
@@ -107,7 +108,7 @@ def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
     label = env_label(ref)
     problems: list[Problem] = []
     try:
-        gens.read_history(ref)
+        history.read(ref)
     except DamagedHistory as exc:
         problems.append(Problem("damaged-history", "", exc.details[0], exc.message))
     current = gens.current_generation(ref)

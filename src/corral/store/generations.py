@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
 from corral import layout
-from corral.errors import CorralError, DamagedGeneration, DamagedHistory, IncompleteChange
+from corral.errors import CorralError, DamagedGeneration, IncompleteChange
 from corral.models import Change, HistoryEntry
+from corral.store import history
 from corral.store.children import reap
 from corral.store.envs import ENV_FILE, EnvRef
-from corral.store.fsutil import atomic_write_json, atomic_write_text, read_json, remove_tree, trash_then_remove
+from corral.store.fsutil import atomic_write_json, read_json, remove_tree, trash_then_remove
 from corral.store.prefix import GENERATION_FILE
 
 TYPE_CHECKING = False
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from corral.record import GenerationRecord
 
-HISTORY_FILE = layout.HISTORY_FILE
 NUMBERS_FILE = layout.NUMBERS_FILE  # the highest generation number ever handed to a build
 PENDING_FILE = layout.PENDING_FILE  # the history entry of a switch under way (recover finishes it)
 SCHEMA = 1
@@ -61,7 +60,7 @@ def next_number(ref: EnvRef) -> int:
     A killed build's generation is deleted by `recover`, but a process it left behind (a uv that
     outlived its corral) may still write to that path: a later build must never be put there.
     """
-    known = generation_numbers(ref) + history_generations(ref) + [_reserved(ref)]
+    known = generation_numbers(ref) + history.generations(ref) + [_reserved(ref)]
     return max(known, default=0) + 1
 
 
@@ -184,7 +183,7 @@ def switch_recorded(ref: EnvRef, entry: HistoryEntry) -> None:
             pending.unlink(missing_ok=True)
         raise
     try:
-        append_history(ref, entry)
+        history.append(ref, entry)
         pending.unlink(missing_ok=True)
     except BaseException as exc:
         raise incomplete(ref, entry.generation, exc) from exc
@@ -210,77 +209,15 @@ def incomplete(ref: EnvRef, number: int, exc: BaseException) -> IncompleteChange
     return error
 
 
-def read_history(ref: EnvRef) -> list[HistoryEntry]:
-    """Every switch of the environment's link, oldest first."""
-    try:
-        return [HistoryEntry.from_dict(e) for e in _history_dicts(ref)]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _damaged_history(ref, f"an entry lacks a field or holds the wrong type ({exc})") from None
-
-
-def history_generations(ref: EnvRef) -> list[int]:
-    """The generation of each history entry, oldest first, without building the entries (recover runs every command)."""
-    return [int(e["generation"]) for e in _history_dicts(ref)]
-
-
-def _history_dicts(ref: EnvRef) -> list[dict[str, Any]]:
-    """The entries as written; a damaged file is an error: recover would otherwise delete generations it lost."""
-    path = ref.home / HISTORY_FILE
-    try:
-        data = read_json(path)
-    except FileNotFoundError:
-        return []
-    except UnicodeDecodeError:
-        raise _damaged_history(ref, "the file is not UTF-8 text") from None
-    except ValueError as exc:  # JSON syntax
-        raise _damaged_history(ref, f"not valid JSON ({exc})") from None
-    entries = data.get("entries") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not all(
-        isinstance(e, dict) and type(e.get("generation")) is int for e in entries
-    ):
-        raise _damaged_history(ref, "not a list of entries, each with its generation number")
-    return entries
-
-
-def _damaged_history(ref: EnvRef, reason: str) -> DamagedHistory:
-    return DamagedHistory(
-        f"the history of {ref.label} is damaged: {reason}; corral will not guess which generations it holds",
-        hint=f"`corral doctor {ref.flag} --fix` writes it again from the generations' own records"
-        " (and keeps the damaged file beside it)",
-        details=[str(ref.home / HISTORY_FILE)],
-    )
-
-
 def rebuild_history(ref: EnvRef) -> Path:
     """Replace a damaged history with one entry per generation, from each one's record; return where the old file went.
 
     Rollbacks recorded only in the damaged file are lost (a record says how its generation was
     made, not when it was switched back to); the current generation is last, as recover expects.
     """
-    path = ref.home / HISTORY_FILE
-    kept = path.with_name(f"{HISTORY_FILE}.damaged-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
-    os.replace(path, kept)
     current = current_generation(ref)
     numbers = [n for n in generation_numbers(ref) if n != current] + ([current] if current is not None else [])
-    _write_history_dicts(ref, [_recorded_entry(ref, n).to_dict() for n in numbers])
-    return kept
-
-
-def write_history(ref: EnvRef, entries: list[HistoryEntry]) -> None:
-    """Replace the environment's history (a renamed environment carries its old one)."""
-    ref.home.mkdir(parents=True, exist_ok=True)
-    _write_history_dicts(ref, [e.to_dict() for e in entries])
-
-
-def append_history(ref: EnvRef, entry: HistoryEntry) -> None:
-    """Add an entry (the file is rewritten atomically; the old entries are copied as read, not rebuilt)."""
-    _write_history_dicts(ref, [*_history_dicts(ref), entry.to_dict()])
-
-
-def _write_history_dicts(ref: EnvRef, entries: list[dict[str, Any]]) -> None:
-    """One entry a line: json's C encoder (an indented document takes its pure-Python one, ~5x slower)."""
-    lines = ",\n".join(json.dumps(e, sort_keys=True) for e in entries)
-    atomic_write_text(ref.home / HISTORY_FILE, f'{{"entries": [\n{lines}\n], "schema": {SCHEMA}}}\n')
+    return history.replace_damaged(ref, [_recorded_entry(ref, n) for n in numbers])
 
 
 def collect_garbage(ref: EnvRef, keep: int) -> list[int]:
@@ -339,10 +276,10 @@ def recover(ref: EnvRef) -> list[str]:
         for entry in ref.link.parent.glob(f".{ref.link.name}.corral-tmp-*"):
             entry.unlink()
     current = current_generation(ref)
-    history = history_generations(ref)
-    known = set(history)
-    if current is not None and (not history or history[-1] != current):
-        append_history(ref, _lost_entry(ref, current))
+    recorded = history.generations(ref)
+    known = set(recorded)
+    if current is not None and (not recorded or recorded[-1] != current):
+        history.append(ref, _lost_entry(ref, current))
         known.add(current)
         notes.append(f"recorded the switch to generation {current} in history")
     (ref.home / PENDING_FILE).unlink(missing_ok=True)
