@@ -89,6 +89,16 @@ def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Pat
             else:
                 raise AssertionError(f"{read.__name__} read {damage!r}")
         assert gens.generation_numbers(ref) == [1, 2, 3]  # recover deleted nothing
+    (ref.home / "history.json").unlink()
+    (ref.home / "history.json").mkdir()  # not even a file: named the same way
+    try:
+        history.read(ref)
+    except DamagedHistory as exc:
+        assert "cannot be read" in exc.message
+    else:
+        raise AssertionError("a directory read as a history")
+    (ref.home / "history.json").rmdir()
+    (ref.home / "history.json").write_bytes(b"\xff")
     kept = gens.rebuild_history(ref)
     assert kept.read_bytes() == b"\xff"
     assert history.generations(ref) == [1, 3, 2]  # the current one last, as recover expects

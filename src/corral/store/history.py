@@ -49,6 +49,8 @@ def _dicts(ref: EnvRef) -> list[dict[str, Any]]:
         raise _damaged(ref, "the file is not UTF-8 text") from None
     except ValueError as exc:  # JSON syntax
         raise _damaged(ref, f"not valid JSON ({exc})") from None
+    except OSError as exc:  # a directory in its place, no permission to read it
+        raise _damaged(ref, f"it cannot be read ({exc.strerror or exc})") from None
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not all(
         isinstance(e, dict) and type(e.get("generation")) is int for e in entries
