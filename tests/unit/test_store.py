@@ -67,6 +67,7 @@ def test_history_is_one_entry_a_line_and_an_indented_one_still_reads(tmp_path: P
     history.append(ref, HistoryEntry(1, gens.now(), "rollback", "test", previous=2))
     entries = [(e.generation, e.action) for e in history.read(ref)]
     assert entries == [(1, "install"), (2, "install"), (1, "rollback")]
+    assert len((ref.home / "history.json").read_text().splitlines()) == 5  # rewritten one entry a line
     assert history.generations(ref) == [1, 2, 1]
 
 

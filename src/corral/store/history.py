@@ -75,14 +75,32 @@ def write(ref: EnvRef, entries: list[HistoryEntry]) -> None:
 
 
 def append(ref: EnvRef, entry: HistoryEntry) -> None:
-    """Add an entry (the file is rewritten atomically; the old entries are copied as read, not rebuilt)."""
-    _write_dicts(ref, [*_dicts(ref), entry.to_dict()])
+    """Add an entry, the file rewritten atomically; the old entries are copied as text, neither parsed nor encoded.
+
+    Callers hold the lock and have run `recover`, which read (and so checked) the file. A history
+    written before it was one entry a line is rewritten in that form on its first append.
+    """
+    path = ref.home / HISTORY_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        text = ""
+    if text.startswith(_HEAD) and text.endswith(_TAIL):
+        body = text[len(_HEAD) : -len(_TAIL)]
+        line = json.dumps(entry.to_dict(), sort_keys=True)
+        atomic_write_text(path, _HEAD + (f"{body},\n{line}" if body else line) + _TAIL)
+    else:
+        _write_dicts(ref, [*_dicts(ref), entry.to_dict()])
+
+
+_HEAD = '{"entries": [\n'
+_TAIL = f'\n], "schema": {SCHEMA}}}\n'
 
 
 def _write_dicts(ref: EnvRef, entries: list[dict[str, Any]]) -> None:
     """One entry a line: json's C encoder (an indented document takes its pure-Python one, ~5x slower)."""
     lines = ",\n".join(json.dumps(e, sort_keys=True) for e in entries)
-    atomic_write_text(ref.home / HISTORY_FILE, f'{{"entries": [\n{lines}\n], "schema": {SCHEMA}}}\n')
+    atomic_write_text(ref.home / HISTORY_FILE, _HEAD + lines + _TAIL)
 
 
 def replace_damaged(ref: EnvRef, entries: list[HistoryEntry]) -> Path:
