@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from corral.errors import ConfigError
+from corral.locations import parsed_config_dir
 
 # .condarc key -> corral setting
 SHARED = {
@@ -88,7 +89,7 @@ def read_condarc(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, 
     sources: dict[str, str] = {}
     final: set[str] = set()
     for path in files:
-        data, marked = _load(path)
+        data, marked = _load(path, Path(parsed_config_dir(environ)))
         for key, value in data.items():
             if (key not in SHARED and key != "default_channels") or key in final:
                 continue
@@ -129,22 +130,35 @@ def _priority(value: str, source: str) -> str:
     )
 
 
-def _load(path: Path) -> tuple[dict[str, Any], set[str]]:
-    import yaml
-
+def _load(path: Path, parsed: Path) -> tuple[dict[str, Any], set[str]]:
+    """The file's settings (from its kept JSON copy when read before: no PyYAML import) and its `#!final` keys."""
+    from corral.keptparse import parse_kept
     from corral.textfile import read_text
 
     try:
         text = read_text(path)
-        data = yaml.safe_load(text) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(
-            f"cannot read conda's config file {path}: {getattr(exc, 'strerror', None) or exc}",
-            hint="fix the file (conda would refuse it too), or move it aside",
-        ) from exc
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or str(exc)) from exc
+    data = parse_kept(text, lambda t: _yaml(t, path), parsed) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"conda's config file {path} is not a mapping of settings", hint="fix the file")
     return data, set(_FINAL.findall(text))
+
+
+def _yaml(text: str, path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise _unreadable(path, str(exc)) from exc
+
+
+def _unreadable(path: Path, reason: str) -> ConfigError:
+    return ConfigError(
+        f"cannot read conda's config file {path}: {reason}",
+        hint="fix the file (conda would refuse it too), or move it aside",
+    )
 
 
 def _expanded_value(value: Any, environ: Mapping[str, str]) -> Any:

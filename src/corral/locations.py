@@ -26,12 +26,30 @@ def default_root(environ: Mapping[str, str] | None = None) -> str:
     return _user_dir("data", os.environ if environ is None else environ)
 
 
+def parsed_config_dir(environ: Mapping[str, str]) -> str:
+    """Config files (.condarc, config.toml) read before, as JSON (keptparse): in the user cache dir, since the
+    store's root is only known once they are read."""
+    return os.path.join(_user_dir("cache", environ), "parsed-config")
+
+
+_XDG = {
+    "config": ("XDG_CONFIG_HOME", ".config"),
+    "data": ("XDG_DATA_HOME", ".local/share"),
+    "cache": ("XDG_CACHE_HOME", ".cache"),
+}
+
+
 def _user_dir(kind: str, environ: Mapping[str, str]) -> str:
     """XDG dirs on Linux without importing platformdirs (8 ms of start-up); platformdirs elsewhere."""
     if sys.platform.startswith("linux"):
-        var, fallback = ("XDG_CONFIG_HOME", ".config") if kind == "config" else ("XDG_DATA_HOME", ".local/share")
+        var, fallback = _XDG[kind]
         base = environ.get(var, "").strip()
         return os.path.join(base if os.path.isabs(base) else os.path.join(os.path.expanduser("~"), fallback), "corral")
     import platformdirs
 
-    return str(platformdirs.user_config_dir("corral") if kind == "config" else platformdirs.user_data_dir("corral"))
+    found = {
+        "config": platformdirs.user_config_dir,
+        "data": platformdirs.user_data_dir,
+        "cache": platformdirs.user_cache_dir,
+    }
+    return str(found[kind]("corral"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from corral import layout
 from corral.errors import ConfigError
-from corral.locations import default_config_file, default_root
+from corral.locations import default_config_file, default_root, parsed_config_dir
 from corral.textfile import read_text
 from corral.values import field, field_names, frozen, replace
 
@@ -128,7 +128,7 @@ def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Setti
 
     values, sources = read_condarc(environ)  # conda's .condarc files: below corral's own config
     config_file = Path(default_config_file(environ))
-    for key, value in _read_config(config_file).items():
+    for key, value in _read_config(config_file, environ).items():
         values[key] = value
         sources[key] = str(config_file)
     for var, key in _ENV_VARS.items():
@@ -144,20 +144,17 @@ def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Setti
     return replace(settings, sources=sources)
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def _read_config(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The config file's settings (from its kept JSON copy when read before: no tomllib import)."""
     if not path.is_file():
         return {}
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
+    from corral.keptparse import parse_kept
+
     try:
-        data = tomllib.loads(read_text(path))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read the config file {path}: {getattr(exc, 'strerror', None) or exc}",
-            hint="fix the file or point $CORRAL_CONFIG elsewhere",
-        ) from exc
+        text = read_text(path)
+    except OSError as exc:
+        raise _unreadable_config(path, exc.strerror or str(exc)) from exc
+    data = parse_kept(text, lambda t: _toml(t, path), Path(parsed_config_dir(environ)))
     known = set(field_names(Settings)) - {"config_file", "sources"}
     out = {}
     for key, value in data.items():
@@ -169,6 +166,23 @@ def _read_config(path: Path) -> dict[str, Any]:
             )
         out[name] = value
     return out
+
+
+def _toml(text: str, path: Path) -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _unreadable_config(path, str(exc)) from exc
+
+
+def _unreadable_config(path: Path, reason: str) -> ConfigError:
+    return ConfigError(
+        f"cannot read the config file {path}: {reason}", hint="fix the file or point $CORRAL_CONFIG elsewhere"
+    )
 
 
 def _coerce(values: dict[str, Any], sources: Mapping[str, str]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from corral import keptparse
 from corral.errors import LockError, SpecError
 from corral.lock import lockfile, platforms
 from corral.lock.lockfile import Artifact, CondaEntry, Lock, LockedPlatform, PypiEntry
@@ -95,7 +96,7 @@ def test_a_lock_read_before_is_checked_from_its_kept_json_copy(tmp_path: Path, m
     assert "s3cret" in secret.read_text()
     lockfile.load(secret, tmp_path / "kept-secret")
     assert not list((tmp_path / "kept-secret").glob("*.json"))
-    monkeypatch.setattr(lockfile, "_KEPT", 2)
+    monkeypatch.setattr(keptparse, "KEEP", 2)
     for number in range(3):
         path.write_text(lockfile.dumps(_lock(EnvSpec(channels=("c",), specs=(f"pkg{number}",)))))
         lockfile.load(path, parsed)

@@ -7,7 +7,6 @@ sorted entries, so the same inputs give the same bytes and a change shows as a s
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -140,21 +139,9 @@ def load(path: Path, parsed: Path | None = None) -> Lock:
         raise LockError(
             f"cannot read lock file {path}: {exc.strerror or exc}", hint="give the path of a corral.lock"
         ) from exc
-    kept = None
-    if parsed is not None:
-        import hashlib
+    from corral.keptparse import parse_kept
 
-        kept = parsed / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}.json"
-        try:
-            with open(kept, encoding="utf-8") as handle:
-                return from_dict(json.load(handle), str(path))
-        except (OSError, ValueError):
-            pass  # not read before (or a damaged copy): parse the YAML
-    data = _yaml_document(text, path)
-    lock = from_dict(data, str(path))
-    if kept is not None:
-        _keep(kept, data)
-    return lock
+    return from_dict(parse_kept(text, lambda t: _yaml_document(t, path), parsed), str(path))
 
 
 def _yaml_document(text: str, path: Path) -> Any:
@@ -171,31 +158,6 @@ def _yaml_document(text: str, path: Path) -> Any:
             f"{path}{where}: the lock file is not valid YAML ({getattr(exc, 'problem', exc)})",
             hint="a lock is written by `corral lock`; make it again rather than editing it",
         ) from exc
-
-
-_KEPT = 64  # parsed locks kept; the oldest go first
-
-
-def _keep(kept: Path, data: Any) -> None:
-    """Keep a checked lock document as JSON, when JSON holds it exactly (no dates, only string keys).
-
-    A lock whose URLs carry credentials (someone wrote them in) is never kept: the store holds no secret.
-    """
-    from corral.redact import redact
-
-    try:
-        encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        if json.loads(encoded) != data or redact(encoded) != encoded:
-            return
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
-        tmp.write_text(encoded, encoding="utf-8")
-        os.replace(tmp, kept)  # a cache: readers see the whole copy or none; no fsync needed
-        others = sorted(kept.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-        for old in others[:-_KEPT]:
-            old.unlink()
-    except (OSError, TypeError, ValueError):
-        pass  # a cache: a lock that cannot be kept is parsed again next time
 
 
 _MAYBE_ALIAS = re.compile(r"(?:^|[\s,\[{:-])[&*][^\s,\[\]{}]")

@@ -1,0 +1,62 @@
+"""Documents parsed once and kept as JSON, named by the sha256 of their text: start-up without PyYAML or tomllib.
+
+Importing PyYAML costs ~15 ms here and tomllib (with typing) ~5 ms: more than the rest of
+reading a small file, and paid by every command once a user has a ~/.condarc or a config.toml.
+A text read before is loaded from its JSON copy instead; a changed text is a new name, so a copy
+is never stale. Only a document JSON holds exactly is kept (no dates, only string keys), and
+never one that carries credentials (a URL's user:password, a conda token): a cache is no place
+for a secret. Copies are private to the user (0600), and only the newest `KEEP` of a folder stay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+KEEP = 64  # copies kept in a folder; the oldest go first
+
+
+def parse_kept(text: str, parse: Callable[[str], Any], folder: Path | None) -> Any:
+    """`parse(text)`, or the kept JSON copy of an earlier parse of the same text in `folder` (None: no copies).
+
+    `parse` raises for a text it refuses; nothing is kept then, so the refusal repeats each time.
+    """
+    if folder is None:
+        return parse(text)
+    import hashlib
+
+    kept = folder / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}.json"
+    try:
+        with open(kept, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        pass  # not read before (or a damaged copy): parse the text
+    data = parse(text)
+    _keep(kept, data)
+    return data
+
+
+def _keep(kept: Path, data: Any) -> None:
+    from corral.redact import redact
+
+    try:
+        encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        if json.loads(encoded) != data or redact(encoded) != encoded:
+            return
+        kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(encoded)
+        os.replace(tmp, kept)  # a cache: readers see the whole copy or none; no fsync needed
+        others = sorted(kept.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        for old in others[:-KEEP]:
+            old.unlink()
+    except (OSError, TypeError, ValueError):
+        pass  # a cache: a document that cannot be kept is parsed again next time
