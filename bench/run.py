@@ -4,7 +4,8 @@
 
 1. warm-cache create of the same environment: corral CLI vs py-rattler alone (same channel, specs, cache)
    (the two run in turn, each pair on the same machine state);
-2. rollback of an environment of 2,000+ files (`python -m corral`, and the console script);
+2. rollback of an environment of 2,000+ files (`python -m corral`, the console script, and with a
+   ~/.condarc and a config.toml as most users have);
 3. `corral --version` vs `python -c pass`.
 """
 
@@ -112,6 +113,24 @@ def main() -> None:
                 [corral_bin, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=env, repeat=1
             )
         print(row("corral rollback (console script)", scripted))
+    # As most conda users have it: a ~/.condarc, and a config file of corral's own.
+    home = work / "home"
+    home.mkdir()
+    (home / ".condarc").write_text("channels:\n  - conda-forge\nchannel_priority: strict\n")
+    (root / "config.toml").write_text('link-scripts = "run"\n')
+    habits = {
+        **env,
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "CORRAL_CONFIG": str(root / "config.toml"),
+    }
+    with_files = []
+    for _ in range(args.repeat):
+        flip()
+        with_files += time_command(
+            [*corral, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=habits, repeat=1
+        )
+    print(row("corral rollback (with ~/.condarc, config.toml)", with_files))
 
     print("\n3. start-up")
     print(row("python -c pass", time_command([sys.executable, "-c", "pass"], env=env, repeat=args.repeat * 3)))
