@@ -99,20 +99,6 @@ def main() -> None:
     def flip() -> None:
         state["to"] = 2 if state["to"] == 1 else 1
 
-    rollback = []
-    for _ in range(args.repeat):
-        flip()
-        rollback += time_command([*corral, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=env, repeat=1)
-    print(row("corral rollback (whole command)", rollback))
-    corral_bin = console_script()
-    if corral_bin:  # what a user types: the console script (no runpy, as `python -m corral` has)
-        scripted = []
-        for _ in range(args.repeat):
-            flip()
-            scripted += time_command(
-                [corral_bin, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=env, repeat=1
-            )
-        print(row("corral rollback (console script)", scripted))
     # As most conda users have it: a ~/.condarc, and a config file of corral's own.
     home = work / "home"
     home.mkdir()
@@ -124,13 +110,19 @@ def main() -> None:
         "XDG_CACHE_HOME": str(home / ".cache"),
         "CORRAL_CONFIG": str(root / "config.toml"),
     }
-    with_files = []
-    for _ in range(args.repeat):
-        flip()
-        with_files += time_command(
-            [*corral, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"], env=habits, repeat=1
-        )
-    print(row("corral rollback (with ~/.condarc, config.toml)", with_files))
+    corral_bin = console_script()
+    ways = {"corral rollback (whole command)": (corral, env)}
+    if corral_bin:  # what a user types: the console script (no runpy, as `python -m corral` has)
+        ways["corral rollback (console script)"] = ([corral_bin], env)
+    ways["corral rollback (with ~/.condarc, config.toml)"] = (corral, habits)
+    times: dict[str, list[float]] = {label: [] for label in ways}
+    for _ in range(args.repeat):  # the ways in turn, as for create
+        for label, (command, environ) in ways.items():
+            flip()
+            argv = [*command, "rollback", "-n", "warm", "--to", str(state["to"]), "-y"]
+            times[label] += time_command(argv, env=environ, repeat=1)
+    for label, measured in times.items():
+        print(row(label, measured))
 
     print("\n3. start-up")
     print(row("python -c pass", time_command([sys.executable, "-c", "pass"], env=env, repeat=args.repeat * 3)))
