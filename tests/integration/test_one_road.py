@@ -117,6 +117,26 @@ def test_a_damaged_generation_record_is_refused_not_read_as_an_empty_request(cor
     assert listed == {"liba", "app"}
 
 
+def test_a_damaged_conda_meta_record_is_named_and_doctor_rebuilds_from_the_generations_record(
+    corral: Corral, channel: Path
+) -> None:
+    # conda-meta/NAME.json cut short (a full disk, an editor): named with its file, never an internal error
+    assert corral("create", "-n", "m", "-c", str(channel), "liba", "app", "-y").code == 0
+    (meta,) = (corral.link("m").resolve() / "conda-meta").glob("liba-*.json")
+    meta.write_text(meta.read_text()[:50])
+    for args in (("list", "-n", "m"), ("install", "-n", "m", "oldapp", "-y"), ("update", "-n", "m", "-y")):
+        res = corral(*args)
+        assert res.code == 1, (args, res.out)
+        assert f"conda-meta record {meta.name}" in res.err and "is damaged" in res.err, res.err
+        assert "corral doctor --fix" in res.err and "internal error" not in res.err and "Traceback" not in res.err
+    diagnosis = corral("doctor", "-n", "m", "--json").json()["result"]["environments"][0]
+    assert diagnosis["counts"]["damaged-record"] == 1 and diagnosis["problems"][0]["path"] == str(meta)
+    fixed = corral("doctor", "-n", "m", "--fix", "-y")
+    assert fixed.code == 0, fixed.out + fixed.err
+    listed = {p["name"] for p in corral("list", "-n", "m", "--json").json()["result"]["packages"]}
+    assert listed == {"liba", "app"}  # rebuilt from generation.json's locked platform, the one road
+
+
 def test_a_damaged_history_is_refused_and_doctor_writes_it_again(corral: Corral, channel: Path) -> None:
     # recover deletes the generations history does not know: a history read as empty would lose them
     assert corral("create", "-n", "h", "-c", str(channel), "liba", "-y").code == 0

@@ -143,6 +143,22 @@ def test_recover_removes_a_create_that_never_finished(tmp_path: Path) -> None:
     assert not ref.home.exists() and not ref.exists()
 
 
+def test_a_damaged_conda_meta_record_is_refused_naming_its_file(tmp_path: Path) -> None:
+    from corral.errors import DamagedGeneration
+
+    ref = env_ref(settings(tmp_path), name="e")
+    prefix = make_generation(ref, 1)
+    meta = prefix / "conda-meta" / "a-1-0.json"
+    for damage in (b'{"name": "a", "fil', b"\xff\xfe", b"[1, 2]", b'{"version": "1"}', b'{"name": "a", "files": "x"}'):
+        meta.write_bytes(damage)
+        try:
+            pfx.read_records(prefix)
+        except DamagedGeneration as exc:
+            assert exc.details == [str(meta)] and "a-1-0.json" in exc.message and "doctor --fix" in (exc.hint or "")
+        else:
+            raise AssertionError(f"read {damage!r}")
+
+
 def test_path_envs_are_listed_with_named_ones(tmp_path: Path) -> None:
     s = settings(tmp_path)
     named = env_ref(s, name="b")

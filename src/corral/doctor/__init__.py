@@ -124,7 +124,11 @@ def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
     except DamagedGeneration as exc:
         problem = Problem("damaged-record", "", str(prefix / pfx.GENERATION_FILE), exc.message)
         return Diagnosis(label, str(ref.link), current, (*problems, problem))
-    records = pfx.read_records(prefix)
+    try:
+        records = pfx.read_records(prefix)
+    except DamagedGeneration as exc:  # a conda-meta record: the generation's own record still holds the lock
+        problem = Problem("damaged-record", "", exc.details[0], exc.message)
+        return Diagnosis(label, str(ref.link), current, (*problems, problem))
     hasher = checks.Hasher()
     installed = pydists.installed(prefix)
     provided = conda_provided(prefix, records) if records else {}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from corral import layout
 from corral.channels import channel_display
+from corral.errors import DamagedGeneration
 from corral.models import PackageInfo
 
 TYPE_CHECKING = False
@@ -46,9 +47,30 @@ def read_records(prefix: Path) -> list[dict[str, Any]]:
             key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
             record = _READ.get(key)
             if record is None:
-                record = _READ[key] = json.load(handle)
+                record = _READ[key] = _parsed(handle, path)
         records.append(record)
     return records
+
+
+def _parsed(handle: Any, path: Path) -> dict[str, Any]:
+    """One conda-meta record; a damaged one is an error naming the file, never a guess or a traceback."""
+    try:
+        data = json.load(handle)
+    except UnicodeDecodeError:
+        reason = "the file is not UTF-8 text"
+    except ValueError as exc:
+        reason = f"not valid JSON ({exc})"
+    else:
+        files = data.get("files", []) if isinstance(data, dict) else None
+        if isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(files, list):
+            return data
+        reason = "not a conda package record (a mapping with its name and its list of files)"
+    raise DamagedGeneration(
+        f"the conda-meta record {path.name} of {path.parent.parent} is damaged: {reason}",
+        hint="build a fresh generation from the environment's own record with `corral doctor --fix` on it"
+        " (`-n NAME` or `-p PATH`), or go back with `corral rollback`",
+        details=[str(path)],
+    )
 
 
 def record_info(record: dict[str, Any]) -> PackageInfo:
