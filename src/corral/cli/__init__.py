@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # no typing import at run time: every command pays for start-
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the `corral` console script; always ends the process itself."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    args_list = _flags_after_command(list(sys.argv[1:] if argv is None else argv))
     if args_list == ["--version"]:
         from corral import __version__
 
@@ -63,6 +63,31 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     from corral.cli.run import dispatch
 
     _exit(dispatch(args, args_list))
+
+
+_COMMON = frozenset({"-v", "--verbose", "-q", "--quiet", "--json", "--offline"})  # every command's (options.py)
+_GROUPS = frozenset({"env", "pip", "python", "kernel", "shell"})  # commands of two words
+
+
+def _flags_after_command(args: list[str]) -> list[str]:
+    """`corral -v doctor -n x` read as `corral doctor -v -n x`: pip, uv and pixi take such flags before the command.
+
+    argparse knows them only after it (its subparsers), and said `unrecognized arguments: -v` of a
+    flag the usage lists. Only these flags move, only to right after the command's words; `run`
+    keeps its own reading (what follows it may be another program's arguments).
+    """
+    lead = 0
+    while lead < len(args) and args[lead] in _COMMON:
+        lead += 1
+    rest = args[lead:]
+    if not lead or not rest or rest[0].startswith("-") or rest[0] == "run":
+        return args
+    words = 1
+    if rest[0] in _GROUPS and len(rest) > 1 and not rest[1].startswith("-"):
+        words = 2
+        if rest[1] == "config" and len(rest) > 2 and rest[2] == "vars":  # env config vars [list|set|unset]
+            words = 4 if len(rest) > 3 and not rest[3].startswith("-") else 3
+    return [*rest[:words], *args[:lead], *rest[words:]]
 
 
 def _exit(code: int, text: str = "") -> NoReturn:
