@@ -210,8 +210,6 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
     The snapshot (each owned file's inode, size and mtime) is what later changes compare against
     to find hand edits (store/snapshot.py).
     """
-    from corral.pypi import dists
-
     records = pfx.read_records(prefix)
     marker = pfx.mark_externally_managed(prefix, records, label, ref.flag)
     extra = [marker] if marker else []
@@ -221,10 +219,17 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
     extra += pfx.write_pip_shims(prefix, minor, label, ref.flag, [sys.executable, "-m", "corral"], root)
     seen: dict[str, os.stat_result] = {}
     missing = pfx.find_missing(prefix, records, seen)
-    present = {d.name: d for d in dists.installed(prefix)}
-    missing += [f"{e.name}: not installed" for e in record.locked.pypi if e.name not in present]
-    pypi_files = {e.name: dists.record_files(prefix, present[e.name]) for e in record.locked.pypi if e.name in present}
-    _refuse_overwrites(records, [(present[name], files) for name, files in pypi_files.items()])
+    present: dict[str, Any] = {}
+    pypi_files: dict[str, list[str]] = {}
+    if record.locked.pypi:  # a conda-only generation has no PyPI distribution of corral's to check
+        from corral.pypi import dists
+
+        present = {d.name: d for d in dists.installed(prefix)}
+        missing += [f"{e.name}: not installed" for e in record.locked.pypi if e.name not in present]
+        pypi_files = {
+            e.name: dists.record_files(prefix, present[e.name]) for e in record.locked.pypi if e.name in present
+        }
+        _refuse_overwrites(records, [(present[name], files) for name, files in pypi_files.items()])
     if missing:
         raise VerificationError(
             f"the new generation is missing {len(missing)} file(s) or package(s); it was not switched to",
