@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from corral.cli import habits
 from corral.settings import LINK_SCRIPT_CHOICES
@@ -44,6 +44,19 @@ class Parser(argparse.ArgumentParser):
         if extras:
             chosen(self, parsed).error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed
+
+    def error(self, message: str) -> NoReturn:
+        """argparse's usage error; a mistyped command also gets the nearest one (`instal`: did you mean install?)."""
+        head, _, typo = message.partition("invalid choice: ")
+        typo = typo.partition(" (choose from")[0].strip("'")
+        if head == "argument COMMAND: " and typo:  # a subcommand's name (an option's value keeps argparse's text)
+            import difflib
+
+            names = [c for a in self._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices]
+            near = difflib.get_close_matches(typo, names, n=1, cutoff=0.6)
+            if near:
+                message = f"unknown command '{typo}'; did you mean '{near[0]}'? (`{self.prog} --help` lists them all)"
+        super().error(message)
 
 
 def chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
