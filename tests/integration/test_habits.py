@@ -2,7 +2,9 @@
 
 Pinned conda behaviour: with no -n/-p, conda acts on the active environment (CONDA_PREFIX,
 conda/base/context.py `target_prefix`), and `conda env remove` refuses to remove the active one
-("Cannot remove current environment", conda/cli/main_remove.py).
+("Cannot remove current environment", conda/cli/main_remove.py); `conda list --revisions` then
+`conda install --revision N` goes back to revision N (conda/cli/main_install.py, `--revision`), and
+`conda list -f NAME` matches the whole name (conda/cli/main_list.py, `--full-name`: ^NAME$).
 """
 
 from __future__ import annotations
@@ -32,6 +34,31 @@ def test_commands_act_on_the_active_environment(corral: Corral, channel: Path) -
     refused = corral("env", "remove", "-n", "order", "-y", extra_env=active)
     assert refused.code == 2 and "is active in this shell" in refused.err and "corral deactivate" in refused.err
     assert corral.link("order").exists()
+
+
+def test_install_revision_goes_back_and_list_full_name_matches_the_whole_name(
+    corral: Corral, channel: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    own = tmp_path / "own-channel"
+    shutil.copytree(channel, own)
+    assert corral("create", "-n", "rev", "-c", str(own), "liba", "-y").code == 0
+    assert corral("install", "-n", "rev", "app", "-y").code == 0
+    shutil.rmtree(own)  # corral's --revision needs no channel (conda's re-solves, and fails when one is gone)
+    back = corral("install", "-n", "rev", "--revision", "1", "-y")
+    assert back.code == 0, back.err
+    assert "switched from generation 2 to 1" in back.out
+    entries = corral("list", "-n", "rev", "--revisions", "--json").json()["result"]["entries"]
+    assert [e["action"] for e in entries] == ["create", "install", "rollback"]
+    refused = corral("install", "-n", "rev", "--revision", "2", "app")
+    assert refused.code == 2 and "takes no packages" in refused.err and "corral rollback -n rev --to N" in refused.err
+    assert corral("install", "-n", "rev", "--revision", "2", "-y").code == 0
+    names = [p["name"] for p in corral("list", "-n", "rev", "-f", "lib", "--json").json()["result"]["packages"]]
+    assert names == []  # -f: the whole name, where the REGEX alone finds liba
+    names = [p["name"] for p in corral("list", "-n", "rev", "-f", "liba", "--json").json()["result"]["packages"]]
+    assert names == ["liba"]
+    assert [p["name"] for p in corral("list", "-n", "rev", "lib", "--json").json()["result"]["packages"]] == ["liba"]
 
 
 def test_without_an_active_environment_the_hint_names_the_command(corral: Corral) -> None:

@@ -42,6 +42,13 @@ def conda_change(parser: argparse.ArgumentParser, install: bool = False) -> None
             action="store_true",
             help="installed packages do not move; fail instead of trying a flexible solve (as conda)",
         )
+        group.add_argument(
+            "--revision",
+            type=int,
+            metavar="N",
+            help="go back to generation N, as `corral list --revisions` numbers them (corral rollback --to N:"
+            " exact and offline, where conda's re-solves)",
+        )
     group.add_argument("--no-deps", action="store_true", help=argparse.SUPPRESS)
     group.add_argument("--only-deps", action="store_true", help=argparse.SUPPRESS)
     group.add_argument("--force-reinstall", action="store_true", help=argparse.SUPPRESS)

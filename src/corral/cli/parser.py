@@ -234,6 +234,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("list", parents=[common], help="list the packages of an environment")
     add_target(p)
     p.add_argument("pattern", nargs="?", default="", metavar="REGEX", help="only packages whose name matches it")
+    p.add_argument(
+        "-f", "--full-name", action="store_true", help="only the package whose whole name matches REGEX (as conda's)"
+    )
     p.add_argument("--revisions", action="store_true", help="the environment's generations (same as `corral history`)")
     p.add_argument(
         "--export",

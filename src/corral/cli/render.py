@@ -373,4 +373,5 @@ _BY_TYPE = {
     "Exported": _export,
     "History": _history,
     "ProjectResult": project,
+    "RollbackResult": _rollback,  # also conda's `install --revision N`
 }
