@@ -125,6 +125,14 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
             if value not in items:
                 raise UsageError(f"'{value}' is not in {key} ({', '.join(items) or 'empty'})")
             new = [v for v in items if v != value]
+            if not new and not _empty_allowed(name):
+                if current is None:
+                    source = settings.sources.get(name, "corral's default")
+                    raise ConfigError(
+                        f"'{value}' is all of {key} (from {source}), which cannot be empty",
+                        hint=f"put another first (`corral config --add {key} VALUE`), then remove it",
+                    )
+                new = None  # the file's last item: the key goes, and the setting's default applies again
         else:
             items = [v for v in items if v != value]
             new = [value, *items] if action == "add" else [*items, value]
@@ -139,6 +147,16 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, tomlkit.dumps(document))
     return ConfigChange(str(path), toml_key, redact_value(new), action)  # the file has it; the output does not
+
+
+def _empty_allowed(name: str) -> bool:
+    from corral.settings import coerce_setting
+
+    try:
+        coerce_setting(name, [])
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _typed(value: str) -> Any:
