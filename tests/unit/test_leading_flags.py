@@ -1,4 +1,5 @@
-"""`corral -v COMMAND ...` as `corral COMMAND -v ...`: pip's, uv's and pixi's habit of global flags first.
+"""`corral -v COMMAND ...` as `corral COMMAND -v ...`: pip's, uv's and pixi's habit of global flags first; and every
+command's --help saying what it does.
 
 The command tree comes from corral's own parser, so a command group added there without being
 known to cli._flags_after_command fails here.
@@ -44,6 +45,17 @@ def test_what_is_left_alone() -> None:
         assert _flags_after_command(args) == args
     # conda's `env config vars` without its last word: the three words, then the flag
     assert _flags_after_command(["-v", "env", "config", "vars"]) == ["env", "config", "vars", "-v"]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=" ".join)
+def test_every_commands_help_says_what_it_does(path: tuple[str, ...]) -> None:
+    # conda's, pip's and uv's --help of a command open with what it does; argparse shows a subcommand's line
+    # only in its parent's list unless it is given a description
+    parser = build_parser(path[0])
+    for word in path:
+        parser = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[word]
+    description = parser.description or ""
+    assert description[:1].isupper() and description.endswith("."), (path, description)
 
 
 def test_a_moved_flag_parses_as_if_written_after_the_command() -> None:

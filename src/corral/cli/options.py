@@ -31,12 +31,23 @@ def columns() -> int:
         return 80
 
 
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """argparse's subcommands, each one's --help opening with what it does (its line in the parent's list)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        told = kwargs.get("help")
+        if told and "description" not in kwargs:
+            kwargs["description"] = told[0].upper() + told[1:] + ("" if told.endswith(".") else ".")
+        return super().add_parser(name, **kwargs)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but an unknown option is reported with the usage of the (sub)command it was given to."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", Formatter)
         super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _Commands)
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
         """Parse; unrecognized arguments are an error of the deepest subcommand chosen."""
