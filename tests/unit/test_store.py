@@ -159,6 +159,19 @@ def test_a_damaged_conda_meta_record_is_refused_naming_its_file(tmp_path: Path) 
             raise AssertionError(f"read {damage!r}")
 
 
+def test_without_a_name_the_hint_fits_the_command(tmp_path: Path) -> None:
+    import pytest
+
+    from corral.errors import UsageError
+
+    with pytest.raises(UsageError, match="name the new environment") as new:
+        env_ref(settings(tmp_path), command="create")
+    assert "activate" not in (new.value.hint or "") and "corral create -n ml" in (new.value.hint or "")
+    with pytest.raises(UsageError, match="no corral environment is active") as existing:
+        env_ref(settings(tmp_path), command="install")
+    assert "corral activate ml" in (existing.value.hint or "")
+
+
 def test_path_envs_are_listed_with_named_ones(tmp_path: Path) -> None:
     s = settings(tmp_path)
     named = env_ref(s, name="b")

@@ -48,6 +48,11 @@ def env_ref(
 ) -> EnvRef:
     """The EnvRef for `-n NAME` or `-p PATH` (exactly one of them); `command` names the command in the hint."""
     if (name is None) == (path is None):
+        if command in ("create", "env create"):  # a new environment: an active one is no answer
+            raise UsageError(
+                "name the new environment with -n NAME or -p PATH",
+                hint=f"e.g. corral {command} -n ml python=3.12 numpy",
+            )
         raise UsageError(
             "name the environment with -n NAME or -p PATH (no corral environment is active)",
             hint=f"e.g. corral {command} -n ml, or activate one first (corral activate ml)",
