@@ -52,7 +52,10 @@ def test_install_revision_goes_back_and_list_full_name_matches_the_whole_name(
     entries = corral("list", "-n", "rev", "--revisions", "--json").json()["result"]["entries"]
     assert [e["action"] for e in entries] == ["create", "install", "rollback"]
     refused = corral("install", "-n", "rev", "--revision", "2", "app")
-    assert refused.code == 2 and "takes no packages" in refused.err and "corral rollback -n rev --to N" in refused.err
+    assert refused.code == 2 and "takes no packages or channels" in refused.err
+    assert "corral rollback -n rev --to N" in refused.err
+    with_channel = corral("install", "-n", "rev", "--revision", "2", "-c", str(channel), "-y")
+    assert with_channel.code == 2 and "takes no packages or channels" in with_channel.err  # not silently ignored
     assert corral("install", "-n", "rev", "--revision", "2", "-y").code == 0
     names = [p["name"] for p in corral("list", "-n", "rev", "-f", "lib", "--json").json()["result"]["packages"]]
     assert names == []  # -f: the whole name, where the REGEX alone finds liba

@@ -146,11 +146,13 @@ def _install(args: argparse.Namespace, settings: Any, reporter: Reporter, comman
     habits.refuse_unsupported(args, pip=False)
     habits.check_override_channels(args)
     if args.revision is not None:  # conda's `install --revision N`: a rollback, here exact and offline
-        if args.specs or args.pip or args.files or args.editable:
-            raise UsageError("--revision N goes back to a generation; it takes no packages", hint=_rollback_hint(args))
-        return api.rollback(
-            change_context(args, settings, reporter, command), env_ref_of(args, settings), args.revision
-        )
+        ref = env_ref_of(args, settings)
+        if args.specs or args.pip or args.files or args.editable or args.channels:
+            raise UsageError(
+                "--revision N goes back to a generation; it takes no packages or channels",
+                hint=f"go back first (`corral rollback {ref.flag} --to N`), then install what you need",
+            )
+        return api.rollback(change_context(args, settings, reporter, command), ref, args.revision)
     specs, channels, pypi = list(args.specs), list(args.channels), pypi_request_of(args, args.pip)
     if args.files:  # conda's `install --file`: the file's specs and PyPI requests join the command line's
         from corral.cli.handlers_tools import with_file_requests
@@ -266,11 +268,6 @@ def _list(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
         raise UsageError("--full-name needs the name to match", hint="e.g. corral list -n ml -f python")
     pattern = f"^(?:{args.pattern})$" if args.full_name else args.pattern  # conda's ^REGEX$
     return api.list_packages(settings, env_ref_of(args, settings), pattern)
-
-
-def _rollback_hint(args: argparse.Namespace) -> str:
-    target = f"-p {args.prefix}" if args.prefix else f"-n {args.name}" if args.name else "-n NAME"
-    return f"go back first (`corral rollback {target} --to N`), then install what you need"
 
 
 def _clone(args: argparse.Namespace, settings: Any, ctx: Any) -> Any:
