@@ -15,7 +15,7 @@ def test_every_later_handler_and_renderer_resolves() -> None:
     found = []
     for source in ("handlers.py", "render.py"):
         text = (CLI / source).read_text()
-        found += re.findall(r'_later\("(\w+)", "(\w+)"\)', text)
+        found += re.findall(r'\blater\("(\w+)", "(\w+)"\)', text)
     assert len(found) > 20  # the store/tools handlers and renderers
     for module, name in found:
         assert callable(getattr(importlib.import_module(f"corral.cli.{module}"), name)), (module, name)

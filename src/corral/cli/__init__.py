@@ -11,8 +11,8 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing import at run time: every command pays for start-up
-    from collections.abc import Sequence
-    from typing import NoReturn
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -88,6 +88,17 @@ def _flags_after_command(args: list[str]) -> list[str]:
         if rest[1] == "config" and len(rest) > 2 and rest[2] == "vars":  # env config vars [list|set|unset]
             words = 4 if len(rest) > 3 and not rest[3].startswith("-") else 3
     return [*rest[:words], *args[:lead], *rest[words:]]
+
+
+def later(module: str, name: str) -> Callable[..., Any]:
+    """cli/`module`'s function `name`, imported on its first call: a command loads only its own handler and renderer."""
+
+    def call(*args: Any) -> Any:
+        from importlib import import_module
+
+        return getattr(import_module(f"corral.cli.{module}"), name)(*args)
+
+    return call
 
 
 def _exit(code: int, text: str = "") -> NoReturn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from corral.cli import habits, render
+from corral.cli import habits, later, render
 from corral.cli import handlers_project as projects
 from corral.cli.from_args import change_context, env_ref_of, named_or_path, pypi_request_of
 from corral.errors import UsageError
@@ -329,24 +329,12 @@ def _info(args: argparse.Namespace, settings: Any, reporter: Reporter, command: 
     return api.info(settings)
 
 
-def _later(module: str, name: str) -> Handler:
-    """The handler `name` of cli/`module`, imported when its command runs: a command loads only its own module."""
-
-    def run(args: argparse.Namespace, settings: Any, reporter: Reporter, command: str) -> Any:
-        from importlib import import_module
-
-        handler: Handler = getattr(import_module(f"corral.cli.{module}"), name)
-        return handler(args, settings, reporter, command)
-
-    return run
-
-
 HANDLERS: dict[str, Handler] = {
-    "config": _later("handlers_tools", "config"),
-    "search": _later("handlers_tools", "search"),
-    "kernel install": _later("handlers_tools", "kernel"),
-    "kernel list": _later("handlers_tools", "kernel"),
-    "kernel remove": _later("handlers_tools", "kernel"),
+    "config": later("handlers_tools", "config"),
+    "search": later("handlers_tools", "search"),
+    "kernel install": later("handlers_tools", "kernel"),
+    "kernel list": later("handlers_tools", "kernel"),
+    "kernel remove": later("handlers_tools", "kernel"),
     "create": _create,
     "install": _install,
     "remove": _remove,
@@ -354,11 +342,11 @@ HANDLERS: dict[str, Handler] = {
     "add": _add,
     "update": _update,
     "list": _list,
-    "rename": _later("handlers_tools", "rename"),
-    "env config vars": _later("handlers_tools", "env_vars"),
-    "env config vars list": _later("handlers_tools", "env_vars"),
-    "env config vars set": _later("handlers_tools", "env_vars"),
-    "env config vars unset": _later("handlers_tools", "env_vars"),
+    "rename": later("handlers_tools", "rename"),
+    "env config vars": later("handlers_tools", "env_vars"),
+    "env config vars list": later("handlers_tools", "env_vars"),
+    "env config vars set": later("handlers_tools", "env_vars"),
+    "env config vars unset": later("handlers_tools", "env_vars"),
     "history": _history,
     "rollback": _rollback,
     "env list": _env_list,
@@ -369,19 +357,19 @@ HANDLERS: dict[str, Handler] = {
     "export": _export,
     "info": _info,
     "lock": _lock,
-    "doctor": _later("handlers_store", "doctor"),
-    "du": _later("handlers_store", "du"),
-    "clean": _later("handlers_store", "clean"),
-    "shell": _later("handlers_store", "shell"),
-    "shell hook": _later("handlers_store", "shell"),
-    "shell init": _later("handlers_store", "shell"),
-    "shell activate": _later("handlers_store", "shell"),
-    "shell deactivate": _later("handlers_store", "shell"),
-    "activate": _later("handlers_store", "needs_hook"),
-    "deactivate": _later("handlers_store", "needs_hook"),
+    "doctor": later("handlers_store", "doctor"),
+    "du": later("handlers_store", "du"),
+    "clean": later("handlers_store", "clean"),
+    "shell": later("handlers_store", "shell"),
+    "shell hook": later("handlers_store", "shell"),
+    "shell init": later("handlers_store", "shell"),
+    "shell activate": later("handlers_store", "shell"),
+    "shell deactivate": later("handlers_store", "shell"),
+    "activate": later("handlers_store", "needs_hook"),
+    "deactivate": later("handlers_store", "needs_hook"),
     "pip install": _pip_install,
     "pip uninstall": _pip_uninstall,
     "adopt": _adopt,
     "python list": _python_list,
-    "pack": _later("handlers_tools", "pack"),
+    "pack": later("handlers_tools", "pack"),
 }

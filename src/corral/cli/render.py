@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from corral.cli import later
 from corral.cli.text import table
 from corral.errors import CorralError
 from corral.models import Change, EnvInfo, PackageInfo, Plan
@@ -122,24 +123,12 @@ def package_messages(messages: Any) -> str:
     return out
 
 
-def _later(module: str, name: str) -> Callable[[Any], str]:
-    """The renderer `name` of cli/`module`, imported when used: `create` does not load du's or search's text."""
-
-    def text(result: Any) -> str:
-        from importlib import import_module
-
-        render: Callable[[Any], str] = getattr(import_module(f"corral.cli.{module}"), name)
-        return render(result)
-
-    return text
-
-
 # Result type (by name: render must not import the use cases) -> its plan's rendering.
 _PLANS: dict[str, Callable[[Any], str]] = {
     "ChangeResult": _change_plan,
     "RollbackResult": _rollback_plan,
     "EnvRemoved": _removal_plan,
-    "CleanResult": lambda result: _later("render_store", "clean_plan")(result),
+    "CleanResult": later("render_store", "clean_plan"),
     "RepairPlan": lambda result: _repair_plan(result),
 }
 
@@ -323,11 +312,11 @@ def project(result: Any) -> str:
 
 
 _RENDERERS = {
-    "config": _later("render_tools", "config"),
-    "search": _later("render_tools", "search"),
-    "kernel install": _later("render_tools", "kernels"),
-    "kernel list": _later("render_tools", "kernels"),
-    "kernel remove": _later("render_tools", "kernels"),
+    "config": later("render_tools", "config"),
+    "search": later("render_tools", "search"),
+    "kernel install": later("render_tools", "kernels"),
+    "kernel list": later("render_tools", "kernels"),
+    "kernel remove": later("render_tools", "kernels"),
     "rename": lambda result: _change(result),
     "env config vars list": _variables,
     "env config vars set": lambda result: _change(result),
@@ -353,14 +342,14 @@ _RENDERERS = {
     "export": _export,
     "env export": _export,
     "lock": _lock,
-    "doctor": _later("render_store", "doctor"),
-    "du": _later("render_store", "du"),
-    "clean": _later("render_store", "clean"),
+    "doctor": later("render_store", "doctor"),
+    "du": later("render_store", "du"),
+    "clean": later("render_store", "clean"),
     "shell hook": _shell_text,
     "shell activate": _shell_text,
     "shell deactivate": _shell_text,
     "shell init": _shell_init,
-    "pack": _later("render_tools", "pack"),
+    "pack": later("render_tools", "pack"),
 }
 
 
