@@ -40,12 +40,18 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(root=tmp_path / "root")
 
 
-def test_switch_is_a_symlink_swap_and_history_records_it(tmp_path: Path) -> None:
+def switched_through(tmp_path: Path, last: int) -> EnvRef:
+    """Environment `e` with generations 1..`last`, each made, switched to and recorded in turn."""
     ref = env_ref(settings(tmp_path), name="e")
     gens.register(ref)
-    for n in (1, 2):
+    for n in range(1, last + 1):
         make_generation(ref, n)
         switch_and_record(ref, n)
+    return ref
+
+
+def test_switch_is_a_symlink_swap_and_history_records_it(tmp_path: Path) -> None:
+    ref = switched_through(tmp_path, 2)
     assert os.readlink(ref.link) == str(ref.home / "2")
     assert gens.current_generation(ref) == 2
     assert [e.generation for e in history.read(ref)] == [1, 2]
@@ -55,11 +61,7 @@ def test_switch_is_a_symlink_swap_and_history_records_it(tmp_path: Path) -> None
 
 
 def test_history_is_one_entry_a_line_and_an_indented_one_still_reads(tmp_path: Path) -> None:
-    ref = env_ref(settings(tmp_path), name="e")
-    gens.register(ref)
-    for n in (1, 2):
-        make_generation(ref, n)
-        switch_and_record(ref, n)
+    ref = switched_through(tmp_path, 2)
     text = (ref.home / "history.json").read_text()
     assert len(text.splitlines()) == 4 and json.loads(text)["schema"] == 1  # head, two entries, tail
     older = {"schema": 1, "entries": [e.to_dict() for e in history.read(ref)]}
@@ -74,11 +76,7 @@ def test_history_is_one_entry_a_line_and_an_indented_one_still_reads(tmp_path: P
 def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Path) -> None:
     from corral.errors import DamagedHistory
 
-    ref = env_ref(settings(tmp_path), name="e")
-    gens.register(ref)
-    for n in (1, 2, 3):
-        make_generation(ref, n)
-        switch_and_record(ref, n)
+    ref = switched_through(tmp_path, 3)
     gens.switch(ref, 2)
     for damage in ('{"entries": [', '{"entries": [{"time": "x"}]}', '["not", "a", "document"]', "\udcff"):
         (ref.home / "history.json").write_text(damage, errors="surrogateescape")
@@ -107,11 +105,7 @@ def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Pat
 
 
 def test_gc_keeps_the_newest_and_the_current(tmp_path: Path) -> None:
-    ref = env_ref(settings(tmp_path), name="e")
-    gens.register(ref)
-    for n in range(1, 6):
-        make_generation(ref, n)
-        switch_and_record(ref, n)
+    ref = switched_through(tmp_path, 5)
     gens.switch(ref, 1)
     removed = gens.collect_garbage(ref, keep=2)
     assert removed == [2, 3]
