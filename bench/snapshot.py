@@ -4,7 +4,7 @@
 
 Creates the bench environment (a real CPython, three real Python packages, a 2,000-file package)
 with the CLI, then times in this process, median of N runs each:
-1. writing the snapshot of a finished generation (one lstat a file, compact JSON, fsync, rename);
+1. writing the snapshot of a finished generation (one lstat a file, packed integers, fsync, rename);
 2. the check a change makes before it solves, on an unedited generation (read + one lstat a file);
 3. the same check after one file was edited in place (the edited file is also hashed).
 """

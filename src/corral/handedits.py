@@ -90,7 +90,7 @@ def _owners(
         name = str(rec["name"])
         for rel in rec.get("files", ()):
             owners[str(rel)] = (name, "conda")
-        for entry in (rec.get("paths_data") or {}).get("paths", []):
+        for entry in pfx.paths_entries(rec):
             if entry.get("path_type", "hardlink") in ("hardlink", "copy") or "sha256_in_prefix" in entry:
                 digest = entry.get("sha256_in_prefix") or entry.get("sha256")
                 if digest:
@@ -202,7 +202,7 @@ def sharing_generations(settings: Settings, edits: Sequence[HandEdit], skip: Pat
                 continue
             recorded = snapshot.read(prefix) or {}
             for rel, seen in recorded.items():
-                if isinstance(seen, list) and seen and seen[0] in inodes and _same_inode(prefix / rel, seen[0]):
+                if seen[0] in inodes and _same_inode(prefix / rel, seen[0]):
                     out.setdefault(inodes[seen[0]], []).append(f"{env_label(ref)} (generation {number}): {rel}")
     return out
 

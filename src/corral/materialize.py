@@ -8,7 +8,6 @@ switched to.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,8 +72,8 @@ def review(settings: Settings, reporter: Reporter, result: ChangeResult, prefix:
     from corral.conda import clobbers, scripts
 
     records = pfx.read_records(prefix)
-    clobbers.refuse_file_directory(clobbers.file_directory_conflicts(records))
-    found = clobbers.clobbered(records)
+    problems, found = clobbers.examine(records)
+    clobbers.refuse_file_directory(problems)
     if found and settings.path_conflict == "prevent":
         raise PathConflictError(
             f"{len(found)} path(s) are shipped by more than one conda package, and path-conflict = prevent"
@@ -217,8 +216,8 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
         extra += ["pyvenv.cfg", "lib64", "bin/python", "bin/python3", f"bin/python{record.python.minor}"]
     minor = record.python.minor if record.python is not None else _minor(record.locked.python)
     extra += pfx.write_pip_shims(prefix, minor, label, ref.flag, [sys.executable, "-m", "corral"], root)
-    seen: dict[str, os.stat_result] = {}
-    missing = pfx.find_missing(prefix, records, seen)
+    taken: dict[str, tuple[int, int, int]] = {}  # the conda files' snapshot, from the same walk
+    missing = pfx.find_missing(prefix, records, taken)
     present: dict[str, Any] = {}
     pypi_files: dict[str, list[str]] = {}
     if record.locked.pypi:  # a conda-only generation has no PyPI distribution of corral's to check
@@ -238,12 +237,12 @@ def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root
         )
     extra += [f for f in record.extra_files if f not in extra]  # what link scripts created, kept by the caller
     record = replace(record, created=gens.now(), extra_files=tuple(extra))
-    owned = [f for r in records for f in r.get("files", ())] + extra
+    owned = list(extra)  # the conda packages' files are in `taken`
     for entry in record.locked.pypi:
         dist = present.get(entry.name)
         if dist is not None:
             owned += [*pypi_files[entry.name], dist.dist_info + "/RECORD"]
-    snapshot.write(prefix, owned, seen)  # after link scripts and every write above: hand edits are measured from here
+    snapshot.write(prefix, owned, taken)  # after link scripts and every write above: hand edits are measured from here
     gens.write_record(prefix, record)
     gens.switch_recorded(
         ref,

@@ -153,6 +153,47 @@ def test_a_damaged_conda_meta_record_is_refused_naming_its_file(tmp_path: Path) 
             raise AssertionError(f"read {damage!r}")
 
 
+def test_paths_data_is_parsed_only_when_asked_and_reads_as_a_whole_parse(tmp_path: Path) -> None:
+    """A record's `paths_data` (most of a conda-meta file) is parsed on first use; what reads equals a whole parse.
+
+    The layouts: rattler's (two-space indent, paths_data before link), paths_data last, conda's
+    sorted keys, an empty paths_data on one line, and compact JSON (no indent: parsed whole).
+    """
+    import pytest
+
+    from corral.errors import DamagedGeneration
+
+    paths = {"paths": [{"_path": "bin/a", "path_type": "hardlink", "sha256": "ab" * 32, "size_in_bytes": 3}]}
+    head = {"name": "a", "version": "1", "build": "0", "files": ["bin/a"]}
+    layouts = {
+        "rattler": (json.dumps({**head, "paths_data": paths, "link": {"source": "/c", "type": 1}}, indent=2)),
+        "last": json.dumps({**head, "paths_data": paths}, indent=2),
+        "conda": json.dumps({**head, "paths_data": paths, "requested_spec": "a", "size": 3}, indent=2, sort_keys=True),
+        "empty": json.dumps({**head, "paths_data": {}, "link": {"type": 1}}, indent=2),
+        "compact": json.dumps({**head, "paths_data": paths}),
+    }
+    for label, text in layouts.items():
+        prefix = tmp_path / label
+        (prefix / "conda-meta").mkdir(parents=True)
+        (prefix / "conda-meta" / "a-1-0.json").write_text(text)
+        [record] = pfx.read_records(prefix)
+        whole = json.loads(text)
+        assert {k: v for k, v in record.items() if k != "paths_data"} == {
+            k: v for k, v in whole.items() if k != "paths_data"
+        }, label
+        assert pfx.paths_entries(record) == whole["paths_data"].get("paths", []), label
+    split = pfx._split(layouts["rattler"])
+    assert split[1] is not None and "paths_data" not in split[0]  # the rattler layout is the one deferred
+
+    damaged = tmp_path / "damaged"
+    (damaged / "conda-meta").mkdir(parents=True)
+    text = layouts["rattler"].replace('"size_in_bytes": 3', '"size_in_bytes": 3,,')
+    (damaged / "conda-meta" / "a-1-0.json").write_text(text)
+    [record] = pfx.read_records(damaged)  # the rest of the record reads
+    with pytest.raises(DamagedGeneration, match=r"a-1-0\.json"):
+        pfx.paths_entries(record)
+
+
 def test_without_a_name_the_hint_fits_the_command(tmp_path: Path) -> None:
     import pytest
 
@@ -187,3 +228,36 @@ def test_untracked_and_missing_files(tmp_path: Path) -> None:
     assert pfx.find_untracked(prefix, ["lib/stray.py", "bin/alias"]) == []
     (prefix / "bin" / "tool").unlink()
     assert pfx.find_missing(prefix, pfx.read_records(prefix)) == ["a: bin/tool"]
+
+
+def test_the_snapshot_reads_back_what_was_taken_and_old_json_snapshots_still_read(tmp_path: Path) -> None:
+    """files.snap holds each owned file's (inode, size, mtime_ns); generations made before it have files.json."""
+    from corral.store import snapshot
+
+    prefix = tmp_path / "g"
+    names = ["bin/tool", "lib/caf\u00e9.py", "lib/odd\udcff name", "lib/__pycache__/x.pyc", "lib/gone"]
+    for rel in names[:4]:
+        (prefix / rel).parent.mkdir(parents=True, exist_ok=True)
+        (prefix / rel).write_bytes(b"x")
+    snapshot.write(prefix, names)
+    recorded = snapshot.read(prefix)
+    expected = {}
+    for rel in names[:3]:  # bytecode left out, a missing file not recorded
+        st = os.lstat(prefix / rel)
+        expected[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    assert recorded == expected
+    assert snapshot.edits(prefix) == []
+    (prefix / "bin/tool").write_bytes(b"edited")
+    assert [(e.path, e.kind) for e in snapshot.edits(prefix)] == [("bin/tool", "edited")]
+
+    blob = (prefix / snapshot.SNAPSHOT_FILE).read_bytes()
+    other = blob.replace(snapshot.MAGIC, b"corral-files 2 other\n")  # another byte order
+    for damaged in (blob[:-3], blob[:-1], blob[:20], b"not a snapshot", other, blob[:-9] + b"\xff\xfe\x00"):
+        (prefix / snapshot.SNAPSHOT_FILE).write_bytes(damaged)
+        assert snapshot.read(prefix) is None  # read as no snapshot, never as files that vanished
+
+    (prefix / snapshot.SNAPSHOT_FILE).unlink()
+    old = {"schema": 1, "files": {rel: list(stats) for rel, stats in expected.items()}}
+    (prefix / snapshot.JSON_FILE).write_text(json.dumps(old))
+    assert snapshot.read(prefix) == expected
+    assert snapshot.read(tmp_path / "none") is None

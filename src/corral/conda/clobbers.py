@@ -15,6 +15,7 @@ from typing import Any
 
 from corral.errors import PathConflictError
 from corral.models import Clobber
+from corral.store.prefix import paths_entries
 
 CLOBBERS_DIR = "__clobbers__"
 _MOVED = CLOBBERS_DIR + "/"
@@ -22,37 +23,44 @@ _MOVED = CLOBBERS_DIR + "/"
 
 def clobbered(records: Sequence[Mapping[str, Any]]) -> list[Clobber]:
     """Every path shipped by more than one package, with the package whose file is in place."""
-    winner: dict[str, str] = {}
-    losers: dict[str, set[str]] = {}
-    for record in records:
-        name = str(record["name"])
-        for rel in record.get("files", ()):
-            original = _original(rel) if rel.startswith(_MOVED) else None
-            if original is None:
-                winner[rel] = name
-            else:
-                losers.setdefault(original[1], set()).add(original[0])
-    return [
-        Clobber(path, winner.get(path, ""), tuple(sorted(names - {winner.get(path, "")})))
-        for path, names in sorted(losers.items())
-    ]
+    return examine(records)[1]
 
 
 def file_directory_conflicts(records: Sequence[Mapping[str, Any]]) -> list[str]:
     """Paths one package ships as a file (or a symlink to a file) and another needs as a directory."""
+    return examine(records)[0]
+
+
+def examine(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[Clobber]]:
+    """(`file_directory_conflicts`, `clobbered`) of the records, in one pass over their files in the common case."""
     paths: set[str] = set()  # every path some package ships
     dirs: set[str] = set()  # every directory some package has files inside
+    losers: dict[str, set[str]] = {}  # path -> the packages whose copy rattler moved aside
     for record in records:
         for rel in record.get("files", ()):
             original = _original(rel) if rel.startswith(_MOVED) else None
-            path = original[1] if original else rel
+            if original is None:
+                path = rel
+            else:
+                path = original[1]
+                losers.setdefault(path, set()).add(original[0])
             paths.add(path)
             cut = path.rfind("/")
             while cut > 0 and path[:cut] not in dirs:  # a known directory's parents are known too
                 dirs.add(path[:cut])
                 cut = path.rfind("/", 0, cut)
     candidates = paths & dirs
-    return _clashes(records, candidates) if candidates else []  # the common case ends here, in one pass
+    problems = _clashes(records, candidates) if candidates else []  # the common case ends here, in one pass
+    return problems, _clobbers(records, losers) if losers else []
+
+
+def _clobbers(records: Sequence[Mapping[str, Any]], losers: dict[str, set[str]]) -> list[Clobber]:
+    """The clobbered paths with the package whose file is in place (the one listing the path itself)."""
+    winner = {rel: str(r["name"]) for r in records for rel in r.get("files", ()) if rel in losers}
+    return [
+        Clobber(path, winner.get(path, ""), tuple(sorted(names - {winner.get(path, "")})))
+        for path, names in sorted(losers.items())
+    ]
 
 
 def _clashes(records: Sequence[Mapping[str, Any]], candidates: set[str]) -> list[str]:
@@ -62,11 +70,7 @@ def _clashes(records: Sequence[Mapping[str, Any]], candidates: set[str]) -> list
     under: dict[str, set[str]] = {path: set() for path in candidates}  # candidate -> packages with files inside
     for record in records:
         name = str(record["name"])
-        links = {
-            str(p.get("_path"))
-            for p in (record.get("paths_data") or {}).get("paths", ())
-            if p.get("path_type") == "softlink"
-        }
+        links = {str(p.get("_path")) for p in paths_entries(record) if p.get("path_type") == "softlink"}
         for rel in record.get("files", ()):
             original = _original(rel) if rel.startswith(_MOVED) else None
             path = original[1] if original else rel

@@ -10,6 +10,7 @@ from typing import Any
 
 from corral.lock.lockfile import LockedPlatform
 from corral.pypi.dists import record_hashes
+from corral.store import prefix as pfx
 from corral.store.fsutil import sha256_of
 from corral.values import field, frozen, mutable
 
@@ -55,7 +56,7 @@ def conda_files(prefix: Path, records: Sequence[Mapping[str, Any]], hasher: Hash
     base = str(prefix) + os.sep
     for record in records:
         name = str(record["name"])
-        for entry in (record.get("paths_data") or {}).get("paths", []):
+        for entry in pfx.paths_entries(record):
             rel = str(entry.get("_path", ""))
             full = base + rel
             kind = entry.get("path_type", "hardlink")
@@ -191,7 +192,7 @@ def links(prefix: Path, records: Sequence[Mapping[str, Any]], roots: Sequence[st
     stashed = {
         str(entry.get("_path", ""))
         for record in records
-        for entry in (record.get("paths_data") or {}).get("paths", [])
+        for entry in pfx.paths_entries(record)
         if entry.get("original_path")
     }
     for folder, dirs, files in os.walk(root):

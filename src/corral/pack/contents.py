@@ -122,9 +122,11 @@ def gather(prefix: Path, record: Any, label: str, flag: str, link: str = "") -> 
 
 def _placeholder_files(records: list[dict[str, Any]]) -> dict[str, str]:
     """path -> "text"/"binary" for conda files installed with a prefix placeholder."""
+    from corral.store import prefix as pfx
+
     found: dict[str, str] = {}
     for record in records:
-        for entry in (record.get("paths_data") or {}).get("paths", ()):
+        for entry in pfx.paths_entries(record):
             if entry.get("prefix_placeholder"):
                 found[str(entry["_path"])] = "binary" if entry.get("file_mode") == "binary" else "text"
     return found

@@ -14,13 +14,18 @@ if TYPE_CHECKING:  # typing only for annotations: start-up without it (~3 ms)
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` through a temp file, fsync and rename: readers see old or new, never half."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """atomic_write_text of bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # tempfile.mkstemp's name pattern, without importing tempfile (and random) on rollback's path
     tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fchmod(handle.fileno(), 0o644)
             os.fsync(handle.fileno())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from corral import layout
@@ -53,9 +53,14 @@ def read_records(prefix: Path) -> list[dict[str, Any]]:
 
 
 def _parsed(handle: Any, path: Path) -> dict[str, Any]:
-    """One conda-meta record; a damaged one is an error naming the file, never a guess or a traceback."""
+    """One conda-meta record; a damaged one is an error naming the file, never a guess or a traceback.
+
+    Its `paths_data` (most of the file: a sha256 and size for every file) is parsed only when
+    `paths_entries` asks for it; a review, a verification and a snapshot need only the rest.
+    """
     try:
-        data = json.load(handle)
+        text = handle.read()
+        data, deferred = _split(text)
     except UnicodeDecodeError:
         reason = "the file is not UTF-8 text"
     except ValueError as exc:
@@ -63,9 +68,60 @@ def _parsed(handle: Any, path: Path) -> dict[str, Any]:
     else:
         files = data.get("files", []) if isinstance(data, dict) else None
         if isinstance(data, dict) and isinstance(data.get("name"), str) and isinstance(files, list):
+            if deferred is not None:
+                _DEFERRED[id(data)] = (deferred, path)
             return data
         reason = "not a conda package record (a mapping with its name and its list of files)"
-    raise DamagedGeneration(
+    raise _damaged(path, reason)
+
+
+_KEY = '\n  "paths_data": '
+
+
+def _split(text: str) -> tuple[Any, str | None]:
+    """The record without its `paths_data` and that value's text, when the file is laid out as rattler and conda write
+    it (indented by two spaces: the value then ends at the first line that is `  }`); else the whole record and None.
+
+    A JSON string holds no raw newline, so neither the key (at the start of a line, two spaces in:
+    a top-level key) nor the value's closing line can be inside one.
+    """
+    start = text.find(_KEY)
+    close = text.find("\n  }", start) if start > 0 else -1
+    if close > 0 and text.startswith("{\n", start + len(_KEY)):  # `{}` on one line: parsed whole
+        after = text[close + 4 :]
+        # With a key after it, that key's line follows the comma; as the last key, the comma before goes.
+        head = text[:start] + "\n" + after[1:] if after.startswith(",") else text[:start].rstrip(" \n,") + after
+        try:
+            data = json.loads(head)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "paths_data" not in data:
+            return data, text[start + len(_KEY) : close + 4]
+    return json.loads(text), None
+
+
+_DEFERRED: dict[int, tuple[str, Path]] = {}  # id of a record in _READ -> its unparsed paths_data, and its file
+_PATHS: dict[int, Any] = {}  # id of a record in _READ -> its paths_data, once parsed
+
+
+def paths_entries(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The record's `paths_data` entries (one a file: _path, path_type, sha256, size_in_bytes, ...)."""
+    data = record.get("paths_data")
+    if data is None and id(record) in _DEFERRED:
+        key = id(record)
+        if key not in _PATHS:
+            text, path = _DEFERRED[key]
+            try:
+                _PATHS[key] = json.loads(text)
+            except ValueError as exc:
+                raise _damaged(path, f"not valid JSON ({exc})") from exc
+        data = _PATHS[key]
+    paths = data.get("paths") if isinstance(data, dict) else None
+    return [p for p in paths if isinstance(p, dict)] if isinstance(paths, list) else []
+
+
+def _damaged(path: Path, reason: str) -> DamagedGeneration:
+    return DamagedGeneration(
         f"the conda-meta record {path.name} of {path.parent.parent} is damaged: {reason}",
         hint="build a fresh generation from the environment's own record with `corral doctor --fix` on it"
         " (`-n NAME` or `-p PATH`), or go back with `corral rollback`",
@@ -126,11 +182,12 @@ def find_untracked(prefix: Path, extra: list[str]) -> list[str]:
 
 
 def find_missing(
-    prefix: Path, records: list[dict[str, Any]], seen: dict[str, os.stat_result] | None = None
+    prefix: Path, records: list[dict[str, Any]], seen: dict[str, tuple[int, int, int]] | None = None
 ) -> list[str]:
     """Files that the prefix's records (from read_records) list but that are not on disk.
 
-    `seen`, when given, receives each present file's lstat (the snapshot reuses them: one walk).
+    `seen`, when given, receives each present file's (inode, size, mtime_ns), bytecode caches left
+    out: the snapshot of store/snapshot.py, taken in the same walk.
     """
     missing = []
     base = str(prefix) + os.sep  # string joins: pathlib costs ~5 us a file, which adds up over 10^4 files
@@ -141,11 +198,10 @@ def find_missing(
             except OSError:
                 missing.append(f"{record['name']}: {rel}")
                 continue
-            mode = st.st_mode
-            if seen is not None:
-                seen[rel] = st
-            if stat.S_ISDIR(mode):  # the package's file is a directory here (another package's files)
+            if stat.S_ISDIR(st.st_mode):  # the package's file is a directory here (another package's files)
                 missing.append(f"{record['name']}: {rel} (a directory where the package has a file)")
+            elif seen is not None and not (rel.endswith(".pyc") or "__pycache__/" in rel):
+                seen[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
     return missing
 
 

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from corral import layout
-from corral.store.fsutil import atomic_write_text
+from corral.store.fsutil import atomic_write_bytes
 from corral.values import frozen
 
-SNAPSHOT_FILE = os.path.join(layout.CORRAL_META, "files.json")
-SCHEMA = 1
+SNAPSHOT_FILE = os.path.join(layout.CORRAL_META, "files.snap")
+JSON_FILE = os.path.join(layout.CORRAL_META, "files.json")  # what corral wrote before files.snap: still read
+SCHEMA = 1  # of JSON_FILE
+# files.snap: this line, the count of files as 8 bytes, then (inode, size, mtime_ns) of each file
+# as 8-byte unsigned integers in this byte order, then the paths, each ended by a NUL (which no path holds).
+# Encoding and decoding are single C calls: JSON of ~3,000 files cost ~4 ms to write, ~1.5 ms to read.
+MAGIC = f"corral-files 2 {sys.byteorder}\n".encode()
 
 
 @frozen
@@ -42,51 +48,87 @@ class Edit:
         }[self.kind]
 
 
-def take(prefix: Path, paths: Iterable[str], seen: Mapping[str, os.stat_result] | None = None) -> dict[str, list[int]]:
-    """(inode, size, mtime_ns) of each path that exists; bytecode caches left out (Python rewrites them).
-
-    `seen` holds lstats already made of some of the paths, with nothing written to them since.
-    """
+def take(prefix: Path, paths: Iterable[str]) -> dict[str, tuple[int, int, int]]:
+    """(inode, size, mtime_ns) of each path that exists; bytecode caches left out (Python rewrites them)."""
     base = str(prefix) + os.sep  # string joins: pathlib costs microseconds a file
-    known = seen or {}
-    out: dict[str, list[int]] = {}
+    out: dict[str, tuple[int, int, int]] = {}
     for rel in paths:
         if rel.endswith(".pyc") or "__pycache__/" in rel:
             continue
-        st = known.get(rel)
-        if st is None:
-            try:
-                st = os.lstat(base + rel)
-            except OSError:
-                continue
-        out[rel] = [st.st_ino, st.st_size, st.st_mtime_ns]
+        try:
+            st = os.lstat(base + rel)
+        except OSError:
+            continue
+        out[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
     return out
 
 
-def write(prefix: Path, paths: Iterable[str], seen: Mapping[str, os.stat_result] | None = None) -> None:
-    """Record the owned files of a finished generation (before its switch); `seen` as for `take`."""
-    files = take(prefix, paths, seen)
-    atomic_write_text(prefix / SNAPSHOT_FILE, json.dumps({"schema": SCHEMA, "files": files}, separators=(",", ":")))
+def write(prefix: Path, paths: Iterable[str], taken: Mapping[str, tuple[int, int, int]] | None = None) -> None:
+    """Record the owned files of a finished generation (before its switch): `paths`, and those already `taken`.
+
+    `taken` is what `take` (or the walk of `prefix.find_missing`) gave for some owned files, with
+    nothing written to them since.
+    """
+    from array import array
+
+    files = {**(taken or {}), **take(prefix, paths)}
+    numbers = array("Q", [n for stats in files.values() for n in stats])
+    names = "".join(rel + "\0" for rel in files).encode("utf-8", "surrogatepass")
+    blob = MAGIC + len(files).to_bytes(8, sys.byteorder) + numbers.tobytes() + names
+    atomic_write_bytes(prefix / SNAPSHOT_FILE, blob)
 
 
-def read(prefix: Path) -> dict[str, list[int]] | None:
+def read(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
     """The recorded files, or None when the generation has no (readable) snapshot (made before corral kept one)."""
     try:
-        with open(prefix / SNAPSHOT_FILE, encoding="utf-8") as handle:
+        with open(prefix / SNAPSHOT_FILE, "rb") as handle:
+            blob = handle.read()
+    except FileNotFoundError:
+        return _read_json(prefix)
+    except OSError:
+        return None
+    if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 8:
+        return None  # damaged, or written on a machine of the other byte order
+    count = int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 8], sys.byteorder)
+    start = len(MAGIC) + 8
+    end = start + 24 * count
+    if len(blob) < end:
+        return None
+    numbers = memoryview(blob)[start:end].cast("Q").tolist()
+    if not blob.endswith(b"\0") and count:
+        return None  # cut short
+    try:
+        names = blob[end:-1].decode("utf-8", "surrogatepass").split("\0") if count else []
+    except UnicodeDecodeError:
+        return None
+    if len(names) != count:
+        return None
+    stats = iter(numbers)
+    return dict(zip(names, zip(stats, stats, stats, strict=True), strict=True))
+
+
+def _read_json(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
+    """A snapshot as corral wrote it before files.snap: {"schema": 1, "files": {path: [inode, size, mtime_ns]}}."""
+    try:
+        with open(prefix / JSON_FILE, encoding="utf-8") as handle:
             data = json.load(handle)
     except (OSError, ValueError):
         return None
     files = data.get("files") if isinstance(data, dict) and data.get("schema") == SCHEMA else None
-    return files if isinstance(files, dict) else None
+    if not isinstance(files, dict):
+        return None
+    return {
+        rel: (seen[0], seen[1], seen[2])
+        for rel, seen in files.items()
+        if isinstance(seen, list) and len(seen) == 3 and all(type(n) is int for n in seen)
+    }
 
 
-def compare(prefix: Path, recorded: dict[str, list[int]]) -> list[Edit]:
+def compare(prefix: Path, recorded: Mapping[str, tuple[int, int, int]]) -> list[Edit]:
     """The recorded files that were edited in place, replaced or deleted since, sorted by path."""
     base = str(prefix) + os.sep
     edits = []
     for rel, seen in recorded.items():
-        if not isinstance(seen, list) or len(seen) != 3:
-            continue
         try:
             st = os.lstat(base + rel)
         except OSError:
