@@ -17,6 +17,7 @@ from pathlib import Path
 
 from corral.errors import ConfigError
 from corral.locations import parsed_config_dir
+from corral.regex import Lazy
 
 # .condarc key -> corral setting
 SHARED = {
@@ -30,8 +31,8 @@ SHARED = {
 LISTS = {"channels", "default_channels", "allowlist_channels", "denylist_channels"}
 # conda's own `default_channels` when a .condarc does not set them (conda/base/constants.py DEFAULT_CHANNELS_UNIX)
 CONDA_DEFAULT_CHANNELS = ("https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r")
-_FINAL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:.*#!final\s*$", re.M)
-_VAR = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+_FINAL = Lazy(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:.*#!final\s*$", re.M)
+_VAR = Lazy(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _PLACES = (
     "/etc/conda/.condarc",
     "/etc/conda/condarc",

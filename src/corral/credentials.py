@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,13 +21,14 @@ from urllib.parse import unquote, urlparse
 
 from corral.errors import ChannelError
 from corral.redact import redact, split_credentials
+from corral.regex import Lazy
 from corral.values import frozen
 
 if TYPE_CHECKING:
     from corral.lock.lockfile import Lock
 
 FILE_NAME = "credentials.json"
-_SPEC_CHANNEL = re.compile(r'channel="([^"]*://[^"]*)"')
+_SPEC_CHANNEL = Lazy(r'channel="([^"]*://[^"]*)"')
 ENV_VAR = "RATTLER_AUTH_FILE"
 
 

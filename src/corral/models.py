@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from corral.errors import SpecError
+from corral.regex import Lazy
 from corral.values import frozen, replace
 
 SCHEMA_VERSION = 1
@@ -155,7 +156,7 @@ def spec_name(spec: str) -> str:
     return text[:end].strip().lower()
 
 
-_PYPI_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+_PYPI_NAME = Lazy(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
 
 def pypi_name(requirement: str) -> str:

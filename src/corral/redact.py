@@ -8,7 +8,7 @@ every URL-unreserved character in it, so a token with `_` or `.` is hidden too.
 
 from __future__ import annotations
 
-import re
+from corral.regex import Lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 MASK = "****"
 # Greedy up to the last "@" before the host's "/": a raw "@" inside a password stays hidden.
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]+)@")
+_USERINFO = Lazy(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]+)@")
 # A URL as it appears in running text (up to whitespace or a quote).
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
-_TOKEN = re.compile(r"/t/(?P<token>[A-Za-z0-9_.~%-]+)(?=/|$|[?#])")
+_URL = Lazy(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+_TOKEN = Lazy(r"/t/(?P<token>[A-Za-z0-9_.~%-]+)(?=/|$|[?#])")
 
 
 def redact(text: str) -> str:

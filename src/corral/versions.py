@@ -9,10 +9,11 @@ the installer still use rattler's own Version; a test checks this order against 
 
 from __future__ import annotations
 
-import re
 from itertools import zip_longest
 
-_RUNS = re.compile(r"([0-9]+|[^0-9]+)")
+from corral.regex import Lazy
+
+_RUNS = Lazy(r"([0-9]+|[^0-9]+)")
 _POST = float("inf")
 Part = int | float | str
 

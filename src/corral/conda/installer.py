@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,10 +12,11 @@ from corral.conda.fetch import restore_urls
 from corral.conda.records import checked_records, to_fetch
 from corral.errors import InstallError, VerificationError, no_space
 from corral.lock.lockfile import CondaEntry
+from corral.regex import Lazy
 from corral.reporting import Reporter
 from corral.settings import Settings
 
-_HASH_MISMATCH = re.compile(r"hash mismatch when extracting (\S+) to .*?expected (\w+), got (\w+)")
+_HASH_MISMATCH = Lazy(r"hash mismatch when extracting (\S+) to .*?expected (\w+), got (\w+)")
 
 
 class _ProgressAdapter:

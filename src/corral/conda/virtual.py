@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from corral.regex import Lazy
 from corral.values import frozen
 
 Virtual = tuple[str, str, str]  # name, version, build
 
-_LINUX_VERSION = re.compile(r"\d+\.\d+(\.\d+)?(\.\d+)?")
+_LINUX_VERSION = Lazy(r"\d+\.\d+(\.\d+)?(\.\d+)?")
 
 
 def _linux_version(value: str) -> str | None:
@@ -86,8 +87,8 @@ def apply_overrides(detected: Sequence[Virtual], environ: Mapping[str, str], sub
 
 # --- explaining an unmet virtual package -------------------------------------------------------
 
-_REQUIRE = re.compile(r"(\S+) (\S+) would require\s*\n\s*\S*\s*(__[\w.-]+)(?: ([^,\n]*))?, for which no candidates")
-_REQUESTED = re.compile(r"No candidates were found for (__[\w.-]+)(?: (.*?))?\.\s*$", re.M)
+_REQUIRE = Lazy(r"(\S+) (\S+) would require\s*\n\s*\S*\s*(__[\w.-]+)(?: ([^,\n]*))?, for which no candidates")
+_REQUESTED = Lazy(r"No candidates were found for (__[\w.-]+)(?: (.*?))?\.\s*$", re.M)
 
 
 @frozen
@@ -166,7 +167,7 @@ def explain(
     )
 
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)*")
+_NUMBER = Lazy(r"\d+(?:\.\d+)*")
 
 
 def _suggestion(spec: str, satisfies: Callable[[str, str], bool]) -> str:

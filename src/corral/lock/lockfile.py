@@ -14,6 +14,7 @@ from pathlib import Path
 from corral.errors import LockError
 from corral.lock.entries import Artifact, CondaEntry, LockedPlatform, PypiEntry
 from corral.models import EnvSpec
+from corral.regex import Lazy
 from corral.textfile import read_text
 from corral.values import field, frozen, replace
 
@@ -160,7 +161,7 @@ def _yaml_document(text: str, path: Path) -> Any:
         ) from exc
 
 
-_MAYBE_ALIAS = re.compile(r"(?:^|[\s,\[{:-])[&*][^\s,\[\]{}]")
+_MAYBE_ALIAS = Lazy(r"(?:^|[\s,\[{:-])[&*][^\s,\[\]{}]")
 
 
 def _refuse_aliases(yaml: Any, text: str, path: Path) -> None:

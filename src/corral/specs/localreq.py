@@ -14,8 +14,9 @@ from pathlib import Path
 
 from corral.errors import SpecError
 from corral.models import pypi_name
+from corral.regex import Lazy
 
-_EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EGG = Lazy(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def parse_requirement(text: str, where: str = "") -> str:
@@ -42,7 +43,7 @@ def parse_requirement(text: str, where: str = "") -> str:
 # pip's archive suffixes (pip/_internal/utils/filetypes.py): a requirement ending in one is a file.
 _ARCHIVES: tuple[str, ...] = (".whl", ".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz", ".tar.xz", ".txz")
 _ARCHIVES += (".tlz", ".tar.lz", ".tar.lzma")
-_EXTRAS = re.compile(r"^(.*?)(\[[^\]]*\])?$")
+_EXTRAS = Lazy(r"^(.*?)(\[[^\]]*\])?$")
 
 
 def requirement(text: str, base: Path, where: str = "", fallback: Path | None = None) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
 from corral.errors import SpecError
 from corral.models import EnvSpec, PypiIndex, pypi_name
+from corral.regex import Lazy
 from corral.specs.localreq import editable_path, local_link, project_name, requirement
 from corral.textfile import read_text
 from corral.values import field, mutable, replace
@@ -83,7 +83,7 @@ def without_sources(spec: EnvSpec, requirements: Sequence[str], editables: Seque
 
 # pip options that change nothing corral records: accepted with a warning (pixi#1993: files break on them).
 _IGNORED = {"--trusted-host", "--prefer-binary", "--progress-bar", "--use-feature", "--require-hashes"}
-_HASH_OPTION = re.compile(r"\s+--hash[=\s]+\S+")
+_HASH_OPTION = Lazy(r"\s+--hash[=\s]+\S+")
 
 
 def read_requirements_file(path: Path, request: PypiRequest, constraint: bool = False, depth: int = 0) -> None:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from corral import layout
 from corral.errors import EnvironmentExists, EnvironmentNotFound, UsageError
+from corral.regex import Lazy
 from corral.settings import Settings
 from corral.store.fsutil import read_json
 from corral.values import frozen
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME = Lazy(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 ENV_FILE = layout.ENV_FILE
 PATHS_DIR = layout.PATHS
 
