@@ -12,13 +12,13 @@ host name, so one host has one credential: the last one given wins. Stdlib only.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from corral import jsontext
 from corral.errors import ChannelError
 from corral.redact import redact, split_credentials
 from corral.regex import Lazy
@@ -108,7 +108,7 @@ def _store(found: dict[str, dict[str, Any]], root: Path) -> tuple[str, ...]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsontext.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -129,7 +129,7 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
+            out.write(jsontext.dumps(data, indent=2, sort_keys=True))
             out.write("\n")
             out.flush()
             os.fsync(out.fileno())

@@ -10,9 +10,10 @@ for a secret. Copies are private to the user (0600), and only the newest `KEEP` 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
+
+from corral import jsontext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def parse_kept(text: str, parse: Callable[[str], Any], folder: Path | None) -> A
     kept = folder / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}.json"
     try:
         with open(kept, encoding="utf-8") as handle:
-            return json.load(handle)
+            return jsontext.loads(handle.read())
     except (OSError, ValueError):
         pass  # not read before (or a damaged copy): parse the text
     data = parse(text)
@@ -46,8 +47,8 @@ def _keep(kept: Path, data: Any) -> None:
     from corral.redact import redact
 
     try:
-        encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        if json.loads(encoded) != data or redact(encoded) != encoded:
+        encoded = jsontext.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        if jsontext.loads(encoded) != data or redact(encoded) != encoded:
             return
         kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")

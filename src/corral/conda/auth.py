@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from typing import Any
 
+from corral import jsontext
 from corral.credentials import ENV_VAR, auth_file
 from corral.settings import Settings
 
@@ -73,11 +73,11 @@ def rattler_config_toml(settings: Settings) -> str:
     proxies = dict(settings.proxy_servers)
     if proxies:
         lines.append("[proxy-config]")
-        lines += [f"{scheme} = {json.dumps(proxies[scheme])}" for scheme in ("http", "https") if scheme in proxies]
+        lines += [f"{scheme} = {jsontext.dumps(proxies[scheme])}" for scheme in ("http", "https") if scheme in proxies]
     if settings.mirrors:
         lines.append("[mirrors]")
         for channel, mirrors in settings.mirrors:
             # rattler matches a request by URL prefix: a trailing slash keeps `.../conda-forge` from
             # also catching `.../conda-forge-extra`, and mirrors replace exactly that prefix.
-            lines.append(f"{json.dumps(channel + '/')} = {json.dumps([m + '/' for m in mirrors])}")
+            lines.append(f"{jsontext.dumps(channel + '/')} = {jsontext.dumps([m + '/' for m in mirrors])}")
     return "\n".join(lines) + "\n"

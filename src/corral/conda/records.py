@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import json
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from corral import jsontext
 from corral.errors import InstallError, UnsafePackage, VerificationError
 from corral.lock.lockfile import CondaEntry
 from corral.reporting import Reporter
@@ -19,7 +19,7 @@ from corral.store.fsutil import sha256_of
 
 def entry_from_record(record: Any) -> CondaEntry:
     """A lock entry from a rattler RepoDataRecord."""
-    return CondaEntry.from_record(json.loads(record.to_json()))
+    return CondaEntry.from_record(jsontext.loads(record.to_json()))
 
 
 def to_record(entry: CondaEntry, url: str | None = None) -> Any:
@@ -148,7 +148,7 @@ class _HashMemo:
         self.path = path
         self.changed = False
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsontext.loads(path.read_text(encoding="utf-8"))
             self.known: dict[str, list[Any]] = data if isinstance(data, dict) else {}
         except (OSError, ValueError):
             self.known = {}

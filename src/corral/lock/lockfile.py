@@ -6,11 +6,11 @@ sorted entries, so the same inputs give the same bytes and a change shows as a s
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from corral import jsontext
 from corral.errors import LockError
 from corral.lock.entries import Artifact, CondaEntry, LockedPlatform, PypiEntry
 from corral.models import EnvSpec
@@ -48,7 +48,7 @@ _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 def spec_hash(spec: EnvSpec) -> str:
     """The content hash of a request: what `lock --check` compares."""
-    canonical = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = jsontext.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     import hashlib
 
     return hashlib.sha256(canonical.encode()).hexdigest()

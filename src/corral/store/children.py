@@ -9,12 +9,13 @@ group of any child whose corral is gone.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+
+from corral import jsontext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def run(
     )
     marker = run_dir / f"{proc.pid}.json"
     try:
-        marker.write_text(json.dumps({"pid": proc.pid, "parent": os.getpid(), "program": argv[0]}))
+        marker.write_text(jsontext.dumps({"pid": proc.pid, "parent": os.getpid(), "program": argv[0]}))
         while True:
             try:
                 out, err = proc.communicate(timeout=0.2 if tick is not None else None)
@@ -75,7 +76,7 @@ def reap(run_dir: Path, wait: float = 5.0) -> list[int]:
         return killed
     for marker in run_dir.glob("*.json"):
         try:
-            data = json.loads(marker.read_text())
+            data = jsontext.loads(marker.read_text())
             pid, parent, program = int(data["pid"]), int(data["parent"]), str(data["program"])
         except (OSError, ValueError, KeyError, TypeError):
             with contextlib.suppress(OSError):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
+
+from corral import jsontext
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing only for annotations: start-up without it (~3 ms)
@@ -38,13 +39,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_json(path: Path, data: Any) -> None:
     """atomic_write_text of a JSON document (sorted keys, indented, trailing newline)."""
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(path, jsontext.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def read_json(path: Path) -> Any:
     """Load a JSON file."""
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        return jsontext.loads(handle.read())
 
 
 def remove_tree(path: Path) -> None:

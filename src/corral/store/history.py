@@ -6,12 +6,11 @@ damaged file is refused (never read as empty) until `doctor --fix` writes it aga
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
-from corral import layout
+from corral import jsontext, layout
 from corral.errors import DamagedHistory
 from corral.models import HistoryEntry
 from corral.store.envs import EnvRef
@@ -87,7 +86,7 @@ def append(ref: EnvRef, entry: HistoryEntry) -> None:
         text = ""
     if text.startswith(_HEAD) and text.endswith(_TAIL):
         body = text[len(_HEAD) : -len(_TAIL)]
-        line = json.dumps(entry.to_dict(), sort_keys=True)
+        line = jsontext.dumps(entry.to_dict(), sort_keys=True)
         atomic_write_text(path, _HEAD + (f"{body},\n{line}" if body else line) + _TAIL)
     else:
         _write_dicts(ref, [*_dicts(ref), entry.to_dict()])
@@ -99,7 +98,7 @@ _TAIL = f'\n], "schema": {SCHEMA}}}\n'
 
 def _write_dicts(ref: EnvRef, entries: list[dict[str, Any]]) -> None:
     """One entry a line: json's C encoder (an indented document takes its pure-Python one, ~5x slower)."""
-    lines = ",\n".join(json.dumps(e, sort_keys=True) for e in entries)
+    lines = ",\n".join(jsontext.dumps(e, sort_keys=True) for e in entries)
     atomic_write_text(ref.home / HISTORY_FILE, _HEAD + lines + _TAIL)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from corral import layout
+from corral import jsontext, layout
 from corral.channels import channel_display
 from corral.errors import DamagedGeneration
 from corral.models import PackageInfo
@@ -92,12 +91,12 @@ def _split(text: str) -> tuple[Any, str | None]:
         # With a key after it, that key's line follows the comma; as the last key, the comma before goes.
         head = text[:start] + "\n" + after[1:] if after.startswith(",") else text[:start].rstrip(" \n,") + after
         try:
-            data = json.loads(head)
+            data = jsontext.loads(head)
         except ValueError:
             data = None
         if isinstance(data, dict) and "paths_data" not in data:
             return data, text[start + len(_KEY) : close + 4]
-    return json.loads(text), None
+    return jsontext.loads(text), None
 
 
 _DEFERRED: dict[int, tuple[str, Path]] = {}  # id of a record in _READ -> its unparsed paths_data, and its file
@@ -112,7 +111,7 @@ def paths_entries(record: Mapping[str, Any]) -> list[dict[str, Any]]:
         if key not in _PATHS:
             text, path = _DEFERRED[key]
             try:
-                _PATHS[key] = json.loads(text)
+                _PATHS[key] = jsontext.loads(text)
             except ValueError as exc:
                 raise _damaged(path, f"not valid JSON ({exc})") from exc
         data = _PATHS[key]

@@ -10,13 +10,12 @@ file (every new generation does) changes it.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from corral import layout
+from corral import jsontext, layout
 from corral.store.fsutil import atomic_write_bytes
 from corral.values import frozen
 
@@ -111,7 +110,7 @@ def _read_json(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
     """A snapshot as corral wrote it before files.snap: {"schema": 1, "files": {path: [inode, size, mtime_ns]}}."""
     try:
         with open(prefix / JSON_FILE, encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = jsontext.loads(handle.read())
     except (OSError, ValueError):
         return None
     files = data.get("files") if isinstance(data, dict) and data.get("schema") == SCHEMA else None
