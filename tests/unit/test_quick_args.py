@@ -70,3 +70,13 @@ def test_whatever_quick_accepts_argparse_reads_the_same(argv: list[str]) -> None
     quick = rollback(argv)
     if quick is not None:
         assert vars(quick) == _argparse(argv), argv
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=10) | st.sampled_from(["-n", "ml", "x=1.2", "a b", "it's", "", "é"]), max_size=6))
+def test_the_recorded_command_line_is_quoted_as_shlex_join_quotes_it(argv: list[str]) -> None:
+    import shlex
+
+    from corral.cli.run import command_line
+
+    assert command_line(argv) == ("corral " + shlex.join(argv)).rstrip(" ")  # quoted arguments never end in a space

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
 import sys
 from collections.abc import Sequence
 
-from corral import __version__
+from corral import __version__, jsontext
 from corral.cli import render
 from corral.cli.handlers import HANDLERS
 from corral.errors import CorralError
@@ -34,7 +32,7 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
         flags = {name: getattr(args, name, None) for name in ("offline", "link_scripts", "path_conflict")}
         settings = load_settings(os.environ, flags)
-        result = HANDLERS[name](args, settings, reporter, "corral " + shlex.join(argv))
+        result = HANDLERS[name](args, settings, reporter, command_line(argv))
     except CorralError as exc:
         return _fail(exc, name, as_json, bool(getattr(args, "verbose", False)))
     except KeyboardInterrupt:
@@ -58,10 +56,22 @@ def dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
             "ok": True,
             "result": result.to_dict(),
         }
-        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(jsontext.dumps(document, indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render.text(name, result))
     return int(getattr(result, "exit_code", 0))
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")  # shlex.quote's
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """`corral ARGS` as history records it: `shlex.join`'s quoting, shlex imported only when an argument needs it."""
+    if all(arg and _PLAIN.issuperset(arg) for arg in argv):
+        return " ".join(["corral", *argv])
+    import shlex
+
+    return "corral " + shlex.join(argv)
 
 
 def _command_name(args: argparse.Namespace) -> str:
@@ -93,7 +103,7 @@ def _fail(exc: CorralError, name: str, as_json: bool, verbose: bool) -> int:
         }
         from corral.redact import redact
 
-        sys.stdout.write(redact(json.dumps(document, indent=2, sort_keys=True)) + "\n")  # no secret echoed
+        sys.stdout.write(redact(jsontext.dumps(document, indent=2, sort_keys=True)) + "\n")  # no secret echoed
     else:
         sys.stderr.write(render.error(exc))
     return exc.exit_code

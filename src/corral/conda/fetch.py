@@ -11,7 +11,6 @@ A package already extracted in the cache has its paths checked from the extracte
 
 from __future__ import annotations
 
-import json
 import os
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from corral import jsontext
 from corral.errors import InstallError, VerificationError, no_space
 from corral.lock.lockfile import CondaEntry
 from corral.reporting import Reporter
@@ -48,7 +48,7 @@ def extracted_problems(cache: Path, entry: CondaEntry) -> list[str]:
 
     folder = cache / entry.file_name.removesuffix(".tar.bz2").removesuffix(".conda")
     try:
-        paths = json.loads((folder / "info" / "paths.json").read_text(encoding="utf-8")).get("paths", [])
+        paths = jsontext.loads((folder / "info" / "paths.json").read_text(encoding="utf-8")).get("paths", [])
     except (OSError, ValueError, AttributeError) as exc:
         return [f"its extracted info/paths.json cannot be read ({exc})"]
     found = []
@@ -74,22 +74,23 @@ def downloaded(entries: Sequence[CondaEntry], settings: Settings, reporter: Repo
     The files are removed when the block ends (a killed run leaves `.corral-PID-...` files, which
     `clean` removes as leftovers). A sha256 that differs from the entry's stops everything.
     """
+    cache = settings.conda_cache
+    cache.mkdir(parents=True, exist_ok=True)  # also where checked_records keeps its hashes
+    if not entries:  # the common case (a local channel, a warm cache): no download client to import or make
+        yield {}
+        return
     import asyncio
 
     from rattler.package_streaming import download_to_path
 
     from corral.conda.auth import client
 
-    cache = settings.conda_cache
-    cache.mkdir(parents=True, exist_ok=True)
     files = {e.file_name: cache / f".corral-{os.getpid()}-{e.file_name}" for e in entries}
-    if entries:
-        reporter.start("Downloading", len(entries), sum(e.size for e in entries))
+    reporter.start("Downloading", len(entries), sum(e.size for e in entries))
     done = 0
 
     async def one(entry: CondaEntry) -> None:
         nonlocal done
-        assert http is not None
         await download_to_path(http, entry.url, files[entry.file_name])
         done += entry.size
         reporter.advance()
@@ -98,12 +99,11 @@ def downloaded(entries: Sequence[CondaEntry], settings: Settings, reporter: Repo
     async def run() -> list[Any]:
         return list(await asyncio.gather(*(one(e) for e in entries), return_exceptions=True))
 
-    http = client(settings) if entries else None
+    http = client(settings)
 
     try:
-        outcomes = asyncio.run(run()) if entries else []
-        if entries:
-            reporter.finish()
+        outcomes = asyncio.run(run())
+        reporter.finish()
         failures = [(e, o) for e, o in zip(entries, outcomes, strict=True) if isinstance(o, BaseException)]
         if failures:
             raise _download_error(failures, settings)
@@ -158,10 +158,10 @@ def restore_urls(prefix: Path, urls: Mapping[str, str]) -> None:
     if not urls:
         return
     for path in sorted((prefix / "conda-meta").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsontext.loads(path.read_text(encoding="utf-8"))
         url = urls.get(str(data.get("fn", "")))
         if isinstance(data, dict) and url is not None and data.get("url") != url:
             data["url"] = url
             mode = path.stat().st_mode & 0o777
-            atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+            atomic_write_text(path, jsontext.dumps(data, indent=2) + "\n")
             path.chmod(mode)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -94,6 +93,8 @@ def read_requirements_file(path: Path, request: PypiRequest, constraint: bool = 
         text = read_text(path, encoding="utf-8-sig")
     except OSError as exc:
         raise SpecError(f"cannot read requirements file {path}: {exc.strerror}", hint="check the path") from exc
+    import shlex  # only when a file is read: its import compiles a regular expression
+
     base = path.parent
     for number, line in _logical_lines(text):
         where = f"{path}:{number}"
