@@ -1,5 +1,5 @@
-"""Parsed documents kept as JSON by their text's sha256 (keptparse): a .condarc or config.toml read before costs
-no PyYAML or tomllib import; a changed text is parsed again; nothing JSON cannot hold, and no secret, is kept."""
+"""Parsed documents kept as JSON beside their text (keptparse): a .condarc or config.toml read before costs no
+PyYAML or tomllib import; a changed text is parsed again; nothing JSON cannot hold, and no secret, is kept."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime
 import json
 import stat
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,36 @@ def test_kept_reused_changed_parsed_again_damaged_parsed_again_and_pruned(
     assert keptparse.parse_kept("a c", parse, folder) == {"channels": ["a", "c"]} and len(calls) == 2
     copy.write_text("{not json")
     assert keptparse.parse_kept("a b", parse, folder) == {"channels": ["a", "b"]} and len(calls) == 3
-    assert json.loads(copy.read_text()) == {"channels": ["a", "b"]}  # kept again
+    assert json.loads(copy.read_text()) == {"text": "a b", "data": {"channels": ["a", "b"]}}  # kept again
     monkeypatch.setattr(keptparse, "KEEP", 2)
     for text in ("x", "y", "z"):
         keptparse.parse_kept(text, parse, folder)
     assert len(list(folder.glob("*.json"))) == 2
     assert keptparse.parse_kept("no folder", parse, None) == {"channels": ["no", "folder"]}
+
+
+def test_a_copy_serves_only_the_very_text_it_was_parsed_from(tmp_path: Path) -> None:
+    folder = tmp_path / "kept"
+    keptparse.parse_kept("channels: [a]", lambda t: {"parsed": t}, folder)
+    (copy,) = folder.glob("*.json")
+    other = "channels: [b]"  # a text whose copy would have this name (a CRC-32 collision): its own parse wins
+    encoded = other.encode()
+    copy.rename(folder / f"{len(encoded)}-{zlib.crc32(encoded):08x}.json")
+    assert keptparse.parse_kept(other, lambda t: {"parsed": t}, folder) == {"parsed": other}
+    assert keptparse.parse_kept(other, lambda t: {"again": t}, folder) == {"parsed": other}  # and is kept
+
+
+def test_a_copy_is_found_without_hashlib(tmp_path: Path) -> None:
+    import subprocess
+
+    code = (
+        "import sys; from pathlib import Path; from corral import keptparse;"
+        f"folder = Path({str(tmp_path)!r});"
+        "[keptparse.parse_kept('a: 1', lambda t: {'a': 1}, folder) for _ in range(2)];"
+        "print('hashlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 @pytest.mark.parametrize(
