@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from corral.conda.clobbers import clobbered, file_directory_conflicts
 from corral.models import Clobber
 
@@ -40,3 +43,21 @@ def test_a_moved_aside_copy_counts_at_its_original_path() -> None:
 def test_clobbered_names_the_package_whose_file_is_in_place() -> None:
     records = [record("a", ["share/same.txt"]), record("b", ["__clobbers__/b/share/same.txt", "share/b.txt"])]
     assert clobbered(records) == [Clobber("share/same.txt", "a", ("b",))]
+
+
+segments = st.sampled_from(["a", "b", "lib", "x.py", "__clobbers__"])
+rel_paths = st.lists(segments, min_size=1, max_size=4).map("/".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["p", "q", "r"]), st.lists(rel_paths, max_size=6)), max_size=4))
+def test_the_one_pass_finds_what_comparing_every_pair_of_paths_finds(shipped: list[tuple[str, list[str]]]) -> None:
+    records = [record(name, files) for name, files in shipped]
+
+    def placed(rel: str) -> str:  # where a moved-aside copy belongs
+        parts = rel.split("/", 2)
+        return parts[2] if parts[0] == "__clobbers__" and len(parts) == 3 else rel
+
+    paths = {placed(rel) for _, files in shipped for rel in files}
+    as_both = sorted(p for p in paths if any(q.startswith(p + "/") for q in paths))
+    assert [line.split(":")[0] for line in file_directory_conflicts(records)] == as_both

@@ -34,21 +34,27 @@ def file_directory_conflicts(records: Sequence[Mapping[str, Any]]) -> list[str]:
 def examine(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[Clobber]]:
     """(`file_directory_conflicts`, `clobbered`) of the records, in one pass over their files in the common case."""
     paths: set[str] = set()  # every path some package ships
-    dirs: set[str] = set()  # every directory some package has files inside
     losers: dict[str, set[str]] = {}  # path -> the packages whose copy rattler moved aside
     for record in records:
-        for rel in record.get("files", ()):
-            original = _original(rel) if rel.startswith(_MOVED) else None
-            if original is None:
-                path = rel
-            else:
-                path = original[1]
-                losers.setdefault(path, set()).add(original[0])
-            paths.add(path)
-            cut = path.rfind("/")
-            while cut > 0 and path[:cut] not in dirs:  # a known directory's parents are known too
-                dirs.add(path[:cut])
-                cut = path.rfind("/", 0, cut)
+        files = record.get("files", ())
+        moved = [rel for rel in files if rel.startswith(_MOVED)]
+        if moved:
+            files = [rel for rel in files if not rel.startswith(_MOVED)]
+            for rel in moved:
+                original = _original(rel)
+                if original is None:
+                    files.append(rel)
+                else:
+                    files.append(original[1])
+                    losers.setdefault(original[1], set()).add(original[0])
+        paths.update(files)  # set and comprehension loops run in C: this pass is ~2,800 files a create
+    dirs = {path.rpartition("/")[0] for path in paths}  # the folders files are in, then their parents
+    for folder in list(dirs):
+        cut = folder.rfind("/")
+        while cut > 0 and folder[:cut] not in dirs:  # a known directory's parents are known too
+            dirs.add(folder[:cut])
+            cut = folder.rfind("/", 0, cut)
+    dirs.discard("")
     candidates = paths & dirs
     problems = _clashes(records, candidates) if candidates else []  # the common case ends here, in one pass
     return problems, _clobbers(records, losers) if losers else []

@@ -69,10 +69,12 @@ def write(prefix: Path, paths: Iterable[str], taken: Mapping[str, tuple[int, int
     nothing written to them since.
     """
     from array import array
+    from itertools import chain
 
-    files = {**(taken or {}), **take(prefix, paths)}
-    numbers = array("Q", [n for stats in files.values() for n in stats])
-    names = "".join(rel + "\0" for rel in files).encode("utf-8", "surrogatepass")
+    files = dict(taken) if taken else {}
+    files.update(take(prefix, paths))
+    numbers = array("Q", chain.from_iterable(files.values()))  # C loops: ~1 us a file less than Python's
+    names = ("\0".join(files) + "\0").encode("utf-8", "surrogatepass") if files else b""
     blob = MAGIC + len(files).to_bytes(8, sys.byteorder) + numbers.tobytes() + names
     atomic_write_bytes(prefix / SNAPSHOT_FILE, blob)
 
