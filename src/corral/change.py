@@ -15,7 +15,7 @@ from corral.errors import (
     SpecError,
 )
 from corral.layout import python_path
-from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
+from corral.lock.entries import CondaEntry, LockedPlatform, PypiEntry
 from corral.models import EnvSpec, PackageInfo, Plan
 from corral.preflight import check_current, check_expected, check_sides
 from corral.record import FoundPython, GenerationRecord

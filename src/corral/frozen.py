@@ -9,7 +9,7 @@ from __future__ import annotations
 from corral import materialize as mat
 from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
 from corral.errors import Aborted
-from corral.lock.lockfile import LockedPlatform
+from corral.lock.entries import LockedPlatform
 from corral.models import EnvSpec
 from corral.record import FoundPython, GenerationRecord
 from corral.store import generations as gens

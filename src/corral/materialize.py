@@ -17,7 +17,7 @@ from corral.conda.clobbers import CLOBBERS_DIR
 from corral.context import ChangeResult
 from corral.errors import LinkScriptError, PathConflictError, VerificationError
 from corral.layout import python_path
-from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry
+from corral.lock.entries import CondaEntry, LockedPlatform, PypiEntry
 from corral.models import Clobber, HistoryEntry, Plan
 from corral.record import FoundPython, GenerationRecord
 from corral.reporting import Reporter

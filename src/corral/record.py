@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from corral.errors import LockError
-from corral.lock.lockfile import CondaEntry, LockedPlatform, PypiEntry, section_from_dict
+from corral.lock.entries import CondaEntry, LockedPlatform, PypiEntry
+from corral.lock.sections import section_from_dict
 from corral.models import Change, EnvSpec, pypi_name
 from corral.values import frozen
 

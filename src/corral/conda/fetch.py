@@ -20,7 +20,7 @@ from typing import Any
 
 from corral import jsontext
 from corral.errors import InstallError, VerificationError, no_space
-from corral.lock.lockfile import CondaEntry
+from corral.lock.entries import CondaEntry
 from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store.fsutil import atomic_write_text, sha256_of

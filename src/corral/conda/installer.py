@@ -11,7 +11,7 @@ from typing import Any
 from corral.conda.fetch import restore_urls
 from corral.conda.records import checked_records, to_fetch
 from corral.errors import InstallError, VerificationError, no_space
-from corral.lock.lockfile import CondaEntry
+from corral.lock.entries import CondaEntry
 from corral.regex import Lazy
 from corral.reporting import Reporter
 from corral.settings import Settings

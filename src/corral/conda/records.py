@@ -11,7 +11,7 @@ from typing import Any
 
 from corral import jsontext
 from corral.errors import InstallError, UnsafePackage, VerificationError
-from corral.lock.lockfile import CondaEntry
+from corral.lock.entries import CondaEntry
 from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store.fsutil import sha256_of

@@ -17,7 +17,7 @@ from corral.errors import (
     PackageNotFound,
     SpecError,
 )
-from corral.lock.lockfile import CondaEntry
+from corral.lock.entries import CondaEntry
 from corral.models import ALL, EnvSpec, PackageInfo, spec_name
 from corral.policy import check_channels, check_request_indexes
 from corral.reporting import Reporter

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from corral.lock.lockfile import LockedPlatform
+from corral.lock.entries import LockedPlatform
 from corral.pypi.dists import record_hashes
 from corral.store import prefix as pfx
 from corral.store.fsutil import sha256_of

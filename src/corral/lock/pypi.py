@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.errors import LockError
-from corral.lock.lockfile import Artifact, PypiEntry
+from corral.lock.entries import Artifact, PypiEntry
 from corral.lock.platforms import best_wheel
 from corral.models import pypi_name
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from corral.errors import CorralError
-from corral.lock.lockfile import PypiEntry
+from corral.lock.entries import PypiEntry
 from corral.models import EnvSpec, PackageInfo, pypi_name
 from corral.pypi import dists
 from corral.pypi.uv import Pin, Uv

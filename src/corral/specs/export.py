@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from corral.lock.lockfile import LockedPlatform
+from corral.lock.entries import LockedPlatform
 from corral.models import EnvSpec, pypi_name
 from corral.specs.envfile import pypi_index_options
 from corral.values import frozen
