@@ -4,8 +4,9 @@
 scanner and encoder it hands the work to need none of them. `loads` and `dumps` here give what
 `json.loads` and `json.dumps` give (with their defaults: strict, NaN allowed, circular references
 refused) for the documents corral reads and writes. A document that does not parse raises json's
-own JSONDecodeError (a ValueError, with json's message); `json` is imported only then, or always
-on an interpreter without `_json`.
+own JSONDecodeError (a ValueError, with json's message): the C scanner takes that type from an
+imported json.decoder (without it, it fails with a SystemError), so `json` is imported then and
+parses the text again; always on an interpreter without `_json`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ def loads(text: str | bytes) -> Any:
         value, end = _scan(text, start)
     except StopIteration as exc:
         raise _error("Expecting value", text, exc.value) from None
+    except Exception:  # the scanner finds json.decoder's error type only once json is imported
+        import json
+
+        return json.loads(text)  # raises json's own error, with its message
     if end != len(text) and text[end:].strip(_SPACE):
         raise _error("Extra data", text, len(text) - len(text[end:].lstrip(_SPACE)))
     return value

@@ -96,14 +96,23 @@ def test_what_json_cannot_write_is_refused_as_json_refuses_it() -> None:
         jsontext.dumps({(1, 2): 3}, indent=2)
 
 
-def test_reading_and_writing_does_not_import_json() -> None:
+def test_reading_and_writing_does_not_import_json_and_bad_text_fails_as_json_fails_without_it() -> None:
     import subprocess
     import sys
 
-    code = (
-        "import sys; from corral import jsontext;"
-        "jsontext.loads(jsontext.dumps({'a': [1, 2.5, None, True, 'é']}, indent=2, sort_keys=True));"
-        "print('json' in sys.modules)"
+    script = (
+        "import sys\n"
+        "from corral import jsontext\n"
+        "jsontext.loads(jsontext.dumps({'a': [1, 2.5, None, True, 'é']}, indent=2, sort_keys=True))\n"
+        "print('json' in sys.modules)\n"
+        "try:\n"
+        "    jsontext.loads(sys.argv[1])\n"
+        "except ValueError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    bad = ['{"a": ', "[1,]", '{"a" 1}', '"\\x"', "{} x", "nul", '{"history": [{"generation": 1, "ti']
+    for text in bad:  # each in a fresh interpreter: the first error must not find json imported
+        out = subprocess.run([sys.executable, "-c", script, text], capture_output=True, text=True, check=True).stdout
+        with pytest.raises(json.JSONDecodeError) as failed:
+            json.loads(text)
+        assert out.splitlines() == ["False", f"JSONDecodeError {failed.value}"], text
