@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Mapping
@@ -254,6 +253,8 @@ def coerce_setting(key: str, value: Any) -> Any:
             raise ValueError("must be at least 1")
         return number
     if key in ("lock_timeout", "solve_timeout", "network_timeout"):
+        import math  # only for a timeout that is set: every command reads the settings
+
         seconds = float(value)
         if not math.isfinite(seconds):  # nan compares false with everything; inf would wait forever
             raise ValueError("must be a finite number of seconds")
