@@ -3,10 +3,9 @@
 `import json` compiles six regular expressions at import, for its pure-Python fallbacks; the C
 scanner and encoder it hands the work to need none of them. `loads` and `dumps` here give what
 `json.loads` and `json.dumps` give (with their defaults: strict, NaN allowed, circular references
-refused) for the documents corral reads and writes. A document that does not parse raises json's
-own JSONDecodeError (a ValueError, with json's message): the C scanner takes that type from an
-imported json.decoder (without it, it fails with a SystemError), so `json` is imported then and
-parses the text again; always on an interpreter without `_json`.
+refused) for the documents corral reads and writes. A document that does not parse goes to `json`
+itself, imported only then, so it fails with json's own JSONDecodeError (a ValueError) and
+message; so does every document on an interpreter without `_json`.
 """
 
 from __future__ import annotations
@@ -43,33 +42,30 @@ class _Decoding:
 _scan = _json.make_scanner(_Decoding()) if _json is not None else None
 
 
-def _error(message: str, text: str, position: int) -> ValueError:
-    from json import JSONDecodeError
+def _refused(text: str) -> Any:
+    """What json makes of a text the fast path did not accept: json's own error (or value), with its message.
 
-    return JSONDecodeError(message, text, position)
+    The C scanner raises json's JSONDecodeError only once json.decoder is imported (before that it
+    fails with a SystemError), and json words the errors around it (a BOM, no value, extra data):
+    rather than copy those, a refused text goes to json itself, imported only then.
+    """
+    import json
+
+    return json.loads(text)
 
 
 def loads(text: str | bytes) -> Any:
     """The value of one JSON document (bytes are read as UTF-8), as `json.loads` gives it."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8-sig" if text[:3] == b"\xef\xbb\xbf" else "utf-8")
-    if _scan is None:
-        import json
-
-        return json.loads(text)
-    if text.startswith("\ufeff"):
-        raise _error("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    start = len(text) - len(text.lstrip(_SPACE))
+    if _scan is None or text.startswith("\ufeff"):
+        return _refused(text)
     try:
-        value, end = _scan(text, start)
-    except StopIteration as exc:
-        raise _error("Expecting value", text, exc.value) from None
-    except Exception:  # the scanner finds json.decoder's error type only once json is imported
-        import json
-
-        return json.loads(text)  # raises json's own error, with its message
+        value, end = _scan(text, len(text) - len(text.lstrip(_SPACE)))
+    except Exception:  # StopIteration (no value there) or the scanner's own refusal
+        return _refused(text)
     if end != len(text) and text[end:].strip(_SPACE):
-        raise _error("Extra data", text, len(text) - len(text[end:].lstrip(_SPACE)))
+        return _refused(text)  # extra data after the value
     return value
 
 
