@@ -53,11 +53,9 @@ def _keep(kept: Path, text: str, data: Any) -> None:
     from corral.redact import redact
 
     try:
-        if jsontext.loads(jsontext.dumps(data)) != data:
-            return  # not a document JSON holds exactly
         encoded = jsontext.dumps({"text": text, "data": data}, separators=(",", ":"), ensure_ascii=False)
-        if redact(encoded) != encoded:
-            return
+        if jsontext.loads(encoded)["data"] != data or redact(encoded) != encoded:
+            return  # not a document JSON holds exactly, or one with a secret in it
         kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
