@@ -115,13 +115,18 @@ def rollback(ctx: ChangeContext, ref: EnvRef, to: int | None = None) -> Rollback
                 hint=f"available generations: {', '.join(map(str, available))}",
             )
         old = packages_of(ref, current) if current is not None else []
-        plan = diff(old, packages_of(ref, target))
+        try:
+            record = gens.read_record(ref, target)
+        except DamagedGeneration:
+            record = None  # the plan reads what is installed; a damaged record is its own error
+        plan = diff(old, packages_of(ref, target, record))
         from corral.preflight import rollback_notes
 
+        target_dir = gens.generation_dir(ref, target)
         try:
-            notes = rollback_notes(gens.generation_dir(ref, target), gens.read_record(ref, target), target, ref.flag)
+            notes = rollback_notes(target_dir, record, target, ref.flag) if record is not None else ()
         except DamagedGeneration:
-            notes = ()  # the plan above already read it; a damaged record is its own error
+            notes = ()  # a damaged conda-meta record: the plan above read it; it is its own error
         for note in notes:
             ctx.reporter.warn(note)
         result = RollbackResult(env_label(ref), str(ref.link), current, target, plan, ctx.options.dry_run, notes)

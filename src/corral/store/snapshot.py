@@ -19,6 +19,10 @@ from corral import jsontext, layout
 from corral.store.fsutil import atomic_write_bytes
 from corral.values import frozen
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing only for annotations: start-up without it
+    from typing import Literal
+
 SNAPSHOT_FILE = os.path.join(layout.CORRAL_META, "files.snap")
 JSON_FILE = os.path.join(layout.CORRAL_META, "files.json")  # what corral wrote before files.snap: still read
 SCHEMA = 1  # of JSON_FILE
@@ -81,31 +85,42 @@ def write(prefix: Path, paths: Iterable[str], taken: Mapping[str, tuple[int, int
 
 def read(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
     """The recorded files, or None when the generation has no (readable) snapshot (made before corral kept one)."""
+    columns = _columns(prefix)
+    if columns is None:
+        return _read_json(prefix)
+    if columns is False:
+        return None
+    names, numbers = columns
+    stats = iter(numbers)
+    return dict(zip(names, zip(stats, stats, stats, strict=True), strict=True))
+
+
+def _columns(prefix: Path) -> tuple[list[str], list[int]] | Literal[False] | None:
+    """files.snap as its two columns: the paths, and their (inode, size, mtime_ns) in a row.
+
+    None when there is no files.snap; False when it is damaged (no snapshot to compare, never files that vanished).
+    """
     try:
         with open(prefix / SNAPSHOT_FILE, "rb") as handle:
             blob = handle.read()
     except FileNotFoundError:
-        return _read_json(prefix)
-    except OSError:
         return None
+    except OSError:
+        return False
     if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 8:
-        return None  # damaged, or written on a machine of the other byte order
+        return False  # damaged, or written on a machine of the other byte order
     count = int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 8], sys.byteorder)
     start = len(MAGIC) + 8
     end = start + 24 * count
-    if len(blob) < end:
-        return None
-    numbers = memoryview(blob)[start:end].cast("Q").tolist()
-    if not blob.endswith(b"\0") and count:
-        return None  # cut short
+    if len(blob) < end or (count and not blob.endswith(b"\0")):
+        return False  # cut short
     try:
         names = blob[end:-1].decode("utf-8", "surrogatepass").split("\0") if count else []
     except UnicodeDecodeError:
-        return None
+        return False
     if len(names) != count:
-        return None
-    stats = iter(numbers)
-    return dict(zip(names, zip(stats, stats, stats, strict=True), strict=True))
+        return False
+    return names, memoryview(blob)[start:end].cast("Q").tolist()
 
 
 def _read_json(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
@@ -127,22 +142,35 @@ def _read_json(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
 
 def compare(prefix: Path, recorded: Mapping[str, tuple[int, int, int]]) -> list[Edit]:
     """The recorded files that were edited in place, replaced or deleted since, sorted by path."""
+    from itertools import chain
+
+    return _compare(prefix, list(recorded), list(chain.from_iterable(recorded.values())))
+
+
+def _compare(prefix: Path, names: list[str], numbers: list[int]) -> list[Edit]:
+    """`compare` on the two columns of a snapshot: one lstat a file, no mapping built (rollback checks every file)."""
     base = str(prefix) + os.sep
     edits = []
-    for rel, seen in recorded.items():
+    stats = iter(numbers)
+    for rel, inode, size, mtime in zip(names, stats, stats, stats, strict=True):
         try:
             st = os.lstat(base + rel)
         except OSError:
-            edits.append(Edit(rel, "deleted", seen[0]))
+            edits.append(Edit(rel, "deleted", inode))
             continue
-        if st.st_ino != seen[0]:
-            edits.append(Edit(rel, "replaced", seen[0], st.st_ino, st.st_nlink))
-        elif st.st_size != seen[1] or st.st_mtime_ns != seen[2]:
-            edits.append(Edit(rel, "edited", seen[0], st.st_ino, st.st_nlink))
+        if st.st_ino != inode:
+            edits.append(Edit(rel, "replaced", inode, st.st_ino, st.st_nlink))
+        elif st.st_size != size or st.st_mtime_ns != mtime:
+            edits.append(Edit(rel, "edited", inode, st.st_ino, st.st_nlink))
     return sorted(edits, key=lambda e: e.path)
 
 
 def edits(prefix: Path) -> list[Edit]:
     """What changed in a generation since it was finished ([] without a snapshot)."""
-    recorded = read(prefix)
+    columns = _columns(prefix)
+    if columns is False:
+        return []
+    if columns is not None:
+        return _compare(prefix, *columns)
+    recorded = _read_json(prefix)
     return compare(prefix, recorded) if recorded else []
