@@ -122,8 +122,13 @@ def test_recover_removes_unfinished_work_and_repairs_history(tmp_path: Path) -> 
     make_generation(ref, 3)
     gens.switch(ref, 3)  # switched but killed before history was written
     stray = gens.build_dir(ref, 4)  # killed while building
+    cut = ref.link.parent / f".{ref.link.name}.corral-tmp-4242"  # the new link of a switch killed before its rename
+    cut.symlink_to(gens.generation_dir(ref, 2))
+    other = ref.link.parent / ".other.corral-tmp-4242"  # another environment's: not this one's to remove
+    other.symlink_to(gens.generation_dir(ref, 2))
     notes = gens.recover(ref)
     assert not stray.exists()
+    assert not cut.is_symlink() and other.is_symlink()
     assert gens.generation_numbers(ref) == [1, 3]
     assert [e.generation for e in history.read(ref)] == [1, 3]
     assert notes

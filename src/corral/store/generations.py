@@ -272,9 +272,14 @@ def recover(ref: EnvRef) -> list[str]:
             notes.append(f"removed unfinished {entry.name}")
         elif entry.name.startswith(".") and entry.name.endswith(".tmp"):  # an atomic write cut short
             entry.unlink(missing_ok=True)
-    if ref.link.parent.is_dir():
-        for entry in ref.link.parent.glob(f".{ref.link.name}.corral-tmp-*"):
-            entry.unlink()
+    leftover = f".{ref.link.name}.corral-tmp-"  # a switch's new link cut short before its rename
+    try:
+        with os.scandir(ref.link.parent) as entries:  # not Path.glob: its pattern compiles a regex, every command
+            stale = [entry.path for entry in entries if entry.name.startswith(leftover)]
+    except (FileNotFoundError, NotADirectoryError):
+        stale = []
+    for path in stale:
+        os.unlink(path)
     current = current_generation(ref)
     recorded = history.generations(ref)
     known = set(recorded)
