@@ -18,6 +18,10 @@ from corral.store import generations as gens
 from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from corral.handedits import HandEdit
+
 
 def owned_extra_files(prefix: Path, record: GenerationRecord) -> list[str]:
     """Files corral put in a generation besides conda records: its own files and the PyPI packages it installed."""
@@ -63,10 +67,12 @@ def check_current(
     afresh); `discard` (--discard-untracked) goes on, leaving the files and edits in the old
     generation, with a warning for the edits.
     """
-    from corral import handedits
+    edits = hand_edits(prefix, record)
+    notes: list[str] = []
+    if edits:
+        from corral import handedits
 
-    edits = handedits.find(prefix, record)
-    notes = handedits.remove_damaged(settings, handedits.damaged_cache_entries(settings, prefix, edits))
+        notes = handedits.remove_damaged(settings, handedits.damaged_cache_entries(settings, prefix, edits))
     number = gens.current_generation(ref)
     if edits and not discard:
         raise UntrackedChanges(
@@ -90,6 +96,18 @@ def check_current(
         check_untracked(ref, prefix, record)
 
 
+def hand_edits(prefix: Path, record: GenerationRecord) -> list[HandEdit]:
+    """`handedits.find`, importing that module only when the snapshot shows a change (rollback and every change ask)."""
+    from corral.store import snapshot
+
+    found = snapshot.edits(prefix)
+    if not found:
+        return []
+    from corral import handedits
+
+    return handedits.confirm(prefix, record, found)
+
+
 def _capped(lines: list[str]) -> list[str]:
     return lines[:20] + ([f"... and {len(lines) - 20} more"] if len(lines) > 20 else [])
 
@@ -110,9 +128,7 @@ def check_untracked(ref: EnvRef, prefix: Path, record: GenerationRecord) -> None
 
 def rollback_notes(prefix: Path, record: GenerationRecord, number: int, flag: str) -> tuple[str, ...]:
     """Before a rollback to generation `number`: the hand edits that make it differ from what it was built as."""
-    from corral import handedits
-
-    edits = handedits.find(prefix, record)
+    edits = hand_edits(prefix, record)
     if not edits:
         return ()
     shared = sum(1 for e in edits if e.shared)
