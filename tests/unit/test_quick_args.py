@@ -1,4 +1,4 @@
-"""cli/quick.py reads `corral rollback` without argparse: whatever it accepts, argparse reads the same."""
+"""cli/quick.py reads `rollback` and `create --lock` without argparse: whatever it accepts, argparse reads the same."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corral.cli.parser import build_parser
-from corral.cli.quick import rollback
+from corral.cli.quick import parse, rollback
 
 
-def _argparse(argv: list[str]) -> dict[str, object] | None:
+def _argparse(argv: list[str], command: str = "rollback") -> dict[str, object] | None:
     try:
-        return vars(build_parser("rollback").parse_args(["rollback", *argv]))
+        return vars(build_parser(command).parse_args([command, *argv]))
     except SystemExit:
         return None
 
@@ -58,6 +58,48 @@ def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
     assert rollback(argv) is None
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--lock", "corral.lock"],
+        ["-n", "ci", "--lock", "corral.lock", "-y"],
+        ["--lock=ci.lock", "--name=ci", "--yes", "--json"],
+        ["-p", "/srv/envs/ci", "--lock", "./corral.lock", "--dry-run", "-v", "-q", "--offline"],
+        ["--prefix=./env", "--lock", "l", "--verbose", "--quiet"],
+    ],
+)
+def test_create_from_a_lock_in_its_plain_spellings_gives_argparses_namespace(argv: list[str]) -> None:
+    """Every option of argparse's create is in quick's defaults: a new one fails here until it is added there."""
+    quick = parse("create", argv)
+    assert quick is not None
+    assert vars(quick) == _argparse(argv, "create")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],  # a create that solves: argparse (and specs, channels, files)
+        ["-n", "x", "python=3.12"],
+        ["--lock", "l", "numpy"],  # specs beside a lock: argparse, then the handler's error
+        ["-c", "conda-forge", "--lock", "l"],
+        ["--lock"],
+        ["--lock="],
+        ["--lock", "l", "--lock", "m"],
+        ["--lock", "l", "--to", "3"],  # rollback's option
+        ["--lock", "l", "-n", "a", "-p", "b"],
+        ["--lock", "l", "-h"],
+        ["--loc", "l"],  # an abbreviation argparse accepts
+    ],
+)
+def test_any_other_create_is_left_to_argparse(argv: list[str]) -> None:
+    assert parse("create", argv) is None
+
+
+def test_rollback_options_are_not_taken_by_create_nor_create_options_by_rollback() -> None:
+    assert parse("rollback", ["--lock", "l"]) is None
+    assert parse("install", ["-n", "x"]) is None  # a command quick does not read
+
+
 _OPTIONS = ["-n", "--name", "-p", "--prefix", "--to", "-y", "--yes", "--dry-run", "--json", "-v", "--verbose", "-q"]
 _WORDS = st.sampled_from(
     [*_OPTIONS, "--quiet", "--offline", "--to=2", "--name=x", "--prefix=/p", "ml", "3", "-1", "-yq", "--dry", "-h", ""]
@@ -70,6 +112,27 @@ def test_whatever_quick_accepts_argparse_reads_the_same(argv: list[str]) -> None
     quick = rollback(argv)
     if quick is not None:
         assert vars(quick) == _argparse(argv), argv
+
+
+_PLAIN = [["-n", "ci"], ["--name=ci"], ["-p", "/p"], ["-y"], ["--yes"], ["--dry-run"], ["--json"], ["-v"], ["-q"]]
+_OTHER = [["numpy"], ["-c", "cf"], ["-yq"], ["--lock"], [""], ["--offline"], ["--lock", "again.lock"], ["-y"]]
+
+
+@st.composite
+def _create_argv(draw: st.DrawFn) -> list[str]:
+    """A lock, some plain options, now and then one more word: about half are plain spellings, the rest not."""
+    pieces = [draw(st.sampled_from([["--lock", "ci.lock"], ["--lock=ci.lock"]]))]
+    pieces += draw(st.lists(st.sampled_from(_PLAIN), max_size=4))
+    pieces += draw(st.lists(st.sampled_from(_OTHER), max_size=1))
+    return [word for piece in draw(st.permutations(pieces)) for word in piece]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_create_argv())
+def test_whatever_quick_accepts_of_a_create_argparse_reads_the_same(argv: list[str]) -> None:
+    quick = parse("create", argv)
+    if quick is not None:
+        assert vars(quick) == _argparse(argv, "create"), argv
 
 
 @settings(max_examples=300, deadline=None)

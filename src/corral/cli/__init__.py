@@ -1,6 +1,6 @@
 """The command line: fast paths, then parse arguments, call one use case, render its result.
 
-This module imports almost nothing: `--version`, `run`, `shell hook` and `rollback` must start
+This module imports almost nothing: `--version`, `run`, `shell hook`, `rollback` and `create --lock` must start
 quickly, so argparse and the parser live in cli/parser.py and are imported only by the other commands.
 """
 
@@ -44,10 +44,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             _exit(0, hook(args_list[2]))
     sys.stdout = _PipeSafe(sys.stdout)
     sys.stderr = _PipeSafe(sys.stderr)
-    if args_list[:1] == ["rollback"]:  # its plain spellings without argparse (cli/quick.py); the rest below
-        from corral.cli.quick import rollback
+    if args_list[:1] in (["rollback"], ["create"]):  # their plain spellings without argparse (cli/quick.py)
+        from corral.cli.quick import parse
 
-        quick = rollback(args_list[1:])
+        quick = parse(args_list[0], args_list[1:])
         if quick is not None:
             from corral.cli.run import dispatch
 
