@@ -235,6 +235,28 @@ def test_untracked_and_missing_files(tmp_path: Path) -> None:
     assert pfx.find_missing(prefix, pfx.read_records(prefix)) == ["a: bin/tool"]
 
 
+def test_a_file_dated_before_1970_is_snapshotted_and_not_taken_for_an_edit(tmp_path: Path) -> None:
+    """rattler keeps an archive's mtimes, and `touch -d 1969-12-31` is a user's: a negative mtime_ns is a file's too.
+
+    files.snap holds unsigned numbers: such an mtime once stopped every create with an internal
+    error (OverflowError) after the generation was built.
+    """
+    from corral.store import snapshot
+
+    prefix = tmp_path / "g"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin/old").write_bytes(b"x")
+    (prefix / "bin/new").write_bytes(b"y")
+    os.utime(prefix / "bin/old", ns=(-(10**9) - 1, -(10**9) - 1))
+    snapshot.write(prefix, ["bin/old", "bin/new"])
+    recorded = snapshot.read(prefix)
+    assert recorded is not None and recorded["bin/old"][2] == -(10**9) - 1
+    assert recorded["bin/new"][2] == os.lstat(prefix / "bin/new").st_mtime_ns
+    assert snapshot.edits(prefix) == []
+    os.utime(prefix / "bin/old", ns=(-5, -5))
+    assert [(e.path, e.kind) for e in snapshot.edits(prefix)] == [("bin/old", "edited")]
+
+
 def test_the_snapshot_reads_back_what_was_taken_and_old_json_snapshots_still_read(tmp_path: Path) -> None:
     """files.snap holds each owned file's (inode, size, mtime_ns); generations made before it have files.json."""
     from corral.store import snapshot
