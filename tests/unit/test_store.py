@@ -249,6 +249,7 @@ def test_a_file_dated_before_1970_is_snapshotted_and_not_taken_for_an_edit(tmp_p
     (prefix / "bin/new").write_bytes(b"y")
     os.utime(prefix / "bin/old", ns=(-(10**9) - 1, -(10**9) - 1))
     snapshot.write(prefix, ["bin/old", "bin/new"])
+    assert (prefix / snapshot.SNAPSHOT_FILE).read_bytes().startswith(snapshot.SIGNED)  # others keep MAGIC
     recorded = snapshot.read(prefix)
     assert recorded is not None and recorded["bin/old"][2] == -(10**9) - 1
     assert recorded["bin/new"][2] == os.lstat(prefix / "bin/new").st_mtime_ns

@@ -27,12 +27,13 @@ SNAPSHOT_FILE = os.path.join(layout.CORRAL_META, "files.snap")
 JSON_FILE = os.path.join(layout.CORRAL_META, "files.json")  # what corral wrote before files.snap: still read
 SCHEMA = 1  # of JSON_FILE
 # files.snap: this line, the count of files as 8 bytes, then (inode, size, mtime_ns) of each file
-# as 8-byte unsigned integers in this byte order (an mtime before 1970 in two's complement), then the paths,
-# each ended by a NUL (which no path holds).
+# as 8-byte unsigned integers in this byte order, then the paths, each ended by a NUL (which no path holds).
 # Encoding and decoding are single C calls: JSON of ~3,000 files cost ~4 ms to write, ~1.5 ms to read.
-_WORD = 1 << 64
-_SIGN = 1 << 63
 MAGIC = f"corral-files 2 {sys.byteorder}\n".encode()
+# The same with this line when some file is dated before 1970 (an archive's mtime, a `touch -d`): its
+# negative mtime_ns is written in two's complement, and read back signed only in such a file.
+SIGNED = f"corral-files 2 {sys.byteorder} signed-mtime\n".encode()
+_WORD = 1 << 64
 
 
 @frozen
@@ -82,12 +83,14 @@ def write(prefix: Path, paths: Iterable[str], taken: Mapping[str, tuple[int, int
     files.update(take(prefix, paths))
     numbers = array("Q")
     flat = list(chain.from_iterable(files.values()))  # C loops; array("Q", iterator) appends one by one
+    magic = MAGIC
     try:
         numbers.fromlist(flat)
-    except OverflowError:  # a file dated before 1970 (an archive's, or a `touch -d`): its mtime_ns is negative
+    except OverflowError:  # a negative mtime_ns
         numbers.fromlist([n % _WORD for n in flat])
+        magic = SIGNED
     names = ("\0".join(files) + "\0").encode("utf-8", "surrogatepass") if files else b""
-    blob = MAGIC + len(files).to_bytes(8, sys.byteorder) + numbers.tobytes() + names
+    blob = magic + len(files).to_bytes(8, sys.byteorder) + numbers.tobytes() + names
     atomic_write_bytes(prefix / SNAPSHOT_FILE, blob)
 
 
@@ -115,10 +118,11 @@ def _columns(prefix: Path) -> tuple[list[str], list[int]] | Literal[False] | Non
         return None
     except OSError:
         return False
-    if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 8:
+    magic = MAGIC if blob.startswith(MAGIC) else SIGNED if blob.startswith(SIGNED) else b""
+    if not magic or len(blob) < len(magic) + 8:
         return False  # damaged, or written on a machine of the other byte order
-    count = int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 8], sys.byteorder)
-    start = len(MAGIC) + 8
+    count = int.from_bytes(blob[len(magic) : len(magic) + 8], sys.byteorder)
+    start = len(magic) + 8
     end = start + 24 * count
     if len(blob) < end or (count and not blob.endswith(b"\0")):
         return False  # cut short
@@ -129,8 +133,8 @@ def _columns(prefix: Path) -> tuple[list[str], list[int]] | Literal[False] | Non
     if len(names) != count:
         return False
     numbers = memoryview(blob)[start:end].cast("Q").tolist()
-    if count and max(numbers[2::3]) >= _SIGN:  # an mtime before 1970 (write's two's complement)
-        numbers[2::3] = [n - _WORD if n >= _SIGN else n for n in numbers[2::3]]
+    if magic is SIGNED:
+        numbers[2::3] = [n - _WORD if n >= _WORD >> 1 else n for n in numbers[2::3]]
     return names, numbers
 
 
