@@ -52,7 +52,7 @@ def main() -> None:
         )
         if made.returncode != 0:
             raise SystemExit(made.stderr)
-        from corral import handedits
+        from corral.preflight import hand_edits
         from corral.settings import load_settings
         from corral.store import generations as gens
         from corral.store import snapshot
@@ -68,14 +68,14 @@ def main() -> None:
         print(f"owned files in the snapshot: {len(owned)}")
         write = _median_ms(lambda: snapshot.write(prefix, owned), args.repeat)
         print(f"write the snapshot           median {write:7.2f} ms")
-        check = _median_ms(lambda: handedits.find(prefix, record), args.repeat)
+        check = _median_ms(lambda: hand_edits(prefix, record), args.repeat)
         print(f"check, nothing edited        median {check:7.2f} ms")
         target = prefix / "share" / "bulk" / "d0" / "f0.txt"
         target.unlink()  # an editor's save: a new inode with other bytes
         target.write_text("edited\n")
-        found = handedits.find(prefix, record)
+        found = hand_edits(prefix, record)
         assert [e.path for e in found] == ["share/bulk/d0/f0.txt"], found
-        edited = _median_ms(lambda: handedits.find(prefix, record), args.repeat)
+        edited = _median_ms(lambda: hand_edits(prefix, record), args.repeat)
         print(f"check, one file replaced     median {edited:7.2f} ms")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -50,11 +50,6 @@ class HandEdit:
         return f"{self.path}: {self.edit.describe()}{owner}{shared}"
 
 
-def find(prefix: Path, record: GenerationRecord) -> list[HandEdit]:
-    """The owned files of a generation that hand edits changed since it was finished ([] without a snapshot)."""
-    return confirm(prefix, record, snapshot.edits(prefix))
-
-
 def confirm(prefix: Path, record: GenerationRecord, found: Sequence[snapshot.Edit]) -> list[HandEdit]:
     """Of what the snapshot `found` changed, the files whose loss would lose work, with the package that owns each."""
     if not found:

@@ -97,7 +97,11 @@ def check_current(
 
 
 def hand_edits(prefix: Path, record: GenerationRecord) -> list[HandEdit]:
-    """`handedits.find`, importing that module only when the snapshot shows a change (rollback and every change ask)."""
+    """The owned files of a generation that hand edits changed since it was finished ([] without a snapshot).
+
+    handedits (its confirmation by hash, its owners) is imported only when the snapshot shows a
+    change: rollback and the check before every change ask, and almost always nothing moved.
+    """
     from corral.store import snapshot
 
     found = snapshot.edits(prefix)

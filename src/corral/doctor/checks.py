@@ -296,8 +296,9 @@ def hand_edits(settings: Any, prefix: Path, record: Any, found: Sequence[Problem
     generations (of any environment) that link the same inode, whose rollback is no longer exact.
     """
     from corral import handedits
+    from corral.preflight import hand_edits
 
-    edits = handedits.find(prefix, record)
+    edits = hand_edits(prefix, record)
     missing = {p.path for p in found if p.check == "missing-file"}
     edits = [e for e in edits if not (e.edit.kind == "deleted" and e.path in missing)]
     sharing = handedits.sharing_generations(settings, edits, prefix)

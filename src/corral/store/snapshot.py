@@ -133,7 +133,7 @@ def _columns(prefix: Path) -> tuple[list[str], list[int]] | Literal[False] | Non
     if len(names) != count:
         return False
     numbers = memoryview(blob)[start:end].cast("Q").tolist()
-    if magic is SIGNED:
+    if magic == SIGNED:
         numbers[2::3] = [n - _WORD if n >= _WORD >> 1 else n for n in numbers[2::3]]
     return names, numbers
 
@@ -155,15 +155,11 @@ def _read_json(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
     }
 
 
-def compare(prefix: Path, recorded: Mapping[str, tuple[int, int, int]]) -> list[Edit]:
-    """The recorded files that were edited in place, replaced or deleted since, sorted by path."""
-    from itertools import chain
+def compare(prefix: Path, names: list[str], numbers: list[int]) -> list[Edit]:
+    """The recorded files (a snapshot's two columns) edited in place, replaced or deleted since, sorted by path.
 
-    return _compare(prefix, list(recorded), list(chain.from_iterable(recorded.values())))
-
-
-def _compare(prefix: Path, names: list[str], numbers: list[int]) -> list[Edit]:
-    """`compare` on the two columns of a snapshot: one lstat a file, no mapping built (rollback checks every file)."""
+    One lstat a file, no mapping built: rollback checks every file.
+    """
     base = str(prefix) + os.sep
     edits = []
     stats = iter(numbers)
@@ -186,6 +182,8 @@ def edits(prefix: Path) -> list[Edit]:
     if columns is False:
         return []
     if columns is not None:
-        return _compare(prefix, *columns)
-    recorded = _read_json(prefix)
-    return compare(prefix, recorded) if recorded else []
+        return compare(prefix, *columns)
+    from itertools import chain
+
+    recorded = _read_json(prefix) or {}  # a generation made before files.snap
+    return compare(prefix, list(recorded), list(chain.from_iterable(recorded.values())))
