@@ -105,7 +105,7 @@ def apply(
     if not creating:
         number = require_current(ref)
         start = _Start(number, gens.read_record(ref, number))  # a damaged record is refused, never guessed
-    old_prefix = None if start.number is None else gens.generation_dir(ref, start.number)
+    old_prefix = None if start.number is None else Path(gens.generation_dir(ref, start.number))
     if old_prefix is not None and start.record is not None:
         check_current(ctx.settings, ctx.reporter, ref, old_prefix, start.record, ctx.options.discard_untracked)
     check_sides(ref, spec, start.record)
@@ -281,7 +281,7 @@ def _resolve_pypi(
     ctx.reporter.status("The PyPI requests need other versions of conda packages; trying to move the conda side")
     from corral.conda.solver import SolveRequest, solve
 
-    old_prefix = gens.generation_dir(ref, start.number) if start.number is not None else None
+    old_prefix = Path(gens.generation_dir(ref, start.number)) if start.number is not None else None
     try:
         moved = solve(
             SolveRequest(moved_spec, old_prefix, motion.free | names, motion.upgrade, motion.frozen),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from corral.errors import ChannelError
+
+TYPE_CHECKING = False
+if (
+    TYPE_CHECKING
+):  # rollback shows channels (channel_display) and imports neither pathlib nor urllib (~18 M instructions)
+    from collections.abc import Sequence
+    from pathlib import Path
 
 CHANNEL_ALIAS = "https://conda.anaconda.org/"
 DEFAULTS = "defaults"  # conda's name for its `default_channels`; in corral, the `channels` setting
@@ -46,9 +50,11 @@ def canonical_channel(text: str, cwd: Path | None = None) -> str:
     if not value:
         raise ChannelError("an empty channel name was given", hint="pass -c NAME, -c URL or -c DIR")
     if "://" in value:
+        from urllib.parse import unquote, urlparse
+
         parsed = urlparse(value)
         if parsed.scheme == "file":
-            return _local_dir(Path(unquote(parsed.path)), text)
+            return _local_dir(unquote(parsed.path), text)
         if parsed.scheme not in ("http", "https", "s3", "gcs", "oci"):
             from corral.redact import redact
 
@@ -57,19 +63,18 @@ def canonical_channel(text: str, cwd: Path | None = None) -> str:
             )
         return value
     if value.startswith((".", "/", "~")) or os.sep in value:
-        base = cwd or Path.cwd()
-        return _local_dir(base / Path(value).expanduser(), text)
+        return _local_dir(os.path.join(cwd or os.getcwd(), os.path.expanduser(value)), text)
     return value
 
 
-def _local_dir(path: Path, original: str) -> str:
-    path = Path(os.path.abspath(path))
-    if not path.is_dir():
+def _local_dir(given: str, original: str) -> str:
+    path = os.path.abspath(given)
+    if not os.path.isdir(path):
         raise ChannelError(
             f"channel directory '{original}' does not exist ({path})",
             hint="check the path, or index a directory of packages first",
         )
-    return str(path)
+    return path
 
 
 def channel_display(url_or_name: str) -> str:
@@ -79,5 +84,21 @@ def channel_display(url_or_name: str) -> str:
     if value.startswith(alias):
         return value[len(alias) :]
     if value.startswith("file://"):
-        return unquote(urlparse(value).path)
+        return file_url_path(value)
     return value
+
+
+def file_url_path(url: str) -> str:
+    """The path of a `file://` URL (as `unquote(urlparse(url).path)`).
+
+    A plain one (nothing quoted, no query, fragment or control character) is cut as a string:
+    urllib.parse brings `re` and `ipaddress` (~30 M instructions), and rollback shows every
+    package's channel.
+    """
+    rest = url[len("file://") :]
+    if rest.isprintable() and not any(c in rest for c in "%?#"):
+        slash = rest.find("/")
+        return rest[slash:] if slash >= 0 else ""
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(url).path)

@@ -112,7 +112,7 @@ def _recover_all(settings: Settings) -> None:
 def _plan(settings: Settings, found: Scan, everything: bool) -> list[_Removal]:
     from corral.store.generations import kept_generations
 
-    root = settings.root
+    root = Path(settings.root)
     current = disk.current_generations(settings)
     removals: list[_Removal] = []
     kept: dict[str, list[str]] = {}

@@ -11,9 +11,7 @@ Only the shared keys are read; every other conda setting is left to conda.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
-from pathlib import Path
 
 from corral.errors import ConfigError
 from corral.locations import parsed_config_dir
@@ -31,7 +29,7 @@ SHARED = {
 LISTS = {"channels", "default_channels", "allowlist_channels", "denylist_channels"}
 # conda's own `default_channels` when a .condarc does not set them (conda/base/constants.py DEFAULT_CHANNELS_UNIX)
 CONDA_DEFAULT_CHANNELS = ("https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r")
-_FINAL = Lazy(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:.*#!final\s*$", re.M)
+_FINAL = Lazy(r"(?m)^([A-Za-z_][A-Za-z0-9_]*)\s*:.*#!final\s*$")
 _VAR = Lazy(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _PLACES = (
     "/etc/conda/.condarc",
@@ -61,24 +59,42 @@ _PLACES = (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing only for annotations: start-up without it (~3 ms)
+    import re
     from typing import Any
 
 
-def condarc_files(environ: Mapping[str, str]) -> list[Path]:
+def condarc_files(environ: Mapping[str, str]) -> list[str]:
     """The .condarc files that exist, lowest precedence first (each file once)."""
-    out: list[Path] = []
+    out: list[str] = []
     for place in _PLACES:
-        names = {m.group(1).strip("{}") for m in _VAR.finditer(place)}
-        if any(not environ.get(n) for n in names):
+        path = _place(place, environ)
+        if path is None:
             continue
-        text = _expand(place, environ)
-        path = Path(os.path.expanduser(text))
         if place.endswith("/"):
-            found = sorted(p for p in path.glob("*") if p.suffix in (".yml", ".yaml")) if path.is_dir() else []
+            found = sorted(_yaml_files(path)) if os.path.isdir(path) else []
         else:
-            found = [path] if path.is_file() else []
-        out += [p for p in found if p.resolve() not in {q.resolve() for q in out}]
+            found = [path] if os.path.isfile(path) else []
+        out += [p for p in found if os.path.realpath(p) not in {os.path.realpath(q) for q in out}]
     return out
+
+
+def _place(place: str, environ: Mapping[str, str]) -> str | None:
+    """One of conda's places with its leading `$VAR` and `~` expanded; None when the variable is unset or empty.
+
+    Plain string work, no regular expression: every command reads the settings.
+    """
+    if place.startswith("$"):
+        name, slash, rest = place[1:].partition("/")
+        if not environ.get(name):
+            return None
+        place = environ[name] + slash + rest
+    return os.path.expanduser(place)
+
+
+def _yaml_files(folder: str) -> list[str]:
+    """The `*.yml` and `*.yaml` files of a condarc.d folder (not hidden ones, as a glob of `*`)."""
+    with os.scandir(folder) as entries:
+        return [e.path for e in entries if e.name[0] != "." and e.name.endswith((".yml", ".yaml"))]
 
 
 def read_condarc(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -90,7 +106,7 @@ def read_condarc(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, 
     sources: dict[str, str] = {}
     final: set[str] = set()
     for path in files:
-        data, marked = _load(path, Path(parsed_config_dir(environ)))
+        data, marked = _load(path, parsed_config_dir(environ))
         for key, value in data.items():
             if (key not in SHARED and key != "default_channels") or key in final:
                 continue
@@ -100,7 +116,7 @@ def read_condarc(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, 
                 merged[key] = list(dict.fromkeys([*items, *merged.get(key, [])]))
             else:
                 merged[key] = value
-            sources[key] = str(path)
+            sources[key] = path
         final |= marked
     out: dict[str, Any] = {}
     if "channels" in merged:
@@ -131,7 +147,7 @@ def _priority(value: str, source: str) -> str:
     )
 
 
-def _load(path: Path, parsed: Path) -> tuple[dict[str, Any], set[str]]:
+def _load(path: str, parsed: str) -> tuple[dict[str, Any], set[str]]:
     """The file's settings (from its kept JSON copy when read before: no PyYAML import) and its `#!final` keys."""
     from corral.keptparse import parse_kept
     from corral.textfile import read_text
@@ -146,7 +162,7 @@ def _load(path: Path, parsed: Path) -> tuple[dict[str, Any], set[str]]:
     return data, set(_FINAL.findall(text))
 
 
-def _yaml(text: str, path: Path) -> Any:
+def _yaml(text: str, path: str) -> Any:
     import yaml
 
     try:
@@ -155,7 +171,7 @@ def _yaml(text: str, path: Path) -> Any:
         raise _unreadable(path, str(exc)) from exc
 
 
-def _unreadable(path: Path, reason: str) -> ConfigError:
+def _unreadable(path: str, reason: str) -> ConfigError:
     return ConfigError(
         f"cannot read conda's config file {path}: {reason}",
         hint="fix the file (conda would refuse it too), or move it aside",
@@ -164,7 +180,7 @@ def _unreadable(path: Path, reason: str) -> ConfigError:
 
 def _expanded_value(value: Any, environ: Mapping[str, str]) -> Any:
     if isinstance(value, str):
-        return _expand(value, environ)
+        return _expand(value, environ) if "$" in value else value
     if isinstance(value, list):
         return [_expanded_value(v, environ) for v in value]
     if isinstance(value, dict):

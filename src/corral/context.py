@@ -12,7 +12,6 @@ from corral.models import ChangeOptions, Clobber, EnvSpec, PackageInfo, PackageM
 from corral.reporting import Reporter
 from corral.settings import Settings
 from corral.store import generations as gens
-from corral.store import prefix as pfx
 from corral.store.envs import EnvRef
 from corral.values import field, frozen
 
@@ -133,9 +132,12 @@ def packages_of(ref: EnvRef, number: int, record: GenerationRecord | None = None
     try:
         locked = (record or gens.read_record(ref, number)).locked
     except DamagedGeneration:  # what is installed, read from the files
-        from corral.pypi import dists
+        from pathlib import Path
 
-        prefix = gens.generation_dir(ref, number)
+        from corral.pypi import dists
+        from corral.store import prefix as pfx
+
+        prefix = Path(gens.generation_dir(ref, number))
         pypi = [PackageInfo(d.name, d.version, "", "pypi", kind="pypi") for d in dists.installed(prefix)]
         return sorted([*pfx.read_packages(prefix), *pypi])
     return sorted([*(e.package_info() for e in locked.conda), *(e.package_info() for e in locked.pypi)])

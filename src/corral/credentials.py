@@ -40,13 +40,13 @@ class Taken:
     notes: tuple[str, ...] = ()
 
 
-def auth_file(root: Path) -> Path:
+def auth_file(root: str | os.PathLike[str]) -> Path:
     """The credentials file rattler is given: the user's RATTLER_AUTH_FILE, else corral's own in `root`."""
     chosen = os.environ.get(ENV_VAR)
-    return Path(chosen) if chosen else root / FILE_NAME
+    return Path(chosen) if chosen else Path(root, FILE_NAME)
 
 
-def take(channels: Sequence[str], root: Path) -> Taken:
+def take(channels: Sequence[str], root: str | os.PathLike[str]) -> Taken:
     """`channels` without credentials; the credentials found are stored for their hosts."""
     clean: list[str] = []
     found: dict[str, dict[str, Any]] = {}
@@ -55,7 +55,7 @@ def take(channels: Sequence[str], root: Path) -> Taken:
     return Taken(tuple(dict.fromkeys(clean)), _store(found, root))
 
 
-def take_specs(specs: Sequence[str], root: Path) -> tuple[str, ...]:
+def take_specs(specs: Sequence[str], root: str | os.PathLike[str]) -> tuple[str, ...]:
     """Conda specs naming a channel URL (`URL::name`, `name[channel="URL"]`) without its credentials,
     which are stored."""
     found: dict[str, dict[str, Any]] = {}
@@ -92,7 +92,7 @@ def _taken(channel: str, found: dict[str, dict[str, Any]]) -> str:
     return url.rstrip("/")
 
 
-def _store(found: dict[str, dict[str, Any]], root: Path) -> tuple[str, ...]:
+def _store(found: dict[str, dict[str, Any]], root: str | os.PathLike[str]) -> tuple[str, ...]:
     """Write what is new in `found` to the credentials file; a note per host stored."""
     if not found:
         return ()
@@ -140,7 +140,7 @@ def _write(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
-def take_lock(lock: Lock, root: Path) -> Lock:
+def take_lock(lock: Lock, root: str | os.PathLike[str]) -> Lock:
     """A lock read from a file (corral.lock, pixi.lock, conda-lock.yml) without credentials in its
     channels and package URLs; what they carried is stored, so its installs still authenticate."""
     from corral.values import replace

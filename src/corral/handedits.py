@@ -196,7 +196,7 @@ def sharing_generations(settings: Settings, edits: Sequence[HandEdit], skip: Pat
         return out
     for ref in all_envs(settings):
         for number in gens.generation_numbers(ref):
-            prefix = gens.generation_dir(ref, number)
+            prefix = Path(gens.generation_dir(ref, number))
             if prefix == skip:
                 continue
             recorded = snapshot.read(prefix) or {}

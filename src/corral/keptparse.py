@@ -14,7 +14,6 @@ the newest `KEEP` of a folder stay.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from corral import jsontext
 
@@ -23,10 +22,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from _typeshed import StrPath
+
 KEEP = 64  # copies kept in a folder; the oldest go first
 
 
-def parse_kept(text: str, parse: Callable[[str], Any], folder: Path | None) -> Any:
+def parse_kept(text: str, parse: Callable[[str], Any], folder: StrPath | None) -> Any:
     """`parse(text)`, or the kept JSON copy of an earlier parse of the same text in `folder` (None: no copies).
 
     `parse` raises for a text it refuses; nothing is kept then, so the refusal repeats each time.
@@ -36,7 +37,7 @@ def parse_kept(text: str, parse: Callable[[str], Any], folder: Path | None) -> A
     import zlib
 
     encoded = text.encode("utf-8", "surrogatepass")
-    kept = folder / f"{len(encoded)}-{zlib.crc32(encoded):08x}.json"
+    kept = os.path.join(folder, f"{len(encoded)}-{zlib.crc32(encoded):08x}.json")
     try:
         with open(kept, encoding="utf-8") as handle:
             copy = jsontext.loads(handle.read())
@@ -49,21 +50,23 @@ def parse_kept(text: str, parse: Callable[[str], Any], folder: Path | None) -> A
     return data
 
 
-def _keep(kept: Path, text: str, data: Any) -> None:
+def _keep(kept: str, text: str, data: Any) -> None:
     from corral.redact import redact
 
     try:
         encoded = jsontext.dumps({"text": text, "data": data}, separators=(",", ":"), ensure_ascii=False)
         if jsontext.loads(encoded)["data"] != data or redact(encoded) != encoded:
             return  # not a document JSON holds exactly, or one with a secret in it
-        kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+        folder, name = os.path.split(kept)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(encoded)
         os.replace(tmp, kept)  # a cache: readers see the whole copy or none; no fsync needed
-        others = sorted(kept.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-        for old in others[:-KEEP]:
-            old.unlink()
+        with os.scandir(folder) as entries:
+            copies = [(e.stat().st_mtime_ns, e.path) for e in entries if e.name.endswith(".json") and e.name[0] != "."]
+        for _, old in sorted(copies)[:-KEEP]:
+            os.unlink(old)
     except (OSError, TypeError, ValueError):
         pass  # a cache: a document that cannot be kept is parsed again next time

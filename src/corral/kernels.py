@@ -75,7 +75,7 @@ def install(
 ) -> Kernels:
     """Write the kernelspec of `ref` (its python must have ipykernel); an existing one of that name is replaced."""
     require_existing(ref)
-    prefix = gens.generation_dir(ref, require_current(ref))
+    prefix = Path(gens.generation_dir(ref, require_current(ref)))
     label = env_label(ref)
     kernel = name or f"corral-{ref.name or Path(label).name}"
     if not _KERNEL_NAME.match(kernel):
@@ -131,7 +131,7 @@ def sync_auto_kernel(settings: Settings, ref: EnvRef, reporter: Any, environ: Ma
     folder = kernels_dir(where) / f"corral-{ref.name or Path(label).name}"
     try:
         current = gens.current_generation(ref)
-        prefix = gens.generation_dir(ref, current) if current is not None else None
+        prefix = Path(gens.generation_dir(ref, current)) if current is not None else None
         wanted = prefix is not None and (prefix / "bin" / "python").exists() and _has_ipykernel(prefix)
         existing = _read_spec(folder / "kernel.json")
         if existing is not None and not existing.get("metadata", {}).get("corral", {}).get("auto"):

@@ -294,7 +294,7 @@ def generation_lock(settings: Settings, ref: EnvRef, reporter: Reporter) -> Lock
     record = gens.read_record(ref, number)
     section = record.locked
     if any(not (e.editable or e.direct or e.wheels or e.sdist) for e in section.pypi):
-        section = replace(section, pypi=_looked_up(settings, reporter, gens.generation_dir(ref, number), record))
+        section = replace(section, pypi=_looked_up(settings, reporter, Path(gens.generation_dir(ref, number)), record))
     return Lock(spec=record.spec, platforms=(section,))
 
 

@@ -49,13 +49,13 @@ def place(
         if conda:
             from corral.conda.installer import link
 
-            link(conda, built, gens.generation_dir(ref, number), requested, settings, reporter)
+            link(conda, built, Path(gens.generation_dir(ref, number)), requested, settings, reporter)
         elif interpreter is not None:
             from corral.pypi.venv import make_venv
 
             make_venv(built, interpreter)
         (built / pfx.CORRAL_META).mkdir(parents=True, exist_ok=True)
-        return gens.commit(ref, built, number)
+        return Path(gens.commit(ref, built, number))
     except BaseException:
         trash_then_remove(built, f".trash-build-{number}")
         raise
@@ -203,7 +203,7 @@ def undo_unless_switched(ref: EnvRef, placed: Path | None, number: int, creating
         gens.recover(ref)
 
 
-def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root: Path) -> None:
+def finish(ref: EnvRef, prefix: Path, record: GenerationRecord, label: str, root: str) -> None:
     """Mark, verify, snapshot and describe the placed generation, then switch the link to it and record history.
 
     The snapshot (each owned file's inode, size and mtime) is what later changes compare against

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
 from corral.errors import SpecError
@@ -157,13 +156,14 @@ def spec_name(spec: str) -> str:
 
 
 _PYPI_NAME = Lazy(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+_SEPARATORS = Lazy(r"[-_.]+")
 
 
 def pypi_name(requirement: str) -> str:
     """The normalized (PEP 503) distribution name of a requirement string (`Foo_Bar[x]>=1` -> `foo-bar`)."""
     match = _PYPI_NAME.match(requirement)
     name = match.group(1) if match else requirement.strip()
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return _SEPARATORS.sub("-", name).lower()
 
 
 @frozen

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
 from corral.errors import (
     SpecError,
     UntrackedChanges,
     VerificationError,
 )
-from corral.models import EnvSpec
-from corral.record import GenerationRecord
-from corral.reporting import Reporter
-from corral.settings import Settings
 from corral.store import generations as gens
-from corral.store import prefix as pfx
-from corral.store.envs import EnvRef
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rollback imports this module (rollback_notes): neither pathlib nor store.prefix on its path
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from _typeshed import StrPath
+
     from corral.handedits import HandEdit
+    from corral.models import EnvSpec
+    from corral.record import GenerationRecord
+    from corral.reporting import Reporter
+    from corral.settings import Settings
+    from corral.store.envs import EnvRef
 
 
 def owned_extra_files(prefix: Path, record: GenerationRecord) -> list[str]:
@@ -96,7 +97,7 @@ def check_current(
         check_untracked(ref, prefix, record)
 
 
-def hand_edits(prefix: Path, record: GenerationRecord) -> list[HandEdit]:
+def hand_edits(prefix: StrPath, record: GenerationRecord) -> list[HandEdit]:
     """The owned files of a generation that hand edits changed since it was finished ([] without a snapshot).
 
     handedits (its confirmation by hash, its owners) is imported only when the snapshot shows a
@@ -107,9 +108,11 @@ def hand_edits(prefix: Path, record: GenerationRecord) -> list[HandEdit]:
     found = snapshot.edits(prefix)
     if not found:
         return []
+    from pathlib import Path
+
     from corral import handedits
 
-    return handedits.confirm(prefix, record, found)
+    return handedits.confirm(Path(prefix), record, found)
 
 
 def _capped(lines: list[str]) -> list[str]:
@@ -118,6 +121,8 @@ def _capped(lines: list[str]) -> list[str]:
 
 def check_untracked(ref: EnvRef, prefix: Path, record: GenerationRecord) -> None:
     """Stop when the generation holds files that no record owns."""
+    from corral.store import prefix as pfx
+
     untracked = pfx.find_untracked(prefix, owned_extra_files(prefix, record))
     if untracked:
         raise UntrackedChanges(
@@ -130,7 +135,7 @@ def check_untracked(ref: EnvRef, prefix: Path, record: GenerationRecord) -> None
         )
 
 
-def rollback_notes(prefix: Path, record: GenerationRecord, number: int, flag: str) -> tuple[str, ...]:
+def rollback_notes(prefix: StrPath, record: GenerationRecord, number: int, flag: str) -> tuple[str, ...]:
     """Before a rollback to generation `number`: the hand edits that make it differ from what it was built as."""
     edits = hand_edits(prefix, record)
     if not edits:

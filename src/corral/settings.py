@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from corral import layout
 from corral.errors import ConfigError
@@ -15,6 +14,7 @@ from corral.values import field, field_names, frozen, replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing only for annotations: start-up without it (~3 ms)
+    from pathlib import Path
     from typing import Any
 
 DEFAULT_CHANNELS = ("conda-forge",)
@@ -26,9 +26,14 @@ LIST_SETTINGS = frozenset({"channels", "allowlist_channels", "denylist_channels"
 
 @frozen
 class Settings:
-    """Every knob corral reads, in one frozen object passed down from the CLI."""
+    """Every knob corral reads, in one frozen object passed down from the CLI.
 
-    root: Path
+    `root` and `config_file` are strings and the store's folders `Path`s made on demand: the light
+    commands (rollback, run) find the store without importing pathlib (with `re` and urllib, ~18 M
+    instructions of their start-up).
+    """
+
+    root: str
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     channel_priority: str = "strict"  # or "disabled"
     offline: bool = False
@@ -48,58 +53,72 @@ class Settings:
     proxy_servers: tuple[tuple[str, str], ...] = ()  # conda's proxy_servers: ("http" | "https", proxy URL)
     ssl_verify: bool | str = True  # conda's ssl_verify: false, or a CA bundle file to verify with
     kernels: str = "manual"  # "auto": register a Jupyter kernel for each environment that has ipykernel
-    config_file: Path | None = None
+    config_file: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", os.fspath(self.root))  # a Path given in its place (tests, callers) too
+        if self.config_file is not None:
+            object.__setattr__(self, "config_file", os.fspath(self.config_file))
+
+    def store_path(self, *parts: str) -> str:
+        """A path inside the store, as a string (see layout.py for the names)."""
+        return os.path.join(self.root, *parts)
+
+    def _folder(self, name: str) -> Path:
+        from pathlib import Path
+
+        return Path(self.root, name)
 
     @property
     def envs_dir(self) -> Path:
         """Where the stable links of named environments live."""
-        return self.root / layout.ENVS
+        return self._folder(layout.ENVS)
 
     @property
     def generations_dir(self) -> Path:
         """Where every environment's generations live."""
-        return self.root / layout.GENERATIONS
+        return self._folder(layout.GENERATIONS)
 
     @property
     def conda_cache(self) -> Path:
         """rattler's package cache (extracted packages, hardlinked into prefixes)."""
-        return self.root / layout.CONDA_PKGS
+        return self._folder(layout.CONDA_PKGS)
 
     @property
     def repodata_cache(self) -> Path:
         """rattler's repodata cache."""
-        return self.root / layout.CONDA_REPODATA
+        return self._folder(layout.CONDA_REPODATA)
 
     @property
     def pypi_cache(self) -> Path:
         """uv's cache (wheels, built projects; hardlinked into prefixes)."""
-        return self.root / layout.PYPI_CACHE
+        return self._folder(layout.PYPI_CACHE)
 
     @property
     def interpreter_cache(self) -> Path:
         """What corral learned about each interpreter it found, keyed by path and mtime."""
-        return self.root / layout.INTERPRETERS
+        return self._folder(layout.INTERPRETERS)
 
     @property
     def parsed_locks(self) -> Path:
         """Lock files corral has read, kept as JSON by the sha256 of their text (lock/lockfile.py `load`)."""
-        return self.root / layout.PARSED_LOCKS
+        return self._folder(layout.PARSED_LOCKS)
 
     @property
     def run_dir(self) -> Path:
         """Notes of running child processes (uv), so that recovery can end those a killed corral left."""
-        return self.root / layout.RUN
+        return self._folder(layout.RUN)
 
     @property
     def tmp_dir(self) -> Path:
         """Scratch folders of running changes; `clean` removes what a killed one left."""
-        return self.root / layout.TMP
+        return self._folder(layout.TMP)
 
     @property
     def locks_dir(self) -> Path:
         """Per-environment lock files."""
-        return self.root / layout.LOCKS
+        return self._folder(layout.LOCKS)
 
 
 _ENV_VARS: dict[str, str] = {
@@ -126,10 +145,10 @@ def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Setti
     from corral.condarc import read_condarc
 
     values, sources = read_condarc(environ)  # conda's .condarc files: below corral's own config
-    config_file = Path(default_config_file(environ))
+    config_file = default_config_file(environ)
     for key, value in _read_config(config_file, environ).items():
         values[key] = value
-        sources[key] = str(config_file)
+        sources[key] = config_file
     for var, key in _ENV_VARS.items():
         if environ.get(var):
             values[key] = environ[var]
@@ -138,14 +157,14 @@ def load_settings(environ: Mapping[str, str], flags: Mapping[str, Any]) -> Setti
         if value is not None and value != () and value is not False:
             values[key] = value
             sources[key] = "command line"
-    values.setdefault("root", Path(default_root(environ)))
+    values.setdefault("root", default_root(environ))
     settings = Settings(**_coerce(values, sources), config_file=config_file)
     return replace(settings, sources=sources)
 
 
-def _read_config(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+def _read_config(path: str, environ: Mapping[str, str]) -> dict[str, Any]:
     """The config file's settings (from its kept JSON copy when read before: no tomllib import)."""
-    if not path.is_file():
+    if not os.path.isfile(path):
         return {}
     from corral.keptparse import parse_kept
 
@@ -153,7 +172,7 @@ def _read_config(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
         text = read_text(path)
     except OSError as exc:
         raise _unreadable_config(path, exc.strerror or str(exc)) from exc
-    data = parse_kept(text, lambda t: _toml(t, path), Path(parsed_config_dir(environ)))
+    data = parse_kept(text, lambda t: _toml(t, path), parsed_config_dir(environ))
     known = set(field_names(Settings)) - {"config_file", "sources"}
     out = {}
     for key, value in data.items():
@@ -167,7 +186,7 @@ def _read_config(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def _toml(text: str, path: Path) -> Any:
+def _toml(text: str, path: str) -> Any:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
@@ -178,7 +197,7 @@ def _toml(text: str, path: Path) -> Any:
         raise _unreadable_config(path, str(exc)) from exc
 
 
-def _unreadable_config(path: Path, reason: str) -> ConfigError:
+def _unreadable_config(path: str, reason: str) -> ConfigError:
     return ConfigError(
         f"cannot read the config file {path}: {reason}", hint="fix the file or point $CORRAL_CONFIG elsewhere"
     )
@@ -198,7 +217,7 @@ def _coerce(values: dict[str, Any], sources: Mapping[str, str]) -> dict[str, Any
 def coerce_setting(key: str, value: Any) -> Any:
     """One setting's value as its reader checks and converts it (ValueError or TypeError when it is invalid)."""
     if key == "root":
-        return Path(os.path.abspath(os.path.expanduser(str(value))))
+        return os.path.abspath(os.path.expanduser(str(value)))
     if key in ("channels", "allowlist_channels", "denylist_channels"):
         items = value.split(",") if isinstance(value, str) else list(value)
         channels = tuple(str(c).strip() for c in items if str(c).strip())

@@ -12,12 +12,12 @@ import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
+    from _typeshed import StrPath
 
 MAX_BYTES = 16 * 1024 * 1024  # far above any real environment file, lock or config
 
 
-def read_text(path: Path, encoding: str = "utf-8", limit: int = MAX_BYTES) -> str:
+def read_text(path: StrPath, encoding: str = "utf-8", limit: int = MAX_BYTES) -> str:
     """The text of a regular file of at most `limit` bytes; OSError (with strerror saying why) otherwise."""
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):

@@ -18,7 +18,7 @@ def test_precedence(tmp_path: Path) -> None:
     assert settings.channels == ("from-file",)
     assert settings.keep_generations == 7
     assert settings.offline is True
-    assert settings.root == tmp_path / "r"
+    assert settings.root == str(tmp_path / "r")
     assert settings.sources["keep_generations"] == "$CORRAL_KEEP_GENERATIONS"
     assert settings.sources["channels"] == str(config)
     env["CORRAL_CHANNELS"] = "a, b"
@@ -62,7 +62,7 @@ def test_user_dirs_follow_xdg(tmp_path: Path) -> None:
     (tmp_path / "cfg" / "corral").mkdir(parents=True)
     (tmp_path / "cfg" / "corral" / "config.toml").write_text("keep-generations = 9\n")
     settings = load_settings(env, {})
-    assert settings.root == tmp_path / "data" / "corral"
+    assert settings.root == str(tmp_path / "data" / "corral")
     assert settings.keep_generations == 9
 
 

@@ -28,7 +28,7 @@ def make_generation(ref: EnvRef, number: int, files: dict[str, str] | None = Non
     (built / "conda-meta" / "a-1-0.json").write_text(json.dumps(record))
     locked = LockedPlatform("linux-64")
     gens.write_record(built, GenerationRecord(number, gens.now(), "install", "test", EnvSpec(channels=()), locked))
-    return gens.commit(ref, built, number)
+    return Path(gens.commit(ref, built, number))
 
 
 def switch_and_record(ref: EnvRef, number: int) -> None:
@@ -52,7 +52,7 @@ def switched_through(tmp_path: Path, last: int) -> EnvRef:
 
 def test_switch_is_a_symlink_swap_and_history_records_it(tmp_path: Path) -> None:
     ref = switched_through(tmp_path, 2)
-    assert os.readlink(ref.link) == str(ref.home / "2")
+    assert os.readlink(ref.link) == os.path.join(ref.home, "2")
     assert gens.current_generation(ref) == 2
     assert [e.generation for e in history.read(ref)] == [1, 2]
     assert gens.next_number(ref) == 3
@@ -62,14 +62,14 @@ def test_switch_is_a_symlink_swap_and_history_records_it(tmp_path: Path) -> None
 
 def test_history_is_one_entry_a_line_and_an_indented_one_still_reads(tmp_path: Path) -> None:
     ref = switched_through(tmp_path, 2)
-    text = (ref.home / "history.json").read_text()
+    text = Path(ref.home, "history.json").read_text()
     assert len(text.splitlines()) == 4 and json.loads(text)["schema"] == 1  # head, two entries, tail
     older = {"schema": 1, "entries": [e.to_dict() for e in history.read(ref)]}
-    (ref.home / "history.json").write_text(json.dumps(older, indent=2))  # as corral wrote it before
+    Path(ref.home, "history.json").write_text(json.dumps(older, indent=2))  # as corral wrote it before
     history.append(ref, HistoryEntry(1, gens.now(), "rollback", "test", previous=2))
     entries = [(e.generation, e.action) for e in history.read(ref)]
     assert entries == [(1, "install"), (2, "install"), (1, "rollback")]
-    assert len((ref.home / "history.json").read_text().splitlines()) == 5  # rewritten one entry a line
+    assert len(Path(ref.home, "history.json").read_text().splitlines()) == 5  # rewritten one entry a line
     assert history.generations(ref) == [1, 2, 1]
 
 
@@ -79,27 +79,27 @@ def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Pat
     ref = switched_through(tmp_path, 3)
     gens.switch(ref, 2)
     for damage in ('{"entries": [', '{"entries": [{"time": "x"}]}', '["not", "a", "document"]', "\udcff"):
-        (ref.home / "history.json").write_text(damage, errors="surrogateescape")
+        Path(ref.home, "history.json").write_text(damage, errors="surrogateescape")
         for read in (gens.recover, history.read, gens.next_number):
             try:
                 read(ref)
             except DamagedHistory as exc:
-                assert exc.details == [str(ref.home / "history.json")] and "doctor -n e --fix" in (exc.hint or "")
+                assert exc.details == [os.path.join(ref.home, "history.json")] and "doctor -n e --fix" in (exc.hint or "")
             else:
                 raise AssertionError(f"{read.__name__} read {damage!r}")
         assert gens.generation_numbers(ref) == [1, 2, 3]  # recover deleted nothing
-    (ref.home / "history.json").unlink()
-    (ref.home / "history.json").mkdir()  # not even a file: named the same way
+    Path(ref.home, "history.json").unlink()
+    Path(ref.home, "history.json").mkdir()  # not even a file: named the same way
     try:
         history.read(ref)
     except DamagedHistory as exc:
         assert "cannot be read" in exc.message
     else:
         raise AssertionError("a directory read as a history")
-    (ref.home / "history.json").rmdir()
-    (ref.home / "history.json").write_bytes(b"\xff")
+    Path(ref.home, "history.json").rmdir()
+    Path(ref.home, "history.json").write_bytes(b"\xff")
     kept = gens.rebuild_history(ref)
-    assert kept.read_bytes() == b"\xff"
+    assert Path(kept).read_bytes() == b"\xff"
     assert history.generations(ref) == [1, 3, 2]  # the current one last, as recover expects
     assert gens.recover(ref) == [] and gens.generation_numbers(ref) == [1, 2, 3]
 
@@ -122,9 +122,10 @@ def test_recover_removes_unfinished_work_and_repairs_history(tmp_path: Path) -> 
     make_generation(ref, 3)
     gens.switch(ref, 3)  # switched but killed before history was written
     stray = gens.build_dir(ref, 4)  # killed while building
-    cut = ref.link.parent / f".{ref.link.name}.corral-tmp-4242"  # the new link of a switch killed before its rename
+    link = Path(ref.link)
+    cut = link.parent / f".{link.name}.corral-tmp-4242"  # the new link of a switch killed before its rename
     cut.symlink_to(gens.generation_dir(ref, 2))
-    other = ref.link.parent / ".other.corral-tmp-4242"  # another environment's: not this one's to remove
+    other = link.parent / ".other.corral-tmp-4242"  # another environment's: not this one's to remove
     other.symlink_to(gens.generation_dir(ref, 2))
     notes = gens.recover(ref)
     assert not stray.exists()
@@ -139,7 +140,7 @@ def test_recover_removes_a_create_that_never_finished(tmp_path: Path) -> None:
     gens.register(ref)
     gens.build_dir(ref, 1)
     gens.recover(ref)
-    assert not ref.home.exists() and not ref.exists()
+    assert not os.path.exists(ref.home) and not ref.exists()
 
 
 def test_a_damaged_conda_meta_record_is_refused_naming_its_file(tmp_path: Path) -> None:
@@ -218,7 +219,7 @@ def test_path_envs_are_listed_with_named_ones(tmp_path: Path) -> None:
     path = env_ref(s, path=tmp_path / "proj" / "env")
     for ref in (path, named):
         gens.register(ref)
-    assert [(r.name, r.link) for r in all_envs(s)] == [("b", named.link), (None, tmp_path / "proj" / "env")]
+    assert [(r.name, r.link) for r in all_envs(s)] == [("b", named.link), (None, str(tmp_path / "proj" / "env"))]
 
 
 def test_untracked_and_missing_files(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from corral.change import ChangeContext, ChangeResult, apply, require_current
 from corral.context import current_spec
 from corral.errors import (
@@ -23,7 +25,7 @@ def adopt(ctx: ChangeContext, ref: EnvRef) -> ChangeResult:
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = current_spec(ref)
         number = require_current(ref)
-        prefix = gens.generation_dir(ref, number)
+        prefix = Path(gens.generation_dir(ref, number))
         record = gens.read_record(ref, number)
         ours = record.pypi_names() | set(conda_provided(prefix, pfx.read_records(prefix)))
         strays = [d for d in dists.installed(prefix) if d.name not in ours]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,8 @@ def config_view(
             )
         )
     files = [str(p) for p in condarc_files(environ)]
-    if settings.config_file is not None and settings.config_file.is_file():
-        files.append(str(settings.config_file))
+    if settings.config_file is not None and os.path.isfile(settings.config_file):
+        files.append(settings.config_file)
     return ConfigView(tuple(items), show_sources, tuple(files))
 
 
@@ -100,7 +101,7 @@ def change_config(settings: Settings, action: str, key: str, value: str = "") ->
 
     names = [name for name in field_names(settings) if name not in ("config_file", "sources", "root")]
     name = _known(key, names)
-    path = settings.config_file
+    path = Path(settings.config_file) if settings.config_file is not None else None
     if path is None:
         raise ConfigError("no config file location is known", hint="set CORRAL_CONFIG to a file path")
     document = tomlkit.parse(read_text(path)) if path.is_file() else tomlkit.document()

@@ -53,9 +53,9 @@ def remove_env(ctx: ChangeContext, ref: EnvRef) -> EnvRemoved:
             return result
         if not ctx.confirm(result):
             raise Aborted("nothing was removed")
-        if ref.link.is_symlink():
-            ref.link.unlink()
-        trash_then_remove(ref.home, f".trash-env-{ref.home.name}-{os.getpid()}")
+        if os.path.islink(ref.link):
+            os.unlink(ref.link)
+        trash_then_remove(ref.home, f".trash-env-{os.path.basename(ref.home)}-{os.getpid()}")
         from corral.kernels import forget_auto_kernels
 
         forget_auto_kernels(ref)
@@ -208,9 +208,9 @@ def rename(ctx: ChangeContext, ref: EnvRef, new: EnvRef, active: EnvRef | None) 
             return result
         import os
 
-        if ref.link.is_symlink():
-            ref.link.unlink()
-        trash_then_remove(ref.home, f".trash-env-{ref.home.name}-{os.getpid()}")
+        if os.path.islink(ref.link):
+            os.unlink(ref.link)
+        trash_then_remove(ref.home, f".trash-env-{os.path.basename(ref.home)}-{os.getpid()}")
         return result
 
 

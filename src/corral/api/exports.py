@@ -48,7 +48,7 @@ def export(
 
     require_existing(ref)
     number = require_current(ref)
-    prefix = gens.generation_dir(ref, number)
+    prefix = Path(gens.generation_dir(ref, number))
     record = gens.read_record(ref, number)
     records = writers.sort_records(pfx.read_records(prefix))
     env = writers.Exportable(

@@ -107,7 +107,7 @@ def _pack_current(reporter: Reporter, ref: EnvRef, target: Path, kind: str, mtim
 
     number = require_current(ref)
     record = gens.read_record(ref, number)
-    contents = gather(gens.generation_dir(ref, number), record, ref.label, ref.flag, str(ref.link))
+    contents = gather(Path(gens.generation_dir(ref, number)), record, ref.label, ref.flag, str(ref.link))
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     reporter.status(f"Packing {ref.label} (generation {number}, {len(contents.members)} entries) into {target}")
     try:

@@ -221,7 +221,7 @@ def remove(ctx: ChangeContext, ref: EnvRef, names: Sequence[str], pypi_names: Se
     wanted = [n.lower() for n in names]
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         current = current_spec(ref)
-        prefix = gens.generation_dir(ref, require_current(ref))
+        prefix = Path(gens.generation_dir(ref, require_current(ref)))
         records = pfx.read_records(prefix)
         installed = {r["name"] for r in records}
         pypi_wanted = list(pypi_names)
@@ -258,7 +258,7 @@ def _not_installed_hint(ref: EnvRef, name: str) -> str:
     """Where `name` is, if it is installed from PyPI only as a dependency; else where to look."""
     from corral.pypi import dists
 
-    prefix = gens.generation_dir(ref, require_current(ref))
+    prefix = Path(gens.generation_dir(ref, require_current(ref)))
     if any(d.name == pypi_name(name) for d in dists.installed(prefix)):
         return (
             f"'{name}' is installed from PyPI as a dependency of a requested PyPI package; remove that package"

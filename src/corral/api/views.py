@@ -80,7 +80,7 @@ def list_packages(settings: Settings, ref: EnvRef, pattern: str = "") -> Package
         raise UsageError(f"invalid regular expression '{pattern}': {exc}", hint="e.g. corral list -n ml '^py'") from exc
     require_existing(ref)
     current = require_current(ref)
-    prefix = gens.generation_dir(ref, current)
+    prefix = Path(gens.generation_dir(ref, current))
     record = gens.read_record(ref, current)
     spec = record.spec
     packages = _installed_packages(prefix, record.pypi_names())

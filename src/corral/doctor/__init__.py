@@ -118,7 +118,7 @@ def diagnose(settings: Settings, ref: EnvRef) -> Diagnosis:
             "broken-link", "", str(ref.link), f"points to {target or 'nothing'}, not a finished generation"
         )
         return Diagnosis(label, str(ref.link), None, (*problems, problem))
-    prefix = gens.generation_dir(ref, current)
+    prefix = Path(gens.generation_dir(ref, current))
     try:
         record = gens.read_record(ref, current)
     except DamagedGeneration as exc:

@@ -139,7 +139,9 @@ def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:
     with locking.held(ref.lock_file, ref.label, ctx.settings.lock_timeout, ctx.reporter):
         gens.recover(ref)
         numbers = gens.generation_numbers(ref)
-        complete = [n for n in numbers if (gens.generation_dir(ref, n) / pfx.GENERATION_FILE).is_file()]
+        complete = [
+            n for n in numbers if os.path.isfile(os.path.join(gens.generation_dir(ref, n), pfx.GENERATION_FILE))
+        ]
         if not complete:
             raise CorralError(
                 f"{ref.label} has no finished generation to point to",
@@ -159,7 +161,7 @@ def _repair_caches(ctx: ChangeContext, ref: EnvRef, diagnosis: Diagnosis) -> lis
     damaged: set[Path] = set()
     settings = ctx.settings
     found: Any = None  # the store's walk, made once for all the damaged files
-    prefix = gens.generation_dir(ref, diagnosis.generation or 0)
+    prefix = Path(gens.generation_dir(ref, diagnosis.generation or 0))
     for problem in diagnosis.problems:
         if problem.check != "cache-damage":
             continue
@@ -234,7 +236,7 @@ def _from_contents(ref: EnvRef, number: int) -> Any:
     from corral.pypi.resolve import conda_provided
     from corral.record import GenerationRecord
 
-    prefix = gens.generation_dir(ref, number)
+    prefix = Path(gens.generation_dir(ref, number))
     records = pfx.read_records(prefix)
     provided = conda_provided(prefix, records) if records else {}
     pins = [d for d in dists.installed(prefix) if d.name not in provided]

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 from corral.errors import LockError
 from corral.lock.entries import Artifact, CondaEntry, LockedPlatform, PypiEntry
-from corral.regex import Lazy
 from corral.values import frozen
 
 TYPE_CHECKING = False
@@ -20,8 +19,7 @@ if TYPE_CHECKING:  # typing only for type checkers: start-up without it (~3 ms)
 
     T = TypeVar("T")
 
-_HEX64 = Lazy(r"^[0-9a-f]{64}$")
-_HEX32 = Lazy(r"^[0-9a-f]{32}$")
+_HEX = frozenset("0123456789abcdef")  # a digest checked as a string: rollback reads records and compiles no regex
 
 
 def typed(where: str, entry: str, build: Callable[..., T], *args: Any) -> T:
@@ -70,8 +68,8 @@ def _conda(check: Checker, item: Mapping[str, Any], at: str) -> CondaEntry:
         subdir=check.text(item, "subdir", at),
         channel=str(item.get("channel", "")),
         url=check.text(item, "url", at),
-        sha256=check.digest(item, "sha256", at, _HEX64),
-        md5=check.digest(item, "md5", at, _HEX32, required=False),
+        sha256=check.digest(item, "sha256", at, 64),
+        md5=check.digest(item, "md5", at, 32, required=False),
         size=check.integer(item, "size", at, required=False),
         depends=tuple(str(d) for d in check.sequence(item.get("depends", []), f"{at}.depends")),
         constrains=tuple(str(d) for d in check.sequence(item.get("constrains", []), f"{at}.constrains")),
@@ -120,7 +118,7 @@ def _pypi(check: Checker, item: Mapping[str, Any], at: str) -> PypiEntry:
 
 
 def _artifact(check: Checker, item: Mapping[str, Any], at: str) -> Artifact:
-    return Artifact(url=check.text(item, "url", at), sha256=check.digest(item, "sha256", at, _HEX64))
+    return Artifact(url=check.text(item, "url", at), sha256=check.digest(item, "sha256", at, 64))
 
 
 @frozen
@@ -157,10 +155,10 @@ class Checker:
             raise self.fail(at, f"'{key}' is missing or not a whole number")
         return value
 
-    def digest(self, item: Mapping[str, Any], key: str, at: str, shape: Lazy, required: bool = True) -> str:
+    def digest(self, item: Mapping[str, Any], key: str, at: str, length: int, required: bool = True) -> str:
         value = item.get(key, None if required else "")
         if value == "" and not required:
             return ""
-        if not isinstance(value, str) or not shape.match(value):
+        if not isinstance(value, str) or len(value) != length or not _HEX.issuperset(value):
             raise self.fail(at, f"'{key}' is not a hex digest of the right length: {value!r}")
         return value

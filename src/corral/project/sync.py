@@ -35,7 +35,8 @@ def project_ref(settings: Settings, project: Project) -> EnvRef:
 
 def project_lock(ref: EnvRef) -> Path:
     """Held around a project's edit, lock and sync (the environment's own lock is taken by the install)."""
-    return ref.lock_file.with_name(ref.lock_file.stem + ".project.lock")
+    lock_file = Path(ref.lock_file)
+    return lock_file.with_name(lock_file.stem + ".project.lock")
 
 
 def require_project(cwd: str) -> Project:
@@ -263,7 +264,7 @@ def _update(ctx: ChangeContext, ref: EnvRef, lock: Lock, section: Any) -> Any:
         gens.recover(ref)
         number = gens.current_generation(ref)
         assert number is not None
-        prefix, record = gens.generation_dir(ref, number), gens.read_record(ref, number)
+        prefix, record = Path(gens.generation_dir(ref, number)), gens.read_record(ref, number)
         check_current(ctx.settings, ctx.reporter, ref, prefix, record, ctx.options.discard_untracked)
         return apply_locked(ctx, ref, lock.spec, section, lock_sha256=lock.input_hash, creating=False, action="sync")
 

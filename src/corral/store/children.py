@@ -8,18 +8,19 @@ group of any child whose corral is gone.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 from corral import jsontext
+from corral.store.fsutil import remove_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable, Mapping, Sequence
+
+    from _typeshed import StrPath
 
 _PR_SET_PDEATHSIG = 1
 
@@ -27,15 +28,15 @@ _PR_SET_PDEATHSIG = 1
 def run(
     argv: Sequence[str],
     env: Mapping[str, str],
-    run_dir: Path,
-    cwd: Path | None = None,
+    run_dir: StrPath,
+    cwd: StrPath | None = None,
     tick: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `argv` to completion (output captured as text); on any interruption its whole group is killed first.
 
     `tick` is called about every 0.2 s while the child runs (progress output shows life).
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
+    os.makedirs(run_dir, exist_ok=True)
     import subprocess
 
     proc = subprocess.Popen(
@@ -49,9 +50,10 @@ def run(
         start_new_session=True,
         preexec_fn=_die_with_parent(os.getpid()),
     )
-    marker = run_dir / f"{proc.pid}.json"
+    marker = os.path.join(run_dir, f"{proc.pid}.json")
     try:
-        marker.write_text(jsontext.dumps({"pid": proc.pid, "parent": os.getpid(), "program": argv[0]}))
+        with open(marker, "w", encoding="utf-8") as handle:
+            handle.write(jsontext.dumps({"pid": proc.pid, "parent": os.getpid(), "program": argv[0]}))
         while True:
             try:
                 out, err = proc.communicate(timeout=0.2 if tick is not None else None)
@@ -64,23 +66,25 @@ def run(
         proc.wait()
         raise
     finally:
-        with contextlib.suppress(OSError):
-            marker.unlink()
+        remove_file(marker, OSError)
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
-def reap(run_dir: Path, wait: float = 5.0) -> list[int]:
+def reap(run_dir: StrPath, wait: float = 5.0) -> list[int]:
     """Kill the process groups of children whose corral died (still running as the program noted); return them."""
     killed: list[int] = []
-    if not run_dir.is_dir():
+    try:
+        with os.scandir(run_dir) as entries:
+            markers = [e.path for e in entries if e.name.endswith(".json") and e.name[0] != "."]
+    except (FileNotFoundError, NotADirectoryError):
         return killed
-    for marker in run_dir.glob("*.json"):
+    for marker in markers:
         try:
-            data = jsontext.loads(marker.read_text())
+            with open(marker, encoding="utf-8") as handle:
+                data = jsontext.loads(handle.read())
             pid, parent, program = int(data["pid"]), int(data["parent"]), str(data["program"])
         except (OSError, ValueError, KeyError, TypeError):
-            with contextlib.suppress(OSError):
-                marker.unlink()
+            remove_file(marker, OSError)
             continue
         if _alive(parent):
             continue  # its corral is still running: the child is in use
@@ -90,8 +94,7 @@ def reap(run_dir: Path, wait: float = 5.0) -> list[int]:
             while _alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
             killed.append(pid)
-        with contextlib.suppress(OSError):
-            marker.unlink()
+        remove_file(marker, OSError)
     return killed
 
 
@@ -118,8 +121,10 @@ def _die_with_parent(parent: int) -> Callable[[], None] | None:
 def _kill_group(pid: int) -> None:
     import signal
 
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 (contextlib: see fsutil.remove_file)
         os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 def _alive(pid: int) -> bool:
@@ -131,7 +136,8 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            stat = handle.read()
     except OSError:
         return True  # no /proc: trust kill(0)
     return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
@@ -140,7 +146,8 @@ def _alive(pid: int) -> bool:
 def _runs(pid: int, program: str) -> bool:
     """True when process `pid` is still `program` (not another process that took its number)."""
     try:
-        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv0 = handle.read().split(b"\0", 1)[0].decode(errors="replace")
     except OSError:
         return sys.platform != "linux"  # without /proc the group was ours: kill it
     return argv0 == program

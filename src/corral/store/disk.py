@@ -138,7 +138,7 @@ def scan(settings: Settings) -> Scan:
     of a store: every generation links the cache) costs no system call; and below a generation or
     a cache entry every path has the same owner, so it is decided once per directory.
     """
-    root = settings.root
+    root = Path(settings.root)
     inodes: dict[tuple[int, int], Inode] = {}
     errors: list[str] = []
     labels: dict[str, str] = {}

@@ -3,31 +3,44 @@
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator, Mapping
-from pathlib import Path
 
 from corral import layout
 from corral.errors import EnvironmentExists, EnvironmentNotFound, UsageError
-from corral.regex import Lazy
-from corral.settings import Settings
 from corral.store.fsutil import read_json
 from corral.values import frozen
 
-_NAME = Lazy(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from corral.settings import Settings
+
 ENV_FILE = layout.ENV_FILE
 PATHS_DIR = layout.PATHS
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")  # ASCII only
+_NAME_START = _NAME_CHARS - {".", "_", "-"}
+
+
+def valid_name(name: str) -> bool:
+    """An environment name: 1-100 of ASCII letters, digits, '.', '_' and '-', starting with a letter or digit.
+
+    Plain string tests, not a regular expression: rollback and run check a name and compile none.
+    """
+    return 0 < len(name) <= 100 and name[0] in _NAME_START and _NAME_CHARS.issuperset(name)
 
 
 @frozen
 class EnvRef:
-    """An environment: `link` is the stable path users keep; `home` holds its generations."""
+    """An environment: `link` is the stable path users keep; `home` holds its generations.
+
+    The paths are strings (rollback's path imports no pathlib): `Path(ref.home, "x")` where a Path helps.
+    """
 
     name: str | None
-    link: Path
-    home: Path
-    lock_file: Path
-    run_dir: Path  # where the store notes running child processes (see store/children.py)
+    link: str
+    home: str
+    lock_file: str
+    run_dir: str  # where the store notes running child processes (see store/children.py)
 
     @property
     def label(self) -> str:
@@ -41,7 +54,7 @@ class EnvRef:
 
     def exists(self) -> bool:
         """True once the environment has been created (its registration file is there)."""
-        return (self.home / ENV_FILE).is_file()
+        return os.path.isfile(os.path.join(self.home, ENV_FILE))
 
 
 def env_ref(
@@ -59,31 +72,31 @@ def env_ref(
             hint=f"e.g. corral {command} -n ml, or activate one first (corral activate ml)",
         )
     if name is not None:
-        if not _NAME.match(name):
+        if not valid_name(name):
             raise UsageError(
                 f"invalid environment name '{name}'",
                 hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
             )
         return EnvRef(
             name=name,
-            link=settings.envs_dir / name,
-            home=settings.generations_dir / name,
-            lock_file=settings.locks_dir / f"{name}.lock",
-            run_dir=settings.run_dir,
+            link=settings.store_path(layout.ENVS, name),
+            home=settings.store_path(layout.GENERATIONS, name),
+            lock_file=settings.store_path(layout.LOCKS, f"{name}.lock"),
+            run_dir=settings.store_path(layout.RUN),
         )
     assert path is not None
     import hashlib
 
-    link = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
-    digest = hashlib.sha256(str(link).encode()).hexdigest()[:12]
-    slug = re.sub(r"[^A-Za-z0-9._-]", "_", link.name) or "root"
+    link = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    digest = hashlib.sha256(link.encode()).hexdigest()[:12]
+    slug = "".join(c if c in _NAME_CHARS else "_" for c in os.path.basename(link)) or "root"
     key = f"{slug}-{digest}"
     return EnvRef(
         name=None,
         link=link,
-        home=settings.generations_dir / PATHS_DIR / key,
-        lock_file=settings.locks_dir / f"{PATHS_DIR}-{key}.lock",
-        run_dir=settings.run_dir,
+        home=settings.store_path(layout.GENERATIONS, PATHS_DIR, key),
+        lock_file=settings.store_path(layout.LOCKS, f"{PATHS_DIR}-{key}.lock"),
+        run_dir=settings.store_path(layout.RUN),
     )
 
 
@@ -96,11 +109,11 @@ def active_ref(settings: Settings, environ: Mapping[str, str]) -> EnvRef | None:
     prefix = environ.get("CONDA_PREFIX", "")
     if not prefix or not os.path.isabs(prefix):
         return None
-    link = Path(prefix)
-    if link.parent == settings.envs_dir and _NAME.match(link.name):
-        ref = env_ref(settings, name=link.name)
+    folder, name = os.path.split(os.path.normpath(prefix))
+    if folder == settings.store_path(layout.ENVS) and valid_name(name):
+        ref = env_ref(settings, name=name)
     else:
-        ref = env_ref(settings, path=link)
+        ref = env_ref(settings, path=prefix)
     return ref if ref.exists() else None
 
 
@@ -122,7 +135,7 @@ def require_absent(ref: EnvRef) -> EnvRef:
             hint=f"change it with `corral install {ref.flag} ...`, or remove it first with"
             f" `corral env remove {ref.flag}`",
         )
-    if ref.name is None and (ref.link.exists() or ref.link.is_symlink()):
+    if ref.name is None and os.path.lexists(ref.link):
         raise EnvironmentExists(
             f"{ref.link} already exists and is not a corral environment",
             hint="choose another path, or move that one away",
@@ -132,15 +145,15 @@ def require_absent(ref: EnvRef) -> EnvRef:
 
 def all_envs(settings: Settings) -> Iterator[EnvRef]:
     """Every registered environment, named ones first, each sorted."""
-    base = settings.generations_dir
-    if not base.is_dir():
+    base = settings.store_path(layout.GENERATIONS)
+    if not os.path.isdir(base):
         return
-    for home in sorted(base.iterdir()):
-        if home.name.startswith((".", "_")) or not (home / ENV_FILE).is_file():
+    for name in sorted(os.listdir(base)):
+        if name.startswith((".", "_")) or not os.path.isfile(os.path.join(base, name, ENV_FILE)):
             continue
-        yield env_ref(settings, name=home.name)
-    paths = base / PATHS_DIR
-    if paths.is_dir():
-        for home in sorted(paths.iterdir()):
-            if (home / ENV_FILE).is_file():
-                yield env_ref(settings, path=read_json(home / ENV_FILE)["path"])
+        yield env_ref(settings, name=name)
+    paths = os.path.join(base, PATHS_DIR)
+    if os.path.isdir(paths):
+        for key in sorted(os.listdir(paths)):
+            if os.path.isfile(os.path.join(paths, key, ENV_FILE)):
+                yield env_ref(settings, path=read_json(os.path.join(paths, key, ENV_FILE))["path"])

@@ -1,10 +1,11 @@
-"""Small filesystem helpers: atomic writes, safe removal."""
+"""Small filesystem helpers: atomic writes, safe removal.
+
+On rollback's path: strings or paths in, `os` functions inside (no pathlib, no contextlib).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
-from pathlib import Path
 
 from corral import jsontext
 
@@ -12,17 +13,20 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing only for annotations: start-up without it (~3 ms)
     from typing import Any
 
+    from _typeshed import StrPath
 
-def atomic_write_text(path: Path, text: str) -> None:
+
+def atomic_write_text(path: StrPath, text: str) -> None:
     """Write `text` to `path` through a temp file, fsync and rename: readers see old or new, never half."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: StrPath, data: bytes) -> None:
     """atomic_write_text of bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    folder, name = os.path.split(os.fspath(path))
+    os.makedirs(folder, exist_ok=True)
     # tempfile.mkstemp's name pattern, without importing tempfile (and random) on rollback's path
-    tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp")
+    tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -32,28 +36,38 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        remove_file(tmp, OSError)
         raise
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
+def remove_file(path: StrPath, ignored: type[OSError] = FileNotFoundError) -> None:
+    """`os.unlink`, a missing file (or with `ignored=OSError` any failure) no error.
+
+    Not `contextlib.suppress`: importing contextlib is ~3 M instructions of rollback's start-up.
+    """
+    try:  # noqa: SIM105
+        os.unlink(path)
+    except ignored:
+        pass
+
+
+def atomic_write_json(path: StrPath, data: Any) -> None:
     """atomic_write_text of a JSON document (sorted keys, indented, trailing newline)."""
     atomic_write_text(path, jsontext.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: StrPath) -> Any:
     """Load a JSON file."""
     with open(path, encoding="utf-8") as handle:
         return jsontext.loads(handle.read())
 
 
-def remove_tree(path: Path) -> None:
+def remove_tree(path: StrPath) -> None:
     """Remove a directory tree, or a file or symlink, if present; tolerate read-only entries."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
         return
-    if path.exists():
+    if os.path.exists(path):
 
         def onerror(func: Any, target: str, _exc: Any) -> None:
             os.chmod(target, 0o700)
@@ -64,16 +78,16 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, onerror=onerror)
 
 
-def trash_then_remove(path: Path, trash_name: str) -> None:
+def trash_then_remove(path: StrPath, trash_name: str) -> None:
     """Rename `path` away in one step, then delete it: an interruption never leaves a half tree in place."""
-    if not path.exists() and not path.is_symlink():
+    if not os.path.lexists(path):
         return
-    trash = path.parent / trash_name
+    trash = os.path.join(os.path.dirname(os.fspath(path)), trash_name)
     os.replace(path, trash)
     remove_tree(trash)
 
 
-def sha256_of(path: str | Path) -> str:
+def sha256_of(path: StrPath) -> str:
     """The sha256 of a file, read in 1 MiB blocks."""
     import hashlib
 

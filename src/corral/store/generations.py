@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from corral import layout
 from corral.errors import CorralError, DamagedGeneration, IncompleteChange
 from corral.models import Change, HistoryEntry
 from corral.store import history
 from corral.store.children import reap
-from corral.store.envs import ENV_FILE, EnvRef
-from corral.store.fsutil import atomic_write_json, read_json, remove_tree, trash_then_remove
-from corral.store.prefix import GENERATION_FILE
+from corral.store.envs import ENV_FILE
+from corral.store.fsutil import atomic_write_json, read_json, remove_file, remove_tree, trash_then_remove
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
+    from _typeshed import StrPath
+
     from corral.record import GenerationRecord
+    from corral.store.envs import EnvRef
+
+GENERATION_FILE = layout.GENERATION_FILE
 
 NUMBERS_FILE = layout.NUMBERS_FILE  # the highest generation number ever handed to a build
 PENDING_FILE = layout.PENDING_FILE  # the history entry of a switch under way (recover finishes it)
@@ -31,27 +35,30 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())  # isoformat(timespec="seconds") in UTC
 
 
-def generation_dir(ref: EnvRef, number: int) -> Path:
+def generation_dir(ref: EnvRef, number: int) -> str:
     """The prefix of generation `number`."""
-    return ref.home / str(number)
+    return os.path.join(ref.home, str(number))
 
 
 def generation_numbers(ref: EnvRef) -> list[int]:
     """The generations on disk, ascending."""
-    if not ref.home.is_dir():
+    try:
+        with os.scandir(ref.home) as entries:
+            return sorted(int(e.name) for e in entries if e.name.isdigit() and e.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(int(p.name) for p in ref.home.iterdir() if p.name.isdigit() and p.is_dir())
 
 
 def current_generation(ref: EnvRef) -> int | None:
     """The generation the stable link points to, or None (no link, or a link that is not ours)."""
     try:
-        target = Path(os.readlink(ref.link))
+        target = os.readlink(ref.link)
     except OSError:
         return None
-    if target.parent != ref.home or not target.name.isdigit() or not target.is_dir():
+    folder, name = os.path.split(os.path.normpath(target))
+    if folder != os.path.normpath(ref.home) or not name.isdigit() or not os.path.isdir(target):
         return None
-    return int(target.name)
+    return int(name)
 
 
 def next_number(ref: EnvRef) -> int:
@@ -66,7 +73,7 @@ def next_number(ref: EnvRef) -> int:
 
 def _reserved(ref: EnvRef) -> int:
     try:
-        data = read_json(ref.home / NUMBERS_FILE)
+        data = read_json(os.path.join(ref.home, NUMBERS_FILE))
     except (OSError, ValueError):
         return 0
     last = data.get("last") if isinstance(data, dict) else None
@@ -75,15 +82,17 @@ def _reserved(ref: EnvRef) -> int:
 
 def build_dir(ref: EnvRef, number: int) -> Path:
     """A fresh directory to build generation `number` in (its number reserved first); only commit() places it."""
+    from pathlib import Path
+
     if number > _reserved(ref):
-        atomic_write_json(ref.home / NUMBERS_FILE, {"schema": SCHEMA, "last": number})
-    path = ref.home / f".build-{number}-{os.getpid()}"
+        atomic_write_json(os.path.join(ref.home, NUMBERS_FILE), {"schema": SCHEMA, "last": number})
+    path = Path(ref.home, f".build-{number}-{os.getpid()}")
     remove_tree(path)
     path.mkdir(parents=True)
     return path
 
 
-def commit(ref: EnvRef, built: Path, number: int) -> Path:
+def commit(ref: EnvRef, built: StrPath, number: int) -> str:
     """Rename a verified build directory to its generation number."""
     target = generation_dir(ref, number)
     os.replace(built, target)
@@ -94,13 +103,14 @@ def commit(ref: EnvRef, built: Path, number: int) -> Path:
 def switch(ref: EnvRef, number: int) -> None:
     """Point the stable link at generation `number` with one atomic rename."""
     target = generation_dir(ref, number)
-    ref.link.parent.mkdir(parents=True, exist_ok=True)
-    tmp = ref.link.parent / f".{ref.link.name}.corral-tmp-{os.getpid()}"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
+    folder, name = os.path.split(ref.link)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{name}.corral-tmp-{os.getpid()}")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
     os.symlink(target, tmp, target_is_directory=True)
     os.replace(tmp, ref.link)
-    _fsync_dir(ref.link.parent)
+    _fsync_dir(folder)
 
 
 def is_current(ref: EnvRef, number: int) -> bool:
@@ -111,14 +121,14 @@ def is_current(ref: EnvRef, number: int) -> bool:
 def register(ref: EnvRef) -> None:
     """Record the environment's existence (name, link path, creation time)."""
     atomic_write_json(
-        ref.home / ENV_FILE, {"schema": SCHEMA, "name": ref.name, "path": str(ref.link), "created": now()}
+        os.path.join(ref.home, ENV_FILE), {"schema": SCHEMA, "name": ref.name, "path": ref.link, "created": now()}
     )
 
 
 def env_created(ref: EnvRef) -> str:
     """When the environment was created."""
     try:
-        return str(read_json(ref.home / ENV_FILE).get("created", ""))
+        return str(read_json(os.path.join(ref.home, ENV_FILE)).get("created", ""))
     except (OSError, ValueError):
         return ""
 
@@ -126,13 +136,12 @@ def env_created(ref: EnvRef) -> str:
 def read_record(ref: EnvRef, number: int) -> GenerationRecord:
     """Generation `number`'s own record; a missing or damaged one is an error naming the file and the repair."""
     from corral.record import DamagedRecord, GenerationRecord
-    from corral.store import prefix as pfx
 
     prefix = generation_dir(ref, number)
-    path = prefix / GENERATION_FILE
+    path = os.path.join(prefix, GENERATION_FILE)
     try:
         data = read_json(path)
-        legacy = pfx.read_records(prefix) if isinstance(data, dict) and data.get("schema") == 1 else []
+        legacy = _legacy_records(prefix) if isinstance(data, dict) and data.get("schema") == 1 else []
         return GenerationRecord.from_dict(data, legacy)
     except FileNotFoundError:
         reason = "the file is missing"
@@ -149,19 +158,28 @@ def read_record(ref: EnvRef, number: int) -> GenerationRecord:
         " generation holds",
         hint=f"go back to a sound generation with `corral rollback {ref.flag}`, or build a fresh one from what is"
         f" installed with `corral doctor {ref.flag} --fix`",
-        details=[str(path)],
+        details=[path],
     )
 
 
-def write_record(prefix: Path, record: GenerationRecord) -> None:
+def _legacy_records(prefix: str) -> list[dict[str, Any]]:
+    """conda-meta's records, which a record of schema 1 (before it held the locked platform) is read with."""
+    from pathlib import Path
+
+    from corral.store import prefix as pfx
+
+    return pfx.read_records(Path(prefix))
+
+
+def write_record(prefix: StrPath, record: GenerationRecord) -> None:
     """Write a generation's own record inside it."""
-    atomic_write_json(prefix / GENERATION_FILE, record.to_dict())
+    atomic_write_json(os.path.join(prefix, GENERATION_FILE), record.to_dict())
 
 
-def _raw_record(prefix: Path) -> dict[str, Any]:
+def _raw_record(prefix: StrPath) -> dict[str, Any]:
     """A record's fields as JSON, {} when unreadable: only to rebuild a history entry, never to build from."""
     try:
-        data = read_json(prefix / GENERATION_FILE)
+        data = read_json(os.path.join(prefix, GENERATION_FILE))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -174,17 +192,17 @@ def switch_recorded(ref: EnvRef, entry: HistoryEntry) -> None:
     leaves what `recover` needs to record it exactly; a failure after the switch raises
     IncompleteChange, which tells the truth (the environment is on the new generation).
     """
-    pending = ref.home / PENDING_FILE
+    pending = os.path.join(ref.home, PENDING_FILE)
     atomic_write_json(pending, {"schema": SCHEMA, **entry.to_dict()})
     try:
         switch(ref, entry.generation)
     except BaseException:
         if not is_current(ref, entry.generation):
-            pending.unlink(missing_ok=True)
+            remove_file(pending)
         raise
     try:
         history.append(ref, entry)
-        pending.unlink(missing_ok=True)
+        remove_file(pending)
     except BaseException as exc:
         raise incomplete(ref, entry.generation, exc) from exc
 
@@ -209,7 +227,7 @@ def incomplete(ref: EnvRef, number: int, exc: BaseException) -> IncompleteChange
     return error
 
 
-def rebuild_history(ref: EnvRef) -> Path:
+def rebuild_history(ref: EnvRef) -> str:
     """Replace a damaged history with one entry per generation, from each one's record; return where the old file went.
 
     Rollbacks recorded only in the damaged file are lost (a record says how its generation was
@@ -231,7 +249,7 @@ def collect_garbage(ref: EnvRef, keep: int) -> list[int]:
     return removed
 
 
-def kept_generations(home: Path, numbers: list[int], keep: int, current: int | None) -> set[int]:
+def kept_generations(home: StrPath, numbers: list[int], keep: int, current: int | None) -> set[int]:
     """The generations GC and `clean` keep: the newest `keep` rollback points, and the current one.
 
     A generation that changed only the request (no package moved) is kept but not counted: it holds
@@ -243,12 +261,12 @@ def kept_generations(home: Path, numbers: list[int], keep: int, current: int | N
         if counted >= keep:
             break
         kept.add(number)
-        if not _request_only(home / str(number)):
+        if not _request_only(os.path.join(home, str(number))):
             counted += 1
     return kept
 
 
-def _request_only(prefix: Path) -> bool:
+def _request_only(prefix: StrPath) -> bool:
     """True for a generation whose change moved no package (an unreadable record counts as a real one)."""
     meta = _raw_record(prefix)
     return meta.get("parent") is not None and meta.get("changes") == []
@@ -264,17 +282,21 @@ def recover(ref: EnvRef) -> list[str]:
     notes: list[str] = []
     for pid in reap(ref.run_dir):
         notes.append(f"ended process {pid}, left running by a corral that was killed")
-    if not ref.home.is_dir():
-        return notes
-    for entry in ref.home.iterdir():
-        if entry.name.startswith((".build-", ".trash-")):
-            remove_tree(entry)
-            notes.append(f"removed unfinished {entry.name}")
-        elif entry.name.startswith(".") and entry.name.endswith(".tmp"):  # an atomic write cut short
-            entry.unlink(missing_ok=True)
-    leftover = f".{ref.link.name}.corral-tmp-"  # a switch's new link cut short before its rename
     try:
-        with os.scandir(ref.link.parent) as entries:  # not Path.glob: its pattern compiles a regex, every command
+        with os.scandir(ref.home) as entries:
+            names = [entry.name for entry in entries]
+    except (FileNotFoundError, NotADirectoryError):
+        return notes
+    for name in names:
+        if name.startswith((".build-", ".trash-")):
+            remove_tree(os.path.join(ref.home, name))
+            notes.append(f"removed unfinished {name}")
+        elif name.startswith(".") and name.endswith(".tmp"):  # an atomic write cut short
+            remove_file(os.path.join(ref.home, name))
+    folder, link_name = os.path.split(ref.link)
+    leftover = f".{link_name}.corral-tmp-"  # a switch's new link cut short before its rename
+    try:
+        with os.scandir(folder) as entries:
             stale = [entry.path for entry in entries if entry.name.startswith(leftover)]
     except (FileNotFoundError, NotADirectoryError):
         stale = []
@@ -287,7 +309,7 @@ def recover(ref: EnvRef) -> list[str]:
         history.append(ref, _lost_entry(ref, current))
         known.add(current)
         notes.append(f"recorded the switch to generation {current} in history")
-    (ref.home / PENDING_FILE).unlink(missing_ok=True)
+    remove_file(os.path.join(ref.home, PENDING_FILE))
     for number in generation_numbers(ref):
         if number != current and number not in known:
             trash_then_remove(generation_dir(ref, number), f".trash-{number}-{os.getpid()}")
@@ -301,7 +323,7 @@ def recover(ref: EnvRef) -> list[str]:
 def _lost_entry(ref: EnvRef, current: int) -> HistoryEntry:
     """The history entry of a switch whose recording was cut short: the pending one, else the generation's own."""
     try:
-        pending = HistoryEntry.from_dict(read_json(ref.home / PENDING_FILE))
+        pending = HistoryEntry.from_dict(read_json(os.path.join(ref.home, PENDING_FILE)))
     except (OSError, ValueError, KeyError, TypeError):
         pending = None
     if pending is not None and pending.generation == current:
@@ -332,7 +354,7 @@ def _changes(data: Any) -> tuple[Change, ...]:
         return ()
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: StrPath) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

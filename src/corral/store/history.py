@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from corral import jsontext, layout
 from corral.errors import DamagedHistory
 from corral.models import HistoryEntry
-from corral.store.envs import EnvRef
 from corral.store.fsutil import atomic_write_text, read_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from corral.store.envs import EnvRef
 
 HISTORY_FILE = layout.HISTORY_FILE
 SCHEMA = 1
@@ -39,7 +39,7 @@ def generations(ref: EnvRef) -> list[int]:
 
 def _dicts(ref: EnvRef) -> list[dict[str, Any]]:
     """The entries as written; a damaged file is an error: recover would otherwise delete generations it lost."""
-    path = ref.home / HISTORY_FILE
+    path = os.path.join(ref.home, HISTORY_FILE)
     try:
         data = read_json(path)
     except FileNotFoundError:
@@ -63,13 +63,13 @@ def _damaged(ref: EnvRef, reason: str) -> DamagedHistory:
         f"the history of {ref.label} is damaged: {reason}; corral will not guess which generations it holds",
         hint=f"`corral doctor {ref.flag} --fix` writes it again from the generations' own records"
         " (and keeps the damaged file beside it)",
-        details=[str(ref.home / HISTORY_FILE)],
+        details=[os.path.join(ref.home, HISTORY_FILE)],
     )
 
 
 def write(ref: EnvRef, entries: list[HistoryEntry]) -> None:
     """Replace the environment's history (a renamed environment carries its old one)."""
-    ref.home.mkdir(parents=True, exist_ok=True)
+    os.makedirs(ref.home, exist_ok=True)
     _write_dicts(ref, [e.to_dict() for e in entries])
 
 
@@ -79,9 +79,10 @@ def append(ref: EnvRef, entry: HistoryEntry) -> None:
     Callers hold the lock and have run `recover`, which read (and so checked) the file. A history
     written before it was one entry a line is rewritten in that form on its first append.
     """
-    path = ref.home / HISTORY_FILE
+    path = os.path.join(ref.home, HISTORY_FILE)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     except (OSError, ValueError):
         text = ""
     if text.startswith(_HEAD) and text.endswith(_TAIL):
@@ -99,13 +100,13 @@ _TAIL = f'\n], "schema": {SCHEMA}}}\n'
 def _write_dicts(ref: EnvRef, entries: list[dict[str, Any]]) -> None:
     """One entry a line: json's C encoder (an indented document takes its pure-Python one, ~5x slower)."""
     lines = ",\n".join(jsontext.dumps(e, sort_keys=True) for e in entries)
-    atomic_write_text(ref.home / HISTORY_FILE, _HEAD + lines + _TAIL)
+    atomic_write_text(os.path.join(ref.home, HISTORY_FILE), _HEAD + lines + _TAIL)
 
 
-def replace_damaged(ref: EnvRef, entries: list[HistoryEntry]) -> Path:
+def replace_damaged(ref: EnvRef, entries: list[HistoryEntry]) -> str:
     """Move the damaged file aside (kept for the user, `history.json.damaged-TIME`) and write `entries`; return it."""
-    path = ref.home / HISTORY_FILE
-    kept = path.with_name(f"{HISTORY_FILE}.damaged-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
+    path = os.path.join(ref.home, HISTORY_FILE)
+    kept = f"{path}.damaged-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
     os.replace(path, kept)
     _write_dicts(ref, [e.to_dict() for e in entries])
     return kept

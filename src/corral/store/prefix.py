@@ -230,7 +230,7 @@ def mark_externally_managed(prefix: Path, records: list[dict[str, Any]], label: 
     return marker.relative_to(prefix).as_posix()
 
 
-def write_pip_shims(prefix: Path, minor: str, label: str, flag: str, launcher: list[str], root: Path) -> list[str]:
+def write_pip_shims(prefix: Path, minor: str, label: str, flag: str, launcher: list[str], root: str) -> list[str]:
     """`bin/pip`, `pip3`, `pip3.X` that go through corral where the environment has no pip; return their paths.
 
     Without them, a bare `pip install` in an activated environment (or `corral run ... pip`) runs

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from corral import jsontext, layout
 from corral.store.fsutil import atomic_write_bytes
@@ -21,7 +19,10 @@ from corral.values import frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing only for annotations: start-up without it
+    from collections.abc import Iterable, Mapping
     from typing import Literal
+
+    from _typeshed import StrPath
 
 SNAPSHOT_FILE = os.path.join(layout.CORRAL_META, "files.snap")
 JSON_FILE = os.path.join(layout.CORRAL_META, "files.json")  # what corral wrote before files.snap: still read
@@ -55,7 +56,7 @@ class Edit:
         }[self.kind]
 
 
-def take(prefix: Path, paths: Iterable[str]) -> dict[str, tuple[int, int, int]]:
+def take(prefix: StrPath, paths: Iterable[str]) -> dict[str, tuple[int, int, int]]:
     """(inode, size, mtime_ns) of each path that exists; bytecode caches left out (Python rewrites them)."""
     base = str(prefix) + os.sep  # string joins: pathlib costs microseconds a file
     out: dict[str, tuple[int, int, int]] = {}
@@ -70,7 +71,7 @@ def take(prefix: Path, paths: Iterable[str]) -> dict[str, tuple[int, int, int]]:
     return out
 
 
-def write(prefix: Path, paths: Iterable[str], taken: Mapping[str, tuple[int, int, int]] | None = None) -> None:
+def write(prefix: StrPath, paths: Iterable[str], taken: Mapping[str, tuple[int, int, int]] | None = None) -> None:
     """Record the owned files of a finished generation (before its switch): `paths`, and those already `taken`.
 
     `taken` is what `take` (or the walk of `prefix.find_missing`) gave for some owned files, with
@@ -91,10 +92,10 @@ def write(prefix: Path, paths: Iterable[str], taken: Mapping[str, tuple[int, int
         magic = SIGNED
     names = ("\0".join(files) + "\0").encode("utf-8", "surrogatepass") if files else b""
     blob = magic + len(files).to_bytes(8, sys.byteorder) + numbers.tobytes() + names
-    atomic_write_bytes(prefix / SNAPSHOT_FILE, blob)
+    atomic_write_bytes(os.path.join(prefix, SNAPSHOT_FILE), blob)
 
 
-def read(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
+def read(prefix: StrPath) -> dict[str, tuple[int, int, int]] | None:
     """The recorded files, or None when the generation has no (readable) snapshot (made before corral kept one)."""
     columns = _columns(prefix)
     if columns is None:
@@ -106,13 +107,13 @@ def read(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
     return dict(zip(names, zip(stats, stats, stats, strict=True), strict=True))
 
 
-def _columns(prefix: Path) -> tuple[list[str], list[int]] | Literal[False] | None:
+def _columns(prefix: StrPath) -> tuple[list[str], list[int]] | Literal[False] | None:
     """files.snap as its two columns: the paths, and their (inode, size, mtime_ns) in a row.
 
     None when there is no files.snap; False when it is damaged (no snapshot to compare, never files that vanished).
     """
     try:
-        with open(prefix / SNAPSHOT_FILE, "rb") as handle:
+        with open(os.path.join(prefix, SNAPSHOT_FILE), "rb") as handle:
             blob = handle.read()
     except FileNotFoundError:
         return None
@@ -138,10 +139,10 @@ def _columns(prefix: Path) -> tuple[list[str], list[int]] | Literal[False] | Non
     return names, numbers
 
 
-def _read_json(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
+def _read_json(prefix: StrPath) -> dict[str, tuple[int, int, int]] | None:
     """A snapshot as corral wrote it before files.snap: {"schema": 1, "files": {path: [inode, size, mtime_ns]}}."""
     try:
-        with open(prefix / JSON_FILE, encoding="utf-8") as handle:
+        with open(os.path.join(prefix, JSON_FILE), encoding="utf-8") as handle:
             data = jsontext.loads(handle.read())
     except (OSError, ValueError):
         return None
@@ -155,7 +156,7 @@ def _read_json(prefix: Path) -> dict[str, tuple[int, int, int]] | None:
     }
 
 
-def compare(prefix: Path, names: list[str], numbers: list[int]) -> list[Edit]:
+def compare(prefix: StrPath, names: list[str], numbers: list[int]) -> list[Edit]:
     """The recorded files (a snapshot's two columns) edited in place, replaced or deleted since, sorted by path.
 
     One lstat a file, no mapping built: rollback checks every file.
@@ -176,7 +177,7 @@ def compare(prefix: Path, names: list[str], numbers: list[int]) -> list[Edit]:
     return sorted(edits, key=lambda e: e.path)
 
 
-def edits(prefix: Path) -> list[Edit]:
+def edits(prefix: StrPath) -> list[Edit]:
     """What changed in a generation since it was finished ([] without a snapshot)."""
     columns = _columns(prefix)
     if columns is False:

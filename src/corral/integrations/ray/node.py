@@ -81,7 +81,7 @@ def located(field: Mapping[str, Any], root: Path) -> Built:
         from corral.store.envs import env_ref
 
         name = name_of(uri)
-        link = env_ref(_settings(root), name=name).link
+        link = Path(env_ref(_settings(root), name=name).link)
         built = Built(link, name, 0)
     else:
         link = root / "ray" / "archives" / name_of(uri)
@@ -105,7 +105,8 @@ def _from_lock(text: str, uri: str, root: Path, logger: logging.Logger, source: 
 
     settings = _settings(root)
     ref = env_ref(settings, name=name_of(uri))
-    if not _ready(ref.link):
+    link = Path(ref.link)
+    if not _ready(link):
         path = root / "ray" / "locks" / f"{uri.removeprefix(SCHEME)}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, text)
@@ -116,7 +117,7 @@ def _from_lock(text: str, uri: str, root: Path, logger: logging.Logger, source: 
             create_from_lock(ctx, ref, str(path))
             logger.info("corral: built %s in %.1f s", ref.name, time.monotonic() - start)
         except EnvironmentExists:
-            if not _ready(ref.link):  # another worker's build (it held the lock) that did not finish
+            if not _ready(link):  # another worker's build (it held the lock) that did not finish
                 raise
             logger.info("corral: %s was built meanwhile by another process sharing %s", ref.name, root)
         except CorralError as exc:
@@ -124,7 +125,7 @@ def _from_lock(text: str, uri: str, root: Path, logger: logging.Logger, source: 
                               hint=exc.hint, details=exc.details) from exc  # fmt: skip
     else:
         logger.info("corral: %s is already built in %s", ref.name, root)
-    return Built(ref.link, str(ref.name), _size(ref.link))
+    return Built(link, str(ref.name), _size(link))
 
 
 def _ready(link: Path) -> bool:
@@ -202,7 +203,7 @@ def remove(uri: str, root: Path, logger: logging.Logger) -> int:
     ref = env_ref(settings, name=name)
     if not ref.exists():
         return 0
-    size = _size(ref.link)
+    size = _size(Path(ref.link))
     remove_env(ChangeContext(settings, LogReporter(logger)), ref)
     logger.info("corral: removed %s from %s", name, root)
     return size
