@@ -116,7 +116,7 @@ def du(settings: Settings, ref: Any = None) -> DiskUsage:
         from corral.store.envs import require_existing
 
         require_existing(ref)
-        key = ref.name or f"{PATHS_DIR}/{ref.home.name}"
+        key = ref.name or f"{PATHS_DIR}/{os.path.basename(ref.home)}"
         envs = [e for e in envs if e.env == (ref.name or str(ref.link))]
         packages = _packages(found, settings, key, current.get(key, ""))
     else:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from corral.context import ChangeContext, ChangeResult, env_label, packages_of, require_current
 from corral.errors import (
@@ -256,13 +255,7 @@ def list_variables(ref: EnvRef) -> Variables:
     return Variables(env_label(ref), gens.read_record(ref, require_current(ref)).spec.variables)
 
 
-@contextlib.contextmanager
-def _both_locked(ctx: ChangeContext, one: EnvRef, other: EnvRef) -> Iterator[None]:
+def _both_locked(ctx: ChangeContext, one: EnvRef, other: EnvRef) -> locking.Held:
     """Hold two environments' locks, always taken in the same order (no deadlock between two renames)."""
-    first, second = sorted((one, other), key=lambda r: str(r.lock_file))
-    timeout, reporter = ctx.settings.lock_timeout, ctx.reporter
-    with (
-        locking.held(first.lock_file, first.label, timeout, reporter),
-        locking.held(second.lock_file, second.label, timeout, reporter),
-    ):
-        yield
+    locks = [(one.lock_file, one.label), (other.lock_file, other.label)]
+    return locking.held_together(locks, ctx.settings.lock_timeout, ctx.reporter)

@@ -24,7 +24,8 @@ def atomic_write_text(path: StrPath, text: str) -> None:
 def atomic_write_bytes(path: StrPath, data: bytes) -> None:
     """atomic_write_text of bytes."""
     folder, name = os.path.split(os.fspath(path))
-    os.makedirs(folder, exist_ok=True)
+    if folder:  # a bare file name is written in the working directory
+        os.makedirs(folder, exist_ok=True)
     # tempfile.mkstemp's name pattern, without importing tempfile (and random) on rollback's path
     tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -14,6 +14,7 @@ from corral.errors import LockTimeout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from _typeshed import StrPath
@@ -30,13 +31,17 @@ def held(lock_file: StrPath, label: str, timeout: float, reporter: Reporter) -> 
     Changes to different environments run side by side, each holding the store's lock shared;
     `corral clean` takes it exclusively, so it never runs while a change does.
     """
-    lock_file = os.fspath(lock_file)
-    store = os.path.join(os.path.dirname(lock_file), STORE_LOCK)
-    steps = (
-        (store, _SHARED, "corral clean is running", "the store"),
-        (lock_file, _EXCLUSIVE, f"another corral process is changing {label}", label),
-    )
-    return Held(steps, timeout, reporter, portable=(lock_file, label))
+    return held_together([(lock_file, label)], timeout, reporter)
+
+
+def held_together(locks: Sequence[tuple[StrPath, str]], timeout: float, reporter: Reporter) -> Held:
+    """`held` for several environments at once (a rename holds both names): taken in sorted order, so two
+    processes locking the same pair never wait on each other."""
+    files = sorted((os.fspath(lock_file), label) for lock_file, label in locks)
+    store = os.path.join(os.path.dirname(files[0][0]), STORE_LOCK)
+    steps = [(store, _SHARED, "corral clean is running", "the store")]
+    steps += [(path, _EXCLUSIVE, f"another corral process is changing {label}", label) for path, label in files]
+    return Held(tuple(steps), timeout, reporter, portable=tuple(files))
 
 
 def store_held(locks_dir: StrPath, timeout: float, reporter: Reporter) -> Held:
@@ -52,30 +57,35 @@ class Held:
     of rollback, which takes one lock and nothing else of it.
     """
 
-    __slots__ = ("_fds", "_portable", "_portable_lock", "_reporter", "_steps", "_timeout")
+    __slots__ = ("_fds", "_portable", "_portable_locks", "_reporter", "_steps", "_timeout")
 
     def __init__(
         self,
         steps: tuple[tuple[str, str, str, str], ...],
         timeout: float,
         reporter: Reporter,
-        portable: tuple[str, str] | None = None,
+        portable: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self._steps = steps
         self._timeout = timeout
         self._reporter = reporter
-        self._portable = portable  # (lock file, label): where flock is missing, filelock's lock of it
+        self._portable = portable  # (lock file, label) pairs: where flock is missing, filelock's locks of them
         self._fds: list[int] = []
-        self._portable_lock: Any = None
+        self._portable_locks: list[Any] = []
 
     def __enter__(self) -> None:
-        os.makedirs(os.path.dirname(self._steps[-1][0]), exist_ok=True)
+        os.makedirs(os.path.dirname(self._steps[-1][0]) or ".", exist_ok=True)
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX
-            if self._portable is None:
+            if not self._portable:
                 raise
-            self._portable_lock = _portable(*self._portable, self._timeout, self._reporter)
+            try:
+                for lock_file, label in self._portable:
+                    self._portable_locks.append(_portable(lock_file, label, self._timeout, self._reporter))
+            except BaseException:
+                self._release()
+                raise
             return
         try:
             for path, mode, busy, label in self._steps:
@@ -89,9 +99,8 @@ class Held:
         self._release()
 
     def _release(self) -> None:
-        if self._portable_lock is not None:
-            self._portable_lock.release()
-            self._portable_lock = None
+        while self._portable_locks:
+            self._portable_locks.pop().release()
         while self._fds:
             os.close(self._fds.pop())  # closing a descriptor releases its lock; the last taken goes first
 
