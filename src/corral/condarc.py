@@ -92,9 +92,10 @@ def _place(place: str, environ: Mapping[str, str]) -> str | None:
 
 
 def _yaml_files(folder: str) -> list[str]:
-    """The `*.yml` and `*.yaml` files of a condarc.d folder (not hidden ones, as a glob of `*`)."""
+    """The entries of a condarc.d folder whose names end in `.yml` or `.yaml`, hidden ones too (as conda's
+    `load_file_configs` lists them, conda/common/configuration.py)."""
     with os.scandir(folder) as entries:
-        return [e.path for e in entries if e.name[0] != "." and e.name.endswith((".yml", ".yaml"))]
+        return [e.path for e in entries if e.name.endswith((".yml", ".yaml"))]
 
 
 def read_condarc(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -159,7 +160,7 @@ def _load(path: str, parsed: str) -> tuple[dict[str, Any], set[str]]:
     data = parse_kept(text, lambda t: _yaml(t, path), parsed) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"conda's config file {path} is not a mapping of settings", hint="fix the file")
-    return data, set(_FINAL.findall(text))
+    return data, set(_FINAL.findall(text)) if "#!final" in text else set()  # no regex (nor `re`) for most files
 
 
 def _yaml(text: str, path: str) -> Any:

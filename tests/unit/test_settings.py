@@ -77,3 +77,63 @@ def test_a_config_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
 def test_nan_from_an_environment_variable_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="CORRAL_SOLVE_TIMEOUT"):
         load_settings({"CORRAL_CONFIG": str(tmp_path / "x"), "CORRAL_SOLVE_TIMEOUT": "nan"}, {})
+
+
+def test_condarc_files_in_condas_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pins conda's SEARCH_PATH order (conda/base/constants.py): $CONDA_ROOT, $XDG_CONFIG_HOME/conda,
+    ~/.config/conda, ~/.conda, ~/.condarc, $CONDA_PREFIX, $CONDARC; a condarc.d folder gives the entries
+    whose names end in .yml or .yaml, hidden ones too, sorted (conda/common/configuration.py
+    load_file_configs); a place whose variable is unset or empty is skipped; a file reached twice (a
+    symlink) counts once, where it comes first."""
+    from corral.condarc import condarc_files
+
+    home, root, xdg, prefix = (tmp_path / n for n in ("home", "root", "xdg", "prefix"))
+    files = [
+        root / ".condarc",
+        xdg / "conda" / "condarc.d" / ".early.yml",
+        xdg / "conda" / "condarc.d" / "a.yml",
+        xdg / "conda" / "condarc.d" / "b.yaml",
+        home / ".conda" / "condarc",
+        home / ".condarc",
+        prefix / "condarc",
+    ]
+    for path in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("channels: [x]\n")
+    (xdg / "conda" / "condarc.d" / "notes.txt").write_text("channels: [y]\n")
+    explicit = tmp_path / "explicit.yml"
+    explicit.symlink_to(home / ".condarc")  # the same file as ~/.condarc: listed once, as ~/.condarc
+    environ = {
+        "HOME": str(home),
+        "CONDA_ROOT": str(root),
+        "XDG_CONFIG_HOME": str(xdg),
+        "CONDA_PREFIX": str(prefix),
+        "CONDARC": str(explicit),
+    }
+    monkeypatch.setenv("HOME", str(home))  # `~` is the user's home, as os.path.expanduser reads it
+    assert condarc_files(environ) == [str(p) for p in files]
+    assert condarc_files({**environ, "CONDA_ROOT": "", "CONDA_PREFIX": ""}) == [str(p) for p in files[1:6]]
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("ml", True),
+        ("Py3.12_env-2", True),
+        ("9lives", True),
+        ("a" * 100, True),
+        ("a" * 101, False),
+        ("", False),
+        (".hidden", False),
+        ("-flag", False),
+        ("_x", False),
+        ("bad/name", False),
+        ("sp ace", False),
+        ("naïve", False),  # ASCII only, as before
+        ("ml\n", False),  # the old pattern's `$` let a trailing newline through; a name holds none
+    ],
+)
+def test_environment_names(name: str, valid: bool) -> None:
+    from corral.store.envs import valid_name
+
+    assert valid_name(name) is valid

@@ -84,7 +84,8 @@ def test_a_damaged_history_is_refused_and_rebuilt_from_the_records(tmp_path: Pat
             try:
                 read(ref)
             except DamagedHistory as exc:
-                assert exc.details == [os.path.join(ref.home, "history.json")] and "doctor -n e --fix" in (exc.hint or "")
+                assert exc.details == [os.path.join(ref.home, "history.json")]
+                assert "doctor -n e --fix" in (exc.hint or "")
             else:
                 raise AssertionError(f"{read.__name__} read {damage!r}")
         assert gens.generation_numbers(ref) == [1, 2, 3]  # recover deleted nothing
