@@ -36,7 +36,7 @@ def held(lock_file: StrPath, label: str, timeout: float, reporter: Reporter) -> 
 
 def held_together(locks: Sequence[tuple[StrPath, str]], timeout: float, reporter: Reporter) -> Held:
     """`held` for several environments at once (a rename holds both names): taken in sorted order, so two
-    processes locking the same pair never wait on each other."""
+    processes locking the same pair never deadlock."""
     files = sorted((os.fspath(lock_file), label) for lock_file, label in locks)
     store = os.path.join(os.path.dirname(files[0][0]), STORE_LOCK)
     steps = [(store, _SHARED, "corral clean is running", "the store")]
@@ -74,7 +74,8 @@ class Held:
         self._portable_locks: list[Any] = []
 
     def __enter__(self) -> None:
-        os.makedirs(os.path.dirname(self._steps[-1][0]) or ".", exist_ok=True)
+        for folder in {os.path.dirname(path) or "." for path, *_ in self._steps}:
+            os.makedirs(folder, exist_ok=True)
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX
