@@ -1,4 +1,4 @@
-"""cli/quick.py reads `rollback` and `create --lock` without argparse: whatever it accepts, argparse reads the same."""
+"""cli/quick.py reads `rollback` and `create` without argparse: whatever it accepts, argparse reads the same."""
 
 from __future__ import annotations
 
@@ -66,9 +66,16 @@ def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
         ["--lock=ci.lock", "--name=ci", "--yes", "--json"],
         ["-p", "/srv/envs/ci", "--lock", "./corral.lock", "--dry-run", "-v", "-q", "--offline"],
         ["--prefix=./env", "--lock", "l", "--verbose", "--quiet"],
+        ["-n", "x", "python=3.12"],
+        ["-n", "ml", "-c", "conda-forge", "-c", "./local", "python=3.12", "numpy>=1.26", "-y"],
+        ["python", "numpy", "--channel=cf", "--name", "ml"],
+        ["-n", "x", "-c", "cf", "-y", "pandas", "scikit-learn"],
+        ["--lock", "l", "numpy"],  # specs beside a lock: the handler's error, as after argparse
+        ["-c", "conda-forge", "--lock", "l"],
+        ["-n", "x"],  # no specs: a found Python, as after argparse
     ],
 )
-def test_create_from_a_lock_in_its_plain_spellings_gives_argparses_namespace(argv: list[str]) -> None:
+def test_create_in_its_plain_spellings_gives_argparses_namespace(argv: list[str]) -> None:
     """Every option of argparse's create is in quick's defaults: a new one fails here until it is added there."""
     quick = parse("create", argv)
     assert quick is not None
@@ -78,10 +85,15 @@ def test_create_from_a_lock_in_its_plain_spellings_gives_argparses_namespace(arg
 @pytest.mark.parametrize(
     "argv",
     [
-        [],  # a create that solves: argparse (and specs, channels, files)
-        ["-n", "x", "python=3.12"],
-        ["--lock", "l", "numpy"],  # specs beside a lock: argparse, then the handler's error
-        ["-c", "conda-forge", "--lock", "l"],
+        ["-n", "x", "python", "-c", "cf", "numpy"],  # specs in two runs: argparse's error
+        ["-n", "x", "--", "python"],
+        ["-n", "x", "--python", "3.12"],  # an option quick does not read
+        ["-n", "x", "-f", "environment.yml"],
+        ["-n", "x", "--pip", "requests"],
+        ["-n", "x", "-c"],
+        ["-n", "x", "-c="],
+        ["-n", "x", "-ccf", "python"],
+        ["-n", "x", ""],
         ["--lock"],
         ["--lock="],
         ["--lock", "l", "--lock", "m"],
@@ -114,25 +126,49 @@ def test_whatever_quick_accepts_argparse_reads_the_same(argv: list[str]) -> None
         assert vars(quick) == _argparse(argv), argv
 
 
-_PLAIN = [["-n", "ci"], ["--name=ci"], ["-p", "/p"], ["-y"], ["--yes"], ["--dry-run"], ["--json"], ["-v"], ["-q"]]
-_OTHER = [["numpy"], ["-c", "cf"], ["-yq"], ["--lock"], [""], ["--offline"], ["--lock", "again.lock"], ["-y"]]
+_PLAIN = [
+    ["-n", "ci"],
+    ["--name=ci"],
+    ["-p", "/p"],
+    ["-y"],
+    ["--yes"],
+    ["--dry-run"],
+    ["--json"],
+    ["-v"],
+    ["-q"],
+    ["-c", "cf"],
+    ["--channel=./chan"],
+    ["--channel", "https://example.org/c"],
+]
+_SPECS = [["python=3.12"], ["numpy"], ["numpy", "scipy>=1"], ["a", "b", "c"]]
+_OTHER = [["-yq"], ["--lock"], [""], ["--offline"], ["--lock", "again.lock"], ["-y"], ["--"], ["-c"], ["--python", "3"]]
 
 
 @st.composite
 def _create_argv(draw: st.DrawFn) -> list[str]:
-    """A lock, some plain options, now and then one more word: about half are plain spellings, the rest not."""
-    pieces = [draw(st.sampled_from([["--lock", "ci.lock"], ["--lock=ci.lock"]]))]
+    """Perhaps a lock, some plain options, specs in one or two runs, now and then one more word: many are plain
+    spellings, the rest not."""
+    pieces = draw(st.lists(st.sampled_from([["--lock", "ci.lock"], ["--lock=ci.lock"]]), max_size=1))
     pieces += draw(st.lists(st.sampled_from(_PLAIN), max_size=4))
+    pieces += draw(st.lists(st.sampled_from(_SPECS), max_size=2))
     pieces += draw(st.lists(st.sampled_from(_OTHER), max_size=1))
     return [word for piece in draw(st.permutations(pieces)) for word in piece]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(_create_argv())
 def test_whatever_quick_accepts_of_a_create_argparse_reads_the_same(argv: list[str]) -> None:
     quick = parse("create", argv)
     if quick is not None:
         assert vars(quick) == _argparse(argv, "create"), argv
+
+
+def test_the_create_property_test_reaches_both_roads() -> None:
+    """The strategy above makes spellings quick reads and spellings it leaves to argparse (else it tests little)."""
+    from hypothesis import find
+
+    assert parse("create", find(_create_argv(), lambda argv: len(argv) > 5 and parse("create", argv) is not None))
+    assert find(_create_argv(), lambda argv: "-c" in argv and parse("create", argv) is None)
 
 
 @settings(max_examples=300, deadline=None)
