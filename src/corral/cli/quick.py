@@ -2,11 +2,11 @@
 
 rollback is the command whose whole point is speed (an old generation back in one rename), and
 create the one every new user and every CI job runs; importing argparse and building a command's
-parser is a tenth of the first and ~20 M instructions of the second (of a warm create's ~610 M,
-the part of the goal of issue 14 that is corral's own). This reads only what a person types
-(`-n NAME`, `--name NAME`, `--name=NAME`, `-p PATH`, rollback's `--to N`, create's `--lock FILE`
-and `-c CHANNEL` (repeatable) and its specs in one run, `-y`, `--dry-run`, `--json`, `-v`, `-q`,
-`--offline`, each option once) into the namespace argparse would make; anything else (`-h`,
+parser is a tenth of the first and ~20 M instructions (~4%) of the second. This reads only what
+a person types (`-n NAME`, `--name NAME`, `--name=NAME`, `-p PATH`, rollback's `--to N`,
+create's `--lock FILE` and `-c CHANNEL` (repeatable) and its specs in one run, `-y`,
+`--dry-run`, `--json`, `-v`, `-q`, `--offline`, each option once) into the namespace argparse
+would make; anything else (`-h`,
 `-yq`, an abbreviation, a repeated or missing value, `-n` with `-p`, `--`, specs in two runs,
 any other option) returns None and goes through argparse, which prints its usage and errors as
 for any command. tests/unit/test_quick_args.py checks that both give the same namespace for every
@@ -39,10 +39,10 @@ _COMMON = {"verbose": False, "json": False, "offline": None, "quiet": False, "na
 
 class _Command:
     """What quick reads of one command: its own valued options, its repeatable ones, its positional
-    (where argparse puts the words that are no option's), what argparse's namespace holds when
-    nothing is given (made anew each time: lists), and the options the plain path needs."""
+    (where argparse puts the words that are no option's), and what argparse's namespace holds when
+    nothing is given (made anew each time: lists)."""
 
-    __slots__ = ("defaults", "lists", "own", "positional", "required")
+    __slots__ = ("defaults", "lists", "own", "positional")
 
     def __init__(
         self,
@@ -50,13 +50,11 @@ class _Command:
         defaults: Callable[[], dict[str, object]],
         lists: dict[str, str] | None = None,
         positional: str | None = None,
-        required: tuple[str, ...] = (),
     ) -> None:
         self.own = own
         self.defaults = defaults
         self.lists = lists or {}
         self.positional = positional
-        self.required = required
 
 
 def _create_defaults() -> dict[str, object]:
@@ -147,8 +145,6 @@ def parse(command: str, argv: Sequence[str]) -> Namespace | None:
         seen.add(dest)
         values[dest] = given
     if values["name"] is not None and values["prefix"] is not None:
-        return None
-    if not all(dest in seen for dest in spec.required):
         return None
     if spec.positional is not None:
         values[spec.positional] = positionals
