@@ -57,7 +57,7 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "root", os.fspath(self.root))  # a Path given in its place (tests, callers) too
+        object.__setattr__(self, "root", os.fspath(self.root))  # a Path where types are not checked (plugins)
         if self.config_file is not None:
             object.__setattr__(self, "config_file", os.fspath(self.config_file))
 

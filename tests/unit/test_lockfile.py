@@ -194,7 +194,7 @@ def test_best_wheel_prefers_the_most_specific_compatible_tag() -> None:
 
 def test_differences_name_each_change() -> None:
     lock = _lock()
-    settings = Settings(root=Path("/nonexistent"))
+    settings = Settings(root="/nonexistent")
     assert differences(lock, lock.spec, ["linux-64", "win-64"], settings) == []
     changed = EnvSpec(channels=("conda-forge", "bioconda"), specs=("python 3.12.*", "numpy >=2"), pypi=())
     found = differences(lock, changed, ["linux-64", "osx-arm64"], settings)
@@ -202,7 +202,7 @@ def test_differences_name_each_change() -> None:
     assert "- PyPI requirement rich" in found
     assert any(line.startswith("~ channels:") for line in found)
     assert any("osx-arm64 is not in the lock" in line for line in found)
-    gpu = Settings(root=Path("/nonexistent"), system_requirements=(("cuda", "12.0"),))
+    gpu = Settings(root="/nonexistent", system_requirements=(("cuda", "12.0"),))
     assert any("system requirements changed" in line for line in differences(lock, lock.spec, ["linux-64"], gpu))
 
 
@@ -248,7 +248,7 @@ package:
   optional: false
 """
     )
-    lock, notes = read_foreign(path, Settings(root=tmp_path))
+    lock, notes = read_foreign(path, Settings(root=str(tmp_path)))
     section = lock.platform("linux-64")
     assert section is not None and lock.spec.channels == ("conda-forge",)
     numpy = section.conda[0]
@@ -263,7 +263,7 @@ def test_foreign_files_that_are_neither_format(tmp_path: Path) -> None:
     path = tmp_path / "x.lock"
     path.write_text("hello: world\n")
     with pytest.raises(LockError, match=r"neither a pixi\.lock nor a conda-lock\.yml"):
-        read_foreign(path, Settings(root=tmp_path))
+        read_foreign(path, Settings(root=str(tmp_path)))
 
 
 def test_machine_platform_without_rattler_agrees_with_rattler() -> None:

@@ -16,7 +16,7 @@ from corral.settings import Settings
 
 
 def allowing(*urls: str) -> Settings:
-    return Settings(root=Path("/nonexistent"), allowlist_indexes=coerce_network_setting("allowlist_indexes", urls))
+    return Settings(root="/nonexistent", allowlist_indexes=coerce_network_setting("allowlist_indexes", urls))
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_what_rattler_and_uv_are_given(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("")
     settings = Settings(
-        root=tmp_path,
+        root=str(tmp_path),
         mirrors=(("https://conda.anaconda.org/conda-forge", ("https://m.example/cf",)),),
         proxy_servers=(("https", "http://u:pw@proxy:3128"),),
         ssl_verify=str(ca),
@@ -81,7 +81,7 @@ def test_what_rattler_and_uv_are_given(tmp_path: Path) -> None:
     assert 'https = "http://u:pw@proxy:3128"' in text and 'tls-root-certs = "system"' in text
     env = network_environment(settings)
     assert env["HTTPS_PROXY"] == env["https_proxy"] == "http://u:pw@proxy:3128" and env["SSL_CERT_FILE"] == str(ca)
-    insecure = Settings(root=tmp_path, ssl_verify=False)
+    insecure = Settings(root=str(tmp_path), ssl_verify=False)
     assert network_arguments(insecure, PypiIndex()) == [
         "--allow-insecure-host",
         "pypi.org",

@@ -37,7 +37,7 @@ def switch_and_record(ref: EnvRef, number: int) -> None:
 
 
 def settings(tmp_path: Path) -> Settings:
-    return Settings(root=tmp_path / "root")
+    return Settings(root=str(tmp_path / "root"))
 
 
 def switched_through(tmp_path: Path, last: int) -> EnvRef:
