@@ -273,3 +273,30 @@ def test_machine_platform_without_rattler_agrees_with_rattler() -> None:
     from corral.lock.platforms import machine_platform
 
     assert machine_platform() == str(rattler.Subdir.current())
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "ok"),
+    [
+        ("sha256", "0123456789abcdef" * 4, True),
+        ("md5", "0123456789abcdef" * 2, True),
+        ("md5", "", True),  # optional
+        ("sha256", "A" * 64, False),  # conda and rattler write lower case
+        ("sha256", "a" * 63, False),
+        ("sha256", "a" * 64 + "\n", False),  # the old pattern's `$` let a trailing newline through
+        ("sha256", "g" * 64, False),
+        ("md5", "b" * 64, False),
+        ("sha256", 12, False),
+    ],
+)
+def test_record_digests_are_checked_as_lower_case_hex_of_their_length(field: str, value: object, ok: bool) -> None:
+    """A section's sha256 and md5 are checked as strings (no regex on rollback's path), to the same rule."""
+    from corral.lock.sections import section_from_dict
+
+    data = LockedPlatform("linux-64", conda=(_entry("numpy"),)).to_dict()
+    data["conda"][0][field] = value
+    if ok:
+        assert getattr(section_from_dict("linux-64", data, "test.lock").conda[0], field) == value
+    else:
+        with pytest.raises(LockError, match="hex digest"):
+            section_from_dict("linux-64", data, "test.lock")
