@@ -94,8 +94,11 @@ def _place(place: str, environ: Mapping[str, str]) -> str | None:
 def _yaml_files(folder: str) -> list[str]:
     """The entries of a condarc.d folder whose names end in `.yml` or `.yaml`, hidden ones too (as conda's
     `load_file_configs` lists them, conda/common/configuration.py)."""
-    with os.scandir(folder) as entries:
-        return [e.path for e in entries if e.name.endswith((".yml", ".yaml"))]
+    try:
+        with os.scandir(folder) as entries:
+            return [e.path for e in entries if e.name.endswith((".yml", ".yaml"))]
+    except OSError as exc:  # conda stops on it too; ignoring it would drop settings without a word
+        raise _unreadable(folder, exc.strerror or str(exc)) from exc
 
 
 def read_condarc(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -25,6 +25,8 @@ from corral.regex import Lazy
 from corral.values import frozen
 
 if TYPE_CHECKING:
+    from _typeshed import StrPath
+
     from corral.lock.lockfile import Lock
 
 FILE_NAME = "credentials.json"
@@ -40,13 +42,13 @@ class Taken:
     notes: tuple[str, ...] = ()
 
 
-def auth_file(root: str | os.PathLike[str]) -> Path:
+def auth_file(root: StrPath) -> Path:
     """The credentials file rattler is given: the user's RATTLER_AUTH_FILE, else corral's own in `root`."""
     chosen = os.environ.get(ENV_VAR)
     return Path(chosen) if chosen else Path(root, FILE_NAME)
 
 
-def take(channels: Sequence[str], root: str | os.PathLike[str]) -> Taken:
+def take(channels: Sequence[str], root: StrPath) -> Taken:
     """`channels` without credentials; the credentials found are stored for their hosts."""
     clean: list[str] = []
     found: dict[str, dict[str, Any]] = {}
@@ -55,7 +57,7 @@ def take(channels: Sequence[str], root: str | os.PathLike[str]) -> Taken:
     return Taken(tuple(dict.fromkeys(clean)), _store(found, root))
 
 
-def take_specs(specs: Sequence[str], root: str | os.PathLike[str]) -> tuple[str, ...]:
+def take_specs(specs: Sequence[str], root: StrPath) -> tuple[str, ...]:
     """Conda specs naming a channel URL (`URL::name`, `name[channel="URL"]`) without its credentials,
     which are stored."""
     found: dict[str, dict[str, Any]] = {}
@@ -92,7 +94,7 @@ def _taken(channel: str, found: dict[str, dict[str, Any]]) -> str:
     return url.rstrip("/")
 
 
-def _store(found: dict[str, dict[str, Any]], root: str | os.PathLike[str]) -> tuple[str, ...]:
+def _store(found: dict[str, dict[str, Any]], root: StrPath) -> tuple[str, ...]:
     """Write what is new in `found` to the credentials file; a note per host stored."""
     if not found:
         return ()
@@ -140,7 +142,7 @@ def _write(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
-def take_lock(lock: Lock, root: str | os.PathLike[str]) -> Lock:
+def take_lock(lock: Lock, root: StrPath) -> Lock:
     """A lock read from a file (corral.lock, pixi.lock, conda-lock.yml) without credentials in its
     channels and package URLs; what they carried is stored, so its installs still authenticate."""
     from corral.values import replace

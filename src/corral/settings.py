@@ -56,11 +56,6 @@ class Settings:
     config_file: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "root", os.fspath(self.root))  # a Path where types are not checked (plugins)
-        if self.config_file is not None:
-            object.__setattr__(self, "config_file", os.fspath(self.config_file))
-
     def store_path(self, *parts: str) -> str:
         """A path inside the store, as a string (see layout.py for the names)."""
         return os.path.join(self.root, *parts)

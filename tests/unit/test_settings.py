@@ -137,3 +137,26 @@ def test_environment_names(name: str, valid: bool) -> None:
     from corral.store.envs import valid_name
 
     assert valid_name(name) is valid
+
+
+def test_an_unreadable_condarc_folder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A condarc.d that cannot be listed stops with the folder named (conda's load_file_configs stops too),
+    never a traceback nor its settings silently dropped."""
+    import os
+    from collections.abc import Iterator
+
+    from corral.condarc import condarc_files
+
+    folder = tmp_path / "conda" / "condarc.d"
+    folder.mkdir(parents=True)
+    listing = os.scandir
+
+    def refuse(path: str = ".") -> Iterator[os.DirEntry[str]]:
+        if os.path.normpath(path) == str(folder):
+            raise PermissionError(13, "Permission denied", path)
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(ConfigError, match="Permission denied") as caught:
+        condarc_files({"XDG_CONFIG_HOME": str(tmp_path)})
+    assert str(folder) in caught.value.message and "move it aside" in (caught.value.hint or "")

@@ -6,11 +6,11 @@ parser is a tenth of the first and ~20 M instructions (~4%) of the second. This 
 a person types (`-n NAME`, `--name NAME`, `--name=NAME`, `-p PATH`, rollback's `--to N`,
 create's `--lock FILE` and `-c CHANNEL` (repeatable) and its specs in one run, `-y`,
 `--dry-run`, `--json`, `-v`, `-q`, `--offline`, each option once) into the namespace argparse
-would make; anything else (`-h`,
-`-yq`, an abbreviation, a repeated or missing value, `-n` with `-p`, `--`, specs in two runs,
-any other option) returns None and goes through argparse, which prints its usage and errors as
-for any command. tests/unit/test_quick_args.py checks that both give the same namespace for every
-spelling this accepts, and that every option argparse knows is in the defaults here.
+would make; anything else (`-h`, `-yq`, an abbreviation, a repeated or missing value, `-n` with
+`-p`, `--`, specs in two runs, any other option) returns None and goes through argparse, which
+prints its usage and errors as for any command. tests/unit/test_quick_args.py checks that both
+give the same namespace for every spelling this accepts, and that every option argparse knows is
+in the defaults here.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from corral import layout
 from corral.context import ChangeContext, ChangeResult, require_current
 from corral.doctor import Diagnosis, DoctorResult, diagnose
 from corral.errors import Aborted, CorralError, DamagedGeneration
@@ -140,7 +141,7 @@ def _repair_link(ctx: ChangeContext, ref: EnvRef) -> str:
         gens.recover(ref)
         numbers = gens.generation_numbers(ref)
         complete = [
-            n for n in numbers if os.path.isfile(os.path.join(gens.generation_dir(ref, n), pfx.GENERATION_FILE))
+            n for n in numbers if os.path.isfile(os.path.join(gens.generation_dir(ref, n), layout.GENERATION_FILE))
         ]
         if not complete:
             raise CorralError(

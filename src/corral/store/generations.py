@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from corral.record import GenerationRecord
     from corral.store.envs import EnvRef
 
-GENERATION_FILE = layout.GENERATION_FILE
-
 NUMBERS_FILE = layout.NUMBERS_FILE  # the highest generation number ever handed to a build
 PENDING_FILE = layout.PENDING_FILE  # the history entry of a switch under way (recover finishes it)
 SCHEMA = 1
@@ -138,7 +136,7 @@ def read_record(ref: EnvRef, number: int) -> GenerationRecord:
     from corral.record import DamagedRecord, GenerationRecord
 
     prefix = generation_dir(ref, number)
-    path = os.path.join(prefix, GENERATION_FILE)
+    path = os.path.join(prefix, layout.GENERATION_FILE)
     try:
         data = read_json(path)
         legacy = _legacy_records(prefix) if isinstance(data, dict) and data.get("schema") == 1 else []
@@ -173,13 +171,13 @@ def _legacy_records(prefix: str) -> list[dict[str, Any]]:
 
 def write_record(prefix: StrPath, record: GenerationRecord) -> None:
     """Write a generation's own record inside it."""
-    atomic_write_json(os.path.join(prefix, GENERATION_FILE), record.to_dict())
+    atomic_write_json(os.path.join(prefix, layout.GENERATION_FILE), record.to_dict())
 
 
 def _raw_record(prefix: StrPath) -> dict[str, Any]:
     """A record's fields as JSON, {} when unreadable: only to rebuild a history entry, never to build from."""
     try:
-        data = read_json(os.path.join(prefix, GENERATION_FILE))
+        data = read_json(os.path.join(prefix, layout.GENERATION_FILE))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
